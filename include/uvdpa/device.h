@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uvdpa device model: what a vDPA device is to the rest of uvdpa.
+ *
+ * A device is a struct uvdpa_device whose ops table mirrors the kernel's
+ * struct vdpa_config_ops. Everything above the bus (the vhost-user face, the
+ * in-process virtio drivers, the netlink management face) talks to a device
+ * only through these ops, so none of them knows which kind of device it is.
+ *
+ * Addresses passed to a device (ring addresses, descriptor buffers) are I/O
+ * virtual addresses: they are translated through the device's memory map
+ * (set_map), and any byte outside the map is refused.
+ */
+#ifndef UVDPA_DEVICE_H
+#define UVDPA_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uvdpa_device;
+struct uvdpa_mgmtdev;
+struct uvdpa_bus;
+
+/* ------------------------------------------------------------------ */
+/* Memory map: I/O virtual address ranges -> host memory.             */
+/* ------------------------------------------------------------------ */
+
+/* Access rights of a region, as seen by the device. */
+#define UVDPA_MAP_READ  0x1u   /* device may read (driver -> device data) */
+#define UVDPA_MAP_WRITE 0x2u   /* device may write (device -> driver data) */
+#define UVDPA_MAP_RW    (UVDPA_MAP_READ | UVDPA_MAP_WRITE)
+
+/* vhost-user allows 509 slots; the map takes more so it is never the limit. */
+#define UVDPA_MAP_MAX_REGIONS 1024
+
+struct uvdpa_map_region {
+	uint64_t iova;        /* first I/O virtual address */
+	uint64_t size;        /* bytes, > 0 */
+	void *host;           /* host address of iova */
+	uint32_t perm;        /* UVDPA_MAP_* */
+};
+
+/*
+ * An immutable-once-published set of non-overlapping regions, kept sorted for
+ * binary search. The map never owns the memory it points at: whoever created
+ * the mappings (the vhost face, the in-process transport) keeps them alive
+ * until the device has been given a map without them.
+ */
+struct uvdpa_memmap;
+
+struct uvdpa_memmap *uvdpa_memmap_new(void);
+void uvdpa_memmap_free(struct uvdpa_memmap *map);
+struct uvdpa_memmap *uvdpa_memmap_dup(const struct uvdpa_memmap *map);
+/* -EINVAL for size 0 or wrap-around, -EEXIST on overlap, -ENOSPC when full. */
+int uvdpa_memmap_add(struct uvdpa_memmap *map, const struct uvdpa_map_region *r);
+/* Removes the region starting exactly at iova with that size; -ENOENT if none. */
+int uvdpa_memmap_remove(struct uvdpa_memmap *map, uint64_t iova, uint64_t size);
+unsigned uvdpa_memmap_count(const struct uvdpa_memmap *map);
+const struct uvdpa_map_region *uvdpa_memmap_region(const struct uvdpa_memmap *map, unsigned i);
+
+/*
+ * Host pointer for [iova, iova+len) if the whole range lies in ONE region with
+ * at least perm; NULL otherwise. len 0 is refused.
+ */
+void *uvdpa_memmap_translate(const struct uvdpa_memmap *map, uint64_t iova,
+			     uint64_t len, uint32_t perm);
+
+/* ------------------------------------------------------------------ */
+/* Device ops (= kernel struct vdpa_config_ops).                      */
+/* ------------------------------------------------------------------ */
+
+/* Virtqueue state, encoded as in the kernel's struct vdpa_vq_state. */
+struct uvdpa_vq_state {
+	union {
+		struct {
+			uint16_t avail_index;   /* next avail index the device reads */
+		} split;
+		struct {
+			uint16_t last_avail_counter : 1;
+			uint16_t last_avail_idx : 15;
+			uint16_t last_used_counter : 1;
+			uint16_t last_used_idx : 15;
+		} packed;
+	};
+};
+
+/*
+ * Interrupt path to the driver. When trigger_fd >= 0 the device writes the
+ * eventfd itself (as vhost-vdpa's irqfd); otherwise it calls fn(opaque) from
+ * its worker thread. Both may be unset.
+ */
+struct uvdpa_callback {
+	void (*fn)(void *opaque);
+	void *opaque;
+	int trigger_fd;
+};
+
+/* One vendor statistic: the kernel appends these as name/value pairs. */
+struct uvdpa_vq_stat {
+	const char *name;     /* static string, e.g. "rx packets" */
+	uint64_t value;
+};
+#define UVDPA_MAX_VQ_STATS 16
+
+/* Status bits (virtio 1.2 §2.1). */
+#define UVDPA_STATUS_ACKNOWLEDGE   0x01
+#define UVDPA_STATUS_DRIVER        0x02
+#define UVDPA_STATUS_DRIVER_OK     0x04
+#define UVDPA_STATUS_FEATURES_OK   0x08
+#define UVDPA_STATUS_NEEDS_RESET   0x40
+#define UVDPA_STATUS_FAILED        0x80
+
+struct uvdpa_device_ops {
+	/* --- virtqueues --- */
+	int (*set_vq_address)(struct uvdpa_device *d, uint16_t idx, uint64_t desc_area,
+			      uint64_t driver_area, uint64_t device_area);
+	void (*set_vq_num)(struct uvdpa_device *d, uint16_t idx, uint32_t num);
+	void (*kick_vq)(struct uvdpa_device *d, uint16_t idx);
+	/*
+	 * The worker waits on kick_fd directly (fd stays owned by the caller and
+	 * must stay open until replaced or the device is reset); -1 = none, use
+	 * kick_vq(). Optional: NULL means the caller must call kick_vq.
+	 */
+	int (*set_vq_kick_fd)(struct uvdpa_device *d, uint16_t idx, int kick_fd);
+	void (*set_vq_cb)(struct uvdpa_device *d, uint16_t idx, const struct uvdpa_callback *cb);
+	void (*set_vq_ready)(struct uvdpa_device *d, uint16_t idx, bool ready);
+	bool (*get_vq_ready)(struct uvdpa_device *d, uint16_t idx);
+	int (*set_vq_state)(struct uvdpa_device *d, uint16_t idx, const struct uvdpa_vq_state *s);
+	int (*get_vq_state)(struct uvdpa_device *d, uint16_t idx, struct uvdpa_vq_state *s);
+	/* Fills up to max stats; returns the count, -EINVAL for a bad index,
+	 * -EOPNOTSUPP when the device has none. */
+	int (*get_vendor_vq_stats)(struct uvdpa_device *d, uint16_t idx,
+				   struct uvdpa_vq_stat *stats, unsigned max);
+	uint32_t (*get_vq_align)(struct uvdpa_device *d);
+	uint32_t (*get_vq_size)(struct uvdpa_device *d, uint16_t idx);
+
+	/* --- features and status --- */
+	uint64_t (*get_device_features)(struct uvdpa_device *d);
+	int (*set_driver_features)(struct uvdpa_device *d, uint64_t features);
+	uint64_t (*get_driver_features)(struct uvdpa_device *d);
+	void (*set_config_cb)(struct uvdpa_device *d, const struct uvdpa_callback *cb);
+	uint16_t (*get_vq_num_max)(struct uvdpa_device *d);
+	uint16_t (*get_vq_num_min)(struct uvdpa_device *d);
+	uint32_t (*get_device_id)(struct uvdpa_device *d);
+	uint32_t (*get_vendor_id)(struct uvdpa_device *d);
+	uint8_t (*get_status)(struct uvdpa_device *d);
+	void (*set_status)(struct uvdpa_device *d, uint8_t status);
+	int (*reset)(struct uvdpa_device *d);
+	int (*suspend)(struct uvdpa_device *d);
+	int (*resume)(struct uvdpa_device *d);
+
+	/* --- config space --- */
+	size_t (*get_config_size)(struct uvdpa_device *d);
+	void (*get_config)(struct uvdpa_device *d, unsigned offset, void *buf, unsigned len);
+	void (*set_config)(struct uvdpa_device *d, unsigned offset, const void *buf, unsigned len);
+	uint32_t (*get_generation)(struct uvdpa_device *d);
+
+	/* --- memory --- */
+	/* Replaces the whole map (the device copies it); NULL = empty map. */
+	int (*set_map)(struct uvdpa_device *d, const struct uvdpa_memmap *map);
+
+	/* --- datapath mode (uvdpa extension) --- */
+	/* true: the worker busy-polls its queues with adaptive back-off. */
+	int (*set_poll_mode)(struct uvdpa_device *d, bool poll);
+
+	/* Releases the device; called by the bus after the mgmtdev's dev_del. */
+	void (*free)(struct uvdpa_device *d);
+};
+
+/*
+ * The bus-visible part of a device. Parent drivers embed it in their own
+ * struct (first member or container_of).
+ */
+struct uvdpa_device {
+	const struct uvdpa_device_ops *ops;
+	char *name;                     /* unique on the bus, owned by the bus */
+	struct uvdpa_mgmtdev *mdev;     /* NULL if not created through mgmt */
+	struct uvdpa_bus *bus;
+	uint32_t nvqs;
+	bool features_valid;
+	void *face_priv;                /* for the face the device is bound to */
+};
+
+/* Helpers with the kernel core's side effects (vdpa_reset, vdpa_set_features). */
+int uvdpa_device_reset(struct uvdpa_device *d);
+int uvdpa_device_set_features(struct uvdpa_device *d, uint64_t features);
+/* Reads config; sets features to 0 first if the driver never set them. */
+void uvdpa_device_get_config(struct uvdpa_device *d, unsigned offset, void *buf, unsigned len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vdpa generic-netlink ABI, numbered exactly as the latest kernel's
+ * include/uapi/linux/vdpa.h (commands 0-8, attributes 0-36). uvdpad speaks
+ * it over a Unix socket; the uvdpa CLI speaks it to uvdpad or to a kernel.
+ * Prefixed UVDPA_ so it can coexist with an older <linux/vdpa.h>.
+ */
+#ifndef UVDPA_VDPA_ABI_H
+#define UVDPA_VDPA_ABI_H
+
+#define UVDPA_GENL_NAME    "vdpa"
+#define UVDPA_GENL_VERSION 1
+
+enum uvdpa_command {
+	UVDPA_CMD_UNSPEC,
+	UVDPA_CMD_MGMTDEV_NEW,          /* reply cmd of MGMTDEV_GET */
+	UVDPA_CMD_MGMTDEV_GET,          /* do + dump */
+	UVDPA_CMD_DEV_NEW,
+	UVDPA_CMD_DEV_DEL,
+	UVDPA_CMD_DEV_GET,              /* do + dump; reply cmd DEV_NEW */
+	UVDPA_CMD_DEV_CONFIG_GET,       /* do + dump */
+	UVDPA_CMD_DEV_VSTATS_GET,
+	UVDPA_CMD_DEV_ATTR_SET,
+	UVDPA_CMD_MAX_PLUS_ONE
+};
+
+enum uvdpa_attr {
+	UVDPA_ATTR_UNSPEC,                      /* 0, also the pad attribute */
+	UVDPA_ATTR_MGMTDEV_BUS_NAME,            /* 1  string */
+	UVDPA_ATTR_MGMTDEV_DEV_NAME,            /* 2  string */
+	UVDPA_ATTR_MGMTDEV_SUPPORTED_CLASSES,   /* 3  u64 */
+	UVDPA_ATTR_DEV_NAME,                    /* 4  string */
+	UVDPA_ATTR_DEV_ID,                      /* 5  u32 */
+	UVDPA_ATTR_DEV_VENDOR_ID,               /* 6  u32 */
+	UVDPA_ATTR_DEV_MAX_VQS,                 /* 7  u32 */
+	UVDPA_ATTR_DEV_MAX_VQ_SIZE,             /* 8  u16 */
+	UVDPA_ATTR_DEV_MIN_VQ_SIZE,             /* 9  u16 */
+	UVDPA_ATTR_DEV_NET_CFG_MACADDR,         /* 10 binary, 6 bytes */
+	UVDPA_ATTR_DEV_NET_STATUS,              /* 11 u16 on the wire */
+	UVDPA_ATTR_DEV_NET_CFG_MAX_VQP,         /* 12 u16 */
+	UVDPA_ATTR_DEV_NET_CFG_MTU,             /* 13 u16, >= 68 */
+	UVDPA_ATTR_DEV_NEGOTIATED_FEATURES,     /* 14 u64 */
+	UVDPA_ATTR_DEV_MGMTDEV_MAX_VQS,         /* 15 u32 */
+	UVDPA_ATTR_DEV_SUPPORTED_FEATURES,      /* 16 u64 */
+	UVDPA_ATTR_DEV_QUEUE_INDEX,             /* 17 u32 */
+	UVDPA_ATTR_DEV_VENDOR_ATTR_NAME,        /* 18 string */
+	UVDPA_ATTR_DEV_VENDOR_ATTR_VALUE,       /* 19 u64 */
+	UVDPA_ATTR_DEV_FEATURES,                /* 20 u64 */
+	UVDPA_ATTR_DEV_BLK_CFG_CAPACITY,        /* 21 u64 (v6.1: supported features!) */
+	UVDPA_ATTR_DEV_BLK_CFG_SIZE_MAX,        /* 22 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_BLK_SIZE,        /* 23 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_SEG_MAX,         /* 24 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES,      /* 25 u16 */
+	UVDPA_ATTR_DEV_BLK_CFG_PHY_BLK_EXP,     /* 26 u8 */
+	UVDPA_ATTR_DEV_BLK_CFG_ALIGN_OFFSET,    /* 27 u8 */
+	UVDPA_ATTR_DEV_BLK_CFG_MIN_IO_SIZE,     /* 28 u16 */
+	UVDPA_ATTR_DEV_BLK_CFG_OPT_IO_SIZE,     /* 29 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_MAX_DISCARD_SEC, /* 30 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_MAX_DISCARD_SEG, /* 31 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_DISCARD_SEC_ALIGN, /* 32 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_MAX_WRITE_ZEROES_SEC, /* 33 u32 */
+	UVDPA_ATTR_DEV_BLK_CFG_MAX_WRITE_ZEROES_SEG, /* 34 u32 */
+	UVDPA_ATTR_DEV_BLK_READ_ONLY,           /* 35 u8 */
+	UVDPA_ATTR_DEV_BLK_FLUSH,               /* 36 u8 */
+	UVDPA_ATTR_MAX_PLUS_ONE,
+	UVDPA_ATTR_MAX = UVDPA_ATTR_MAX_PLUS_ONE   /* = 37, the kernel's VDPA_ATTR_MAX */
+};
+
+#define UVDPA_ATTR_BIT(a) (1ULL << (a))
+
+#endif

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Virtqueue engine: split and packed rings (virtio 1.2 §2.7, §2.8), from the
+ * device side (take chains, publish used entries, decide notifications) and
+ * from the driver side (add chains, decide kicks, reclaim used entries).
+ *
+ * Device side safety contract: every address the driver wrote (descriptor
+ * table, indirect tables, buffers) is translated through the memory map and
+ * refused if any byte is outside it or lacks the needed access. A chain that
+ * loops, is longer than the queue size, puts a readable descriptor after a
+ * writable one, nests indirect tables, has an indirect table whose length is
+ * not a multiple of 16 or is 0, or an avail index that jumps more than the
+ * queue size ahead, marks the queue broken: the pop returns -EIO and keeps
+ * returning it until the queue is set up again. Nothing is written to the
+ * driver's memory for a refused chain.
+ *
+ * Concurrency: a struct uvdpa_vq_dev is used by one thread at a time (the
+ * device worker); a struct uvdpa_vq_drv likewise by one driver thread.
+ */
+#ifndef UVDPA_VIRTIO_VQ_H
+#define UVDPA_VIRTIO_VQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_ring.h>
+#include <uvdpa/device.h>
+
+/* Largest queue the engine accepts (virtio: 32768; packed: also 32768). */
+#define UVDPA_VQ_MAX_NUM 32768
+
+struct uvdpa_vq_layout {
+	uint16_t num;          /* queue size: power of 2 for split, any <= 32768 for packed */
+	bool packed;
+	bool event_idx;        /* VIRTIO_F_EVENT_IDX / RING_EVENT_IDX negotiated */
+	bool indirect;         /* VIRTIO_F_INDIRECT_DESC negotiated */
+	uint64_t desc;         /* IOVA of descriptor area */
+	uint64_t driver;       /* IOVA of driver area (split: avail; packed: driver event) */
+	uint64_t device;       /* IOVA of device area (split: used; packed: device event) */
+};
+
+/* Bytes each area takes for a queue of num entries. */
+uint64_t uvdpa_vq_desc_size(uint16_t num, bool packed);
+uint64_t uvdpa_vq_driver_size(uint16_t num, bool packed, bool event_idx);
+uint64_t uvdpa_vq_device_size(uint16_t num, bool packed, bool event_idx);
+
+/* ================================================================== */
+/* Device side                                                         */
+/* ================================================================== */
+
+/*
+ * One descriptor chain, as host memory segments: iov[0 .. n_out) are
+ * device-readable (driver -> device), iov[n_out .. n_out + n_in) are
+ * device-writable. The caller provides iov storage of iov_cap entries; a
+ * chain needing more segments is refused with -E2BIG (queue not broken: the
+ * caller may complete it with an error). A descriptor that spans two map
+ * regions becomes two segments.
+ */
+struct uvdpa_chain {
+	struct iovec *iov;
+	uint32_t iov_cap;
+	uint32_t n_out, n_in;
+	uint32_t out_len, in_len;     /* total bytes readable / writable */
+	uint16_t id;                  /* split: head index; packed: buffer id */
+	uint16_t ndesc;               /* ring slots the chain took (packed) */
+};
+
+struct uvdpa_vq_dev {
+	struct uvdpa_vq_layout l;
+	const struct uvdpa_memmap *map;
+	bool broken;                  /* set on a protocol violation */
+	/* split ring host pointers */
+	struct vring_desc *sdesc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	/* packed ring host pointers */
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *drv_event;   /* written by the driver */
+	struct vring_packed_desc_event *dev_event;   /* written by the device */
+	/* device state */
+	uint16_t last_avail_idx;      /* split: free-running; packed: ring index */
+	bool avail_wrap;              /* packed */
+	uint16_t used_idx;            /* split: free-running shadow of used->idx; packed: ring index */
+	bool used_wrap;               /* packed */
+	uint16_t signalled_used;      /* used idx at last notification (event idx) */
+	bool signalled_used_valid;
+	uint16_t pending;             /* used entries written but not yet published */
+	/* packed: first used slot of the current batch and its flags, written last */
+	uint16_t batch_head_idx;
+	uint16_t batch_head_flags;
+	bool batch_head_pending;
+};
+
+/*
+ * Translates and checks the ring areas (each must lie in one region, with
+ * read access for driver-written parts and write access for device-written
+ * parts) and starts from state *s (NULL = index 0, wrap counters 1).
+ * Returns 0 or -EINVAL / -EFAULT.
+ */
+int uvdpa_vq_dev_setup(struct uvdpa_vq_dev *vq, const struct uvdpa_vq_layout *l,
+		       const struct uvdpa_memmap *map, const struct uvdpa_vq_state *s);
+/* Re-translates the ring areas after a map change, keeping the state. */
+int uvdpa_vq_dev_remap(struct uvdpa_vq_dev *vq, const struct uvdpa_memmap *map);
+
+/* 1: a chain was taken; 0: ring empty; -EIO: ring broken (see top);
+ * -E2BIG: chain has more segments than c->iov_cap (chain consumed, complete it). */
+int uvdpa_vq_dev_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+/* True if the driver has made chains available that are not taken yet. */
+bool uvdpa_vq_dev_has_avail(const struct uvdpa_vq_dev *vq);
+
+/* Records a used entry (written bytes); not visible to the driver until flush. */
+void uvdpa_vq_dev_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
+/* Publishes all pushed entries (one index / flags store with release order).
+ * Returns true if the driver must be notified (event-idx or flags rules). */
+bool uvdpa_vq_dev_flush(struct uvdpa_vq_dev *vq);
+
+/* Asks the driver for / tells it to stop kicks (poll mode). After enabling,
+ * returns true if chains arrived meanwhile (re-check before sleeping). */
+bool uvdpa_vq_dev_enable_kicks(struct uvdpa_vq_dev *vq);
+void uvdpa_vq_dev_disable_kicks(struct uvdpa_vq_dev *vq);
+
+/* State for GET_VRING_BASE / migration. */
+void uvdpa_vq_dev_get_state(const struct uvdpa_vq_dev *vq, struct uvdpa_vq_state *s);
+
+/* Copies between a chain's segments and a flat buffer; return bytes copied. */
+size_t uvdpa_chain_read(const struct uvdpa_chain *c, size_t off, void *buf, size_t len);
+size_t uvdpa_chain_write(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len);
+/* Copies from the readable part of src (from src_off) into the writable part
+ * of dst (from dst_off) with no bounce buffer; returns bytes copied. */
+size_t uvdpa_chain_copy(const struct uvdpa_chain *dst, size_t dst_off,
+			const struct uvdpa_chain *src, size_t src_off, size_t len);
+
+/* ================================================================== */
+/* Driver side (used by libuvdpa's drivers)                            */
+/* ================================================================== */
+
+/*
+ * The driver owns the ring memory (host pointers) and knows each area's
+ * IOVA. Buffers are given as IOVAs (what goes into descriptors).
+ */
+struct uvdpa_vq_buf {
+	uint64_t addr;                /* IOVA */
+	uint32_t len;
+	bool write;                   /* device-writable */
+};
+
+struct uvdpa_vq_drv {
+	uint16_t num;
+	bool packed, event_idx, indirect;
+	void *desc_mem, *driver_mem, *device_mem;   /* host pointers */
+	/* split */
+	struct vring_desc *sdesc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	/* packed */
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *drv_event, *dev_event;
+	/* free descriptor list / bookkeeping */
+	uint16_t free_head, num_free;
+	uint16_t avail_idx_shadow;    /* split: next avail idx; packed: next slot */
+	bool avail_wrap;              /* packed */
+	uint16_t last_used_idx;       /* split: free-running; packed: slot */
+	bool used_wrap;               /* packed */
+	uint16_t kicked_avail;        /* avail idx at last kick decision */
+	uint16_t added_since_kick;
+	uint16_t *next;               /* per-descriptor free list links / chain length */
+	struct { void *token; uint16_t ndesc; uint16_t last; } *state; /* per id */
+};
+
+/*
+ * Lays out and zeroes the rings in the given memory (sizes from
+ * uvdpa_vq_*_size). Allocates bookkeeping; free with uvdpa_vq_drv_fini.
+ */
+int uvdpa_vq_drv_init(struct uvdpa_vq_drv *vq, uint16_t num, bool packed, bool event_idx,
+		      void *desc_mem, void *driver_mem, void *device_mem);
+void uvdpa_vq_drv_fini(struct uvdpa_vq_drv *vq);
+
+/* Adds one chain (readable buffers must precede writable ones); token is
+ * returned by get_used. -ENOSPC if not enough free descriptors. Not visible
+ * to the device until uvdpa_vq_drv_publish. */
+int uvdpa_vq_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
+		     unsigned n, void *token);
+/* Like add, but the chain is one descriptor pointing at an indirect table
+ * the caller placed at table (host) / table_iova, with room for n entries. */
+int uvdpa_vq_drv_add_indirect(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
+			      unsigned n, void *table, uint64_t table_iova, void *token);
+/* Makes added chains visible; returns true if the device needs a kick. */
+bool uvdpa_vq_drv_publish(struct uvdpa_vq_drv *vq);
+/* Reclaims one used chain: returns its token and sets *len, or NULL. */
+void *uvdpa_vq_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
+/* Interrupt suppression from the driver side. enable returns true if used
+ * entries arrived meanwhile. */
+bool uvdpa_vq_drv_enable_cb(struct uvdpa_vq_drv *vq);
+void uvdpa_vq_drv_disable_cb(struct uvdpa_vq_drv *vq);
+unsigned uvdpa_vq_drv_num_free(const struct uvdpa_vq_drv *vq);
+
+#endif
