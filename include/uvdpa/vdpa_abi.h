@@ -68,4 +68,11 @@ enum uvdpa_attr {
 
 #define UVDPA_ATTR_BIT(a) (1ULL << (a))
 
+/*
+ * uvdpa's own reply-only attributes, numbered far above the kernel's so a
+ * future kernel attribute can never collide. Clients that do not know them
+ * (iproute2) ignore them, as they ignore any type above their VDPA_ATTR_MAX.
+ */
+#define UVDPA_ATTR_UVDPA_VHOST_SOCKET 200   /* string: the device's vhost-user socket (DEV_GET reply) */
+
 #endif
