@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuvdpa virtio-blk driver (the userspace counterpart of the kernel's
+ * virtio_blk on virtio_vdpa).
+ *
+ * Requests are submitted asynchronously on a queue and completed by
+ * uvdpa_blk_poll / uvdpa_blk_wait, which call each request's callback with
+ * its result. Data is copied through device-reachable buffers: a write's
+ * data is copied at submission, a read's data into the caller's buffer just
+ * before its callback runs. The synchronous helpers (uvdpa_blk_read, ...)
+ * split large transfers, submit on queue 0 and wait.
+ *
+ * Addresses are in 512-byte sectors whatever the logical block size is, as
+ * virtio-blk counts them. The driver does not check ranges: the device does,
+ * and a request outside the disk fails with -EIO.
+ *
+ * Results: 0 on success; -EIO when the device answers VIRTIO_BLK_S_IOERR or
+ * no valid status; -EOPNOTSUPP for VIRTIO_BLK_S_UNSUPP.
+ *
+ * Threading: one thread at a time per struct uvdpa_blk.
+ */
+#ifndef UVDPA_BLK_H
+#define UVDPA_BLK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uvdpa/virtio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uvdpa_blk;
+
+#define UVDPA_BLK_SECTOR_SIZE 512
+#define UVDPA_BLK_QD_MAX      128    /* requests in flight per queue */
+#define UVDPA_BLK_ID_BYTES    20     /* VIRTIO_BLK_ID_BYTES */
+
+/* Features asked for in uvdpa_blk_opts.flags. */
+#define UVDPA_BLK_PACKED    (1u << 0)   /* packed rings */
+#define UVDPA_BLK_INDIRECT  (1u << 1)   /* indirect descriptors */
+#define UVDPA_BLK_EVENT_IDX (1u << 2)   /* VIRTIO_F_EVENT_IDX */
+
+struct uvdpa_blk_opts {
+	uint16_t queue_size;    /* entries per queue; 0 = the device's maximum */
+	uint16_t queue_depth;   /* requests in flight per queue; 0 = UVDPA_BLK_QD_MAX */
+	uint16_t num_queues;    /* 0 or 1 = one; more needs VIRTIO_BLK_F_MQ */
+	unsigned flags;         /* UVDPA_BLK_*: each one must be offered by the device */
+};
+
+/* Request types. */
+enum uvdpa_blk_op {
+	UVDPA_BLK_OP_READ,
+	UVDPA_BLK_OP_WRITE,
+	UVDPA_BLK_OP_FLUSH,
+	UVDPA_BLK_OP_DISCARD,
+	UVDPA_BLK_OP_WRITE_ZEROES,
+	UVDPA_BLK_OP_GET_ID,
+};
+
+/* Flag of UVDPA_BLK_OP_WRITE_ZEROES: the device may deallocate the range. */
+#define UVDPA_BLK_WZ_UNMAP 0x1u
+
+struct uvdpa_blk_req {
+	enum uvdpa_blk_op op;
+	uint64_t sector;        /* READ, WRITE, DISCARD, WRITE_ZEROES */
+	void *buf;              /* READ/WRITE data; GET_ID: UVDPA_BLK_ID_BYTES */
+	size_t len;             /* READ/WRITE: multiple of 512, at most uvdpa_blk_max_transfer */
+	uint32_t num_sectors;   /* DISCARD, WRITE_ZEROES */
+	uint32_t flags;         /* WRITE_ZEROES: UVDPA_BLK_WZ_UNMAP */
+};
+
+/* Completion: res is 0 or a negative errno (see top). */
+typedef void (*uvdpa_blk_cb)(void *opaque, int res);
+
+/*
+ * Initialises the device as a block device and starts its queues. opts NULL
+ * means one queue of the device's maximum size, split rings, queue depth
+ * UVDPA_BLK_QD_MAX, INDIRECT and EVENT_IDX if offered. Indirect descriptors
+ * are used for a request when its chain is longer than 3 descriptors or the
+ * ring is smaller than 3 * queue depth.
+ *
+ * Returns 0 and sets *out, or:
+ *   -ENODEV      v is not a block device
+ *   -EBUSY       a driver is already open on v
+ *   -EOPNOTSUPP  a requested feature (or VIRTIO_F_VERSION_1) is not offered,
+ *                or num_queues > 1 without VIRTIO_BLK_F_MQ
+ *   -EINVAL      bad queue size or depth, or more queues than the device has
+ *   -EIO         the device refused the features
+ *   -ENOMEM      out of memory
+ * On error the device is left reset.
+ */
+int uvdpa_blk_open(struct uvdpa_virtio *v, const struct uvdpa_blk_opts *opts,
+		   struct uvdpa_blk **out);
+
+/*
+ * Resets the device and frees everything. Requests still in flight are
+ * dropped without their callbacks. NULL is accepted.
+ */
+void uvdpa_blk_close(struct uvdpa_blk *b);
+
+/* Capacity in 512-byte sectors (config space). */
+uint64_t uvdpa_blk_capacity(struct uvdpa_blk *b);
+/* Logical block size in bytes (512 unless VIRTIO_BLK_F_BLK_SIZE says otherwise). */
+uint32_t uvdpa_blk_block_size(struct uvdpa_blk *b);
+/* Largest READ/WRITE one request may carry, in bytes. */
+size_t uvdpa_blk_max_transfer(const struct uvdpa_blk *b);
+/* Queues set up at open. */
+unsigned uvdpa_blk_num_queues(const struct uvdpa_blk *b);
+
+/*
+ * Submits req on queue q; cb(opaque, res) runs later from uvdpa_blk_poll or
+ * uvdpa_blk_wait (never from submit). req and, for WRITE, its data may be
+ * reused as soon as this returns; a READ's or GET_ID's buf must stay valid
+ * until the callback. Returns 0, or:
+ *   -EINVAL      bad q, op, or READ/WRITE length (0, not a multiple of 512,
+ *                above uvdpa_blk_max_transfer)
+ *   -EOPNOTSUPP  FLUSH, DISCARD or WRITE_ZEROES and its feature is not negotiated
+ *   -EAGAIN      queue depth reached (or ring full); complete some first
+ */
+int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
+		     uvdpa_blk_cb cb, void *opaque);
+
+/* Completes what the device has finished on queue q; returns how many. */
+int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q);
+
+/*
+ * Completes requests on queue q until at least min_complete have completed
+ * in this call or timeout_ms passes (-1: no limit). Returns the number
+ * completed, -EINVAL for a bad q, or the negative errno of poll(2).
+ */
+int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int timeout_ms);
+
+/* Requests in flight on queue q. */
+unsigned uvdpa_blk_inflight(const struct uvdpa_blk *b, unsigned q);
+
+/*
+ * Synchronous helpers on queue 0; they wait for the answer (-ETIMEDOUT
+ * after 30 s without progress). len is any multiple of 512.
+ */
+int uvdpa_blk_read(struct uvdpa_blk *b, uint64_t sector, void *buf, size_t len);
+int uvdpa_blk_write(struct uvdpa_blk *b, uint64_t sector, const void *buf, size_t len);
+/* 0 at once if VIRTIO_BLK_F_FLUSH is absent: the device is then write-through. */
+int uvdpa_blk_flush(struct uvdpa_blk *b);
+int uvdpa_blk_discard(struct uvdpa_blk *b, uint64_t sector, uint32_t num_sectors);
+int uvdpa_blk_write_zeroes(struct uvdpa_blk *b, uint64_t sector, uint32_t num_sectors,
+			   uint32_t flags);
+/* The device's serial, NUL-terminated (at most UVDPA_BLK_ID_BYTES characters). */
+int uvdpa_blk_get_id(struct uvdpa_blk *b, char id[UVDPA_BLK_ID_BYTES + 1]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuvdpa virtio-net driver (the userspace counterpart of the kernel's
+ * virtio_net on virtio_vdpa).
+ *
+ * Frames are whole Ethernet frames (destination MAC first, no FCS), 14 to
+ * 65535 bytes. Sending copies the frame into device-reachable memory as a
+ * descriptor chain (virtio-net header, then data segments of at most 4 KiB)
+ * or, with indirect descriptors, as one slot pointing at such a table.
+ * Receiving copies one frame out, reassembling it from several buffers when
+ * VIRTIO_NET_F_MRG_RXBUF is negotiated; without it each receive buffer is a
+ * chain big enough for 65535 bytes ("big packets").
+ *
+ * Queue pair q (0-based) is receive queue 2q and transmit queue 2q + 1.
+ *
+ * Threading: one thread at a time per struct uvdpa_net.
+ */
+#ifndef UVDPA_NET_H
+#define UVDPA_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <uvdpa/virtio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uvdpa_net;
+
+#define UVDPA_NET_FRAME_MIN 14       /* an Ethernet header */
+#define UVDPA_NET_FRAME_MAX 65535
+
+/* Features asked for in uvdpa_net_opts.flags. */
+#define UVDPA_NET_PACKED    (1u << 0)   /* packed rings (VIRTIO_F_RING_PACKED) */
+#define UVDPA_NET_INDIRECT  (1u << 1)   /* indirect descriptors (VIRTIO_F_INDIRECT_DESC) */
+#define UVDPA_NET_EVENT_IDX (1u << 2)   /* VIRTIO_F_EVENT_IDX notification suppression */
+#define UVDPA_NET_MRG_RXBUF (1u << 3)   /* mergeable receive buffers */
+#define UVDPA_NET_CTRL_VQ   (1u << 4)   /* control virtqueue (MAC, queue pairs) */
+
+struct uvdpa_net_opts {
+	uint16_t queue_size;    /* entries per queue; 0 = the device's maximum */
+	uint16_t queue_pairs;   /* 0 or 1 = one; more needs VIRTIO_NET_F_MQ and CTRL_VQ */
+	unsigned flags;         /* UVDPA_NET_*: each one must be offered by the device */
+};
+
+/* What the device's config space says (little-endian fields decoded). */
+struct uvdpa_net_config {
+	uint8_t mac[6];             /* zero unless VIRTIO_NET_F_MAC */
+	uint16_t mtu;               /* 0 unless VIRTIO_NET_F_MTU */
+	uint16_t status;            /* VIRTIO_NET_S_*; LINK_UP if VIRTIO_NET_F_STATUS is absent */
+	uint16_t max_queue_pairs;   /* 1 unless VIRTIO_NET_F_MQ */
+};
+
+/*
+ * Initialises the device as a network card and starts its queues; receive
+ * buffers are posted before DRIVER_OK. opts NULL means: one queue pair of
+ * the device's maximum size, split rings, and every one of INDIRECT,
+ * EVENT_IDX, MRG_RXBUF and CTRL_VQ that the device offers.
+ *
+ * Returns 0 and sets *out, or:
+ *   -ENODEV      v is not a network device
+ *   -EBUSY       a driver is already open on v
+ *   -EOPNOTSUPP  a requested feature (or VIRTIO_F_VERSION_1) is not offered,
+ *                or queue_pairs > 1 without MQ and CTRL_VQ
+ *   -EINVAL      bad queue size (0 < size < 2, split size not a power of 2,
+ *                above the device's maximum) or more pairs than the device has
+ *   -EIO         the device refused the features, or the queue pair count
+ *   -ENOMEM      out of memory
+ * On error the device is left reset.
+ */
+int uvdpa_net_open(struct uvdpa_virtio *v, const struct uvdpa_net_opts *opts,
+		   struct uvdpa_net **out);
+
+/* Resets the device and frees everything. NULL is accepted. */
+void uvdpa_net_close(struct uvdpa_net *n);
+
+/* Queue pairs set up at open (the most uvdpa_net_set_queue_pairs accepts). */
+unsigned uvdpa_net_queue_pairs(const struct uvdpa_net *n);
+
+/*
+ * Queues one frame on pair q and notifies the device if it needs it.
+ * Reclaims finished transmissions first when no buffer is free.
+ * Returns 0, or:
+ *   -EINVAL  len outside [UVDPA_NET_FRAME_MIN, UVDPA_NET_FRAME_MAX], or bad q
+ *   -EAGAIN  every transmit buffer is in flight; retry after the device
+ *            has consumed some (uvdpa_net_reclaim)
+ */
+int uvdpa_net_send(struct uvdpa_net *n, unsigned q, const void *frame, size_t len);
+
+/*
+ * Queues up to cnt frames (one per iovec) with one notification. Returns how
+ * many were queued (stops at the first frame that does not fit: 0 means
+ * none), or -EINVAL if frames[0] has a bad length or q is bad; a later frame
+ * with a bad length stops the burst there.
+ */
+int uvdpa_net_send_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			 unsigned cnt);
+
+/* Takes back transmit buffers the device has finished; returns how many. */
+int uvdpa_net_reclaim(struct uvdpa_net *n, unsigned q);
+
+/*
+ * Waits at most timeout_ms (-1: forever) until the device finishes at least
+ * one transmission on pair q, and reclaims. Returns how many were reclaimed
+ * (0: timeout, or nothing in flight), -EINVAL for a bad q, or the negative
+ * errno of poll(2).
+ */
+int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms);
+
+/*
+ * Takes one received frame from pair q, copies min(length, cap) bytes to buf
+ * and gives the receive buffers back to the device. Returns the frame's
+ * full length (more than cap means it was truncated, like recv(2) with
+ * MSG_TRUNC), or:
+ *   -EAGAIN  nothing received
+ *   -EINVAL  bad q
+ *   -EIO     the device returned a malformed frame (shorter than the header,
+ *            or mergeable buffers missing); it was dropped
+ */
+int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap);
+
+/*
+ * Waits until pair q has a received frame, at most timeout_ms milliseconds
+ * (-1: forever, 0: just check). Returns 1 if a frame is ready, 0 on timeout,
+ * -EINVAL for a bad q, or the negative errno of poll(2).
+ */
+int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms);
+
+/* Reads the config space. Returns 0 or -EIO. */
+int uvdpa_net_get_config(struct uvdpa_net *n, struct uvdpa_net_config *cfg);
+
+/* The MAC in config space. -EOPNOTSUPP without VIRTIO_NET_F_MAC. */
+int uvdpa_net_get_mac(struct uvdpa_net *n, uint8_t mac[6]);
+
+/*
+ * Sets the device's MAC (its receive filter follows) with the control queue
+ * command VIRTIO_NET_CTRL_MAC_ADDR_SET. Returns 0, or:
+ *   -EOPNOTSUPP  CTRL_VQ or CTRL_MAC_ADDR not negotiated
+ *   -EIO         the device answered VIRTIO_NET_ERR
+ *   -ETIMEDOUT   no answer within 5 seconds
+ */
+int uvdpa_net_set_mac(struct uvdpa_net *n, const uint8_t mac[6]);
+
+/*
+ * Tells the device how many queue pairs to use (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET).
+ * Returns 0, or -EINVAL (0, or more than uvdpa_net_queue_pairs), -EOPNOTSUPP
+ * (MQ not negotiated), -EIO, -ETIMEDOUT as uvdpa_net_set_mac.
+ */
+int uvdpa_net_set_queue_pairs(struct uvdpa_net *n, uint16_t pairs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -79,6 +79,7 @@ struct uvdpa_vq_dev {
 	struct vring_packed_desc_event *dev_event;   /* written by the device */
 	/* device state */
 	uint16_t last_avail_idx;      /* split: free-running; packed: ring index */
+	uint16_t shadow_avail_idx;    /* split: avail->idx as last read (one load per batch) */
 	bool avail_wrap;              /* packed */
 	uint16_t used_idx;            /* split: free-running shadow of used->idx; packed: ring index */
 	bool used_wrap;               /* packed */
@@ -161,8 +162,10 @@ struct uvdpa_vq_drv {
 	bool avail_wrap;              /* packed */
 	uint16_t last_used_idx;       /* split: free-running; packed: slot */
 	bool used_wrap;               /* packed */
-	uint16_t kicked_avail;        /* avail idx at last kick decision */
-	uint16_t added_since_kick;
+	uint16_t kicked_avail;        /* avail idx at last kick decision (packed: batch head slot) */
+	uint16_t added_since_kick;    /* split: chains; packed: ring slots */
+	uint16_t batch_head_flags;    /* packed: flags of the batch head, stored at publish */
+	bool cb_disabled;             /* uvdpa_vq_drv_disable_cb in effect */
 	uint16_t *next;               /* per-descriptor free list links / chain length */
 	struct { void *token; uint16_t ndesc; uint16_t last; } *state; /* per id */
 };

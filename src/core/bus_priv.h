@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Bus internals shared with the built-in parent drivers (src/devices). */
+#ifndef UVDPA_CORE_BUS_PRIV_H
+#define UVDPA_CORE_BUS_PRIV_H
+
+#include <uvdpa/bus.h>
+
+/*
+ * Registers m and hands its ownership to the bus: release(m) runs from
+ * uvdpa_bus_free, after every device is gone. Used for the built-in parents,
+ * whose mgmtdevs are allocated per bus so the library keeps no global state.
+ * On error m is not registered and still belongs to the caller.
+ */
+int uvdpa_bus_adopt_mgmtdev(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m,
+			    void (*release)(struct uvdpa_mgmtdev *m));
+
+#endif

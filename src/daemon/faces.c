@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+#include <string.h>
+
+#include "daemon/faces.h"
+#include "daemon/log.h"
+
+static const struct face_ops *const builtin_faces[] = {
+#ifdef UVDPAD_HAVE_VHOST_FACE
+	&vhost_face_ops,
+#endif
+	NULL,
+};
+
+static void on_added(void *opaque, struct uvdpa_device *d)
+{
+	struct faces *fs = opaque;
+	unsigned i;
+
+	dlog(DLOG_INFO, "device %s added", d->name);
+	for (i = 0; i < fs->n; i++)
+		fs->f[i].ops->device_added(fs->f[i].face, d);
+}
+
+static void on_removed(void *opaque, struct uvdpa_device *d)
+{
+	struct faces *fs = opaque;
+	unsigned i;
+
+	/* Reverse order: the last face to see the device lets go first. */
+	for (i = fs->n; i-- > 0;)
+		fs->f[i].ops->device_removed(fs->f[i].face, d);
+	dlog(DLOG_INFO, "device %s removed", d->name);
+}
+
+int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir)
+{
+	unsigned i;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->bus = bus;
+	for (i = 0; builtin_faces[i] && i < FACES_MAX; i++) {
+		void *face = builtin_faces[i]->create(bus, rundir);
+
+		if (!face) {
+			dlog(DLOG_ERROR, "cannot start the %s face", builtin_faces[i]->name);
+			faces_stop(fs);
+			return -1;
+		}
+		fs->f[fs->n].ops = builtin_faces[i];
+		fs->f[fs->n].face = face;
+		fs->n++;
+		dlog(DLOG_DEBUG, "%s face started", builtin_faces[i]->name);
+	}
+	uvdpa_bus_set_listener(bus, on_added, on_removed, fs);
+	return 0;
+}
+
+void faces_stop(struct faces *fs)
+{
+	if (fs->bus)
+		uvdpa_bus_set_listener(fs->bus, NULL, NULL, NULL);
+	while (fs->n) {
+		fs->n--;
+		fs->f[fs->n].ops->destroy(fs->f[fs->n].face);
+	}
+}
+
+const char *faces_socket_path(void *opaque, struct uvdpa_device *d)
+{
+	struct faces *fs = opaque;
+	unsigned i;
+
+	for (i = 0; i < fs->n; i++) {
+		const char *p = fs->f[i].ops->socket_path ?
+				fs->f[i].ops->socket_path(fs->f[i].face, d) : NULL;
+
+		if (p)
+			return p;
+	}
+	return NULL;
+}

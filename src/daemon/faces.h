@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The faces uvdpad puts devices on (today: the vhost-user face, when it is
+ * built). The bus has one listener; the registry fans its add/remove events
+ * out to every face and answers "which socket serves this device".
+ */
+#ifndef UVDPAD_FACES_H
+#define UVDPAD_FACES_H
+
+#include <uvdpa/bus.h>
+
+struct face_ops {
+	const char *name;
+	void *(*create)(struct uvdpa_bus *bus, const char *rundir);
+	void (*destroy)(void *face);
+	void (*device_added)(void *face, struct uvdpa_device *d);
+	void (*device_removed)(void *face, struct uvdpa_device *d);
+	const char *(*socket_path)(void *face, struct uvdpa_device *d);   /* optional */
+};
+
+#ifdef UVDPAD_HAVE_VHOST_FACE
+extern const struct face_ops vhost_face_ops;   /* face_vhost.c */
+#endif
+
+#define FACES_MAX 4
+
+struct faces {
+	struct uvdpa_bus *bus;
+	unsigned n;
+	struct {
+		const struct face_ops *ops;
+		void *face;
+	} f[FACES_MAX];
+};
+
+/* Creates every built-in face and becomes the bus listener. -1 on failure. */
+int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir);
+/* Detaches from the bus and destroys the faces (devices must be gone). */
+void faces_stop(struct faces *fs);
+/* For mgmt_server_set_socket_path_fn: the first face's socket for d. */
+const char *faces_socket_path(void *fs, struct uvdpa_device *d);
+
+#endif

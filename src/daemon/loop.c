@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/loop.h"
+
+#define CAP_NET_ADMIN_BIT 12
+
+enum src_kind { SRC_LISTEN, SRC_SIGNAL, SRC_CLIENT };
+
+struct src {
+	enum src_kind kind;
+};
+
+struct conn {
+	struct src src;         /* first: epoll data points here */
+	int fd;
+	uint32_t events;
+	struct mgmt_client *mc;
+	struct conn *prev, *next;
+	pid_t pid;
+};
+
+struct loop {
+	int epfd;
+	struct src listen_src, signal_src;
+	int listen_fd, signal_fd;
+	struct mgmt_server *mgmt;
+	struct conn *conns;
+	unsigned n_conns;
+	bool stop;
+	unsigned char buf[MGMT_REQUEST_MAX];
+};
+
+/* CapEff of a process, from /proc/<pid>/status. */
+static bool has_cap_net_admin(pid_t pid)
+{
+	unsigned long long eff = 0;
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	return found && (eff >> CAP_NET_ADMIN_BIT) & 1;
+}
+
+bool loop_peer_is_admin(pid_t pid, uid_t uid)
+{
+	/* GENL_ADMIN_PERM's CAP_NET_ADMIN, plus root and our own user, who
+	 * could drive the daemon's devices through its sockets anyway. */
+	return uid == 0 || uid == geteuid() || has_cap_net_admin(pid);
+}
+
+static int ep_set(struct loop *l, int op, int fd, uint32_t events, struct src *s)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	return epoll_ctl(l->epfd, op, fd, &ev);
+}
+
+static void conn_close(struct loop *l, struct conn *c)
+{
+	dlog(DLOG_DEBUG, "client %d (pid %ld) disconnected", c->fd, (long)c->pid);
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	mgmt_client_free(c->mc);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	l->n_conns--;
+	free(c);
+}
+
+static void conn_want(struct loop *l, struct conn *c, uint32_t events)
+{
+	if (c->events == events)
+		return;
+	c->events = events;
+	ep_set(l, EPOLL_CTL_MOD, c->fd, events, &c->src);
+}
+
+/*
+ * Sends queued replies until the socket is full. While anything is pending
+ * the client is not read: a client that does not read its replies cannot
+ * make the daemon queue more. Returns false if the client is gone.
+ */
+static bool conn_flush(struct loop *l, struct conn *c)
+{
+	const void *p;
+	size_t len;
+
+	while ((p = mgmt_client_peek(c->mc, &len))) {
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_want(l, c, EPOLLOUT);
+			return true;
+		}
+		if (n < 0) {
+			dlog(DLOG_DEBUG, "client %d: send: %s", c->fd, strerror(errno));
+			conn_close(l, c);
+			return false;
+		}
+		mgmt_client_pop(c->mc);
+	}
+	conn_want(l, c, EPOLLIN);
+	return true;
+}
+
+static void conn_read(struct loop *l, struct conn *c)
+{
+	ssize_t n = recv(c->fd, l->buf, sizeof(l->buf), MSG_TRUNC | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(l, c);
+		return;
+	}
+	mgmt_client_input(c->mc, l->buf, (size_t)n < sizeof(l->buf) ? (size_t)n : sizeof(l->buf),
+			  (size_t)n);
+	conn_flush(l, c);
+}
+
+static void conn_accept(struct loop *l)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct mgmt_peer peer;
+	struct conn *c;
+	int fd;
+
+	fd = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+			dlog(DLOG_WARN, "accept: %s", strerror(errno));
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		dlog(DLOG_WARN, "SO_PEERCRED: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	peer = (struct mgmt_peer){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
+				   .admin = loop_peer_is_admin(cred.pid, cred.uid) };
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->mc = mgmt_client_new(l->mgmt, &peer);
+	if (!c || !c->mc) {
+		dlog(DLOG_WARN, "out of memory accepting a client");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->src.kind = SRC_CLIENT;
+	c->fd = fd;
+	c->pid = cred.pid;
+	c->events = EPOLLIN;
+	if (ep_set(l, EPOLL_CTL_ADD, fd, EPOLLIN, &c->src) < 0) {
+		mgmt_client_free(c->mc);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	l->n_conns++;
+	dlog(DLOG_DEBUG, "client %d connected: pid %ld uid %ld%s", fd, (long)cred.pid,
+	     (long)cred.uid, peer.admin ? " (admin)" : "");
+}
+
+static void signal_read(struct loop *l)
+{
+	struct signalfd_siginfo si;
+
+	if (read(l->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	dlog(DLOG_INFO, "%s received, shutting down", strsignal((int)si.ssi_signo));
+	l->stop = true;
+}
+
+struct loop *loop_new(int listen_fd, struct mgmt_server *mgmt)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	sigset_t set;
+
+	if (!l)
+		return NULL;
+	l->listen_fd = listen_fd;
+	l->mgmt = mgmt;
+	l->listen_src.kind = SRC_LISTEN;
+	l->signal_src.kind = SRC_SIGNAL;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	l->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->signal_fd < 0 || l->epfd < 0 ||
+	    ep_set(l, EPOLL_CTL_ADD, listen_fd, EPOLLIN, &l->listen_src) < 0 ||
+	    ep_set(l, EPOLL_CTL_ADD, l->signal_fd, EPOLLIN, &l->signal_src) < 0) {
+		dlog(DLOG_ERROR, "event loop setup: %s", strerror(errno));
+		loop_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+int loop_run(struct loop *l)
+{
+	struct epoll_event evs[32];
+	int i, n;
+
+	while (!l->stop) {
+		n = epoll_wait(l->epfd, evs, 32, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			dlog(DLOG_ERROR, "epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n && !l->stop; i++) {
+			struct src *s = evs[i].data.ptr;
+			struct conn *c = (struct conn *)s;
+
+			switch (s->kind) {
+			case SRC_LISTEN:
+				conn_accept(l);
+				break;
+			case SRC_SIGNAL:
+				signal_read(l);
+				break;
+			case SRC_CLIENT:
+				/* A client closed earlier in this batch is not in evs
+				 * twice: each fd appears once per epoll_wait. */
+				if (evs[i].events & EPOLLOUT)
+					conn_flush(l, c);
+				else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					conn_read(l, c);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	while (l->conns)
+		conn_close(l, l->conns);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->signal_fd >= 0)
+		close(l->signal_fd);
+	close(l->listen_fd);
+	free(l);
+}

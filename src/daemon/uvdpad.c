@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uvdpad: holds the uvdpa bus and its devices, serves the vdpa
+ * generic-netlink family on $RUNDIR/uvdpa.sock and hands devices to its
+ * faces. Foreground by default (systemd style); logs to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uvdpa/bus.h>
+#include "daemon/faces.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+#include "daemon/rundir.h"
+#include "mgmt/mgmt.h"
+
+#ifndef UVDPA_VERSION
+#define UVDPA_VERSION "unknown"
+#endif
+
+struct opts {
+	const char *rundir;
+	bool daemonize;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: uvdpad [ -d ] [ -r RUNDIR ] [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
+		"  -d, --daemon         detach and run in the background\n"
+		"  -r, --rundir DIR     run directory (default: $UVDPA_RUNDIR, else /run/uvdpa\n"
+		"                       for root, else $XDG_RUNTIME_DIR/uvdpa)\n"
+		"  -v, --verbose        log more (repeat for debug)\n"
+		"  -l, --log-level L    error, warn, info (default) or debug\n"
+		"  -h, --help           show this help\n"
+		"  -V, --version        show the version\n");
+}
+
+/* 0: run, 1: exit 0 (help/version), -1: exit 1. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, lvl;
+
+	while ((c = getopt_long(argc, argv, "dr:vl:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->daemonize = true;
+			break;
+		case 'r':
+			o->rundir = optarg;
+			break;
+		case 'v':
+			if (dlog_get_level() < DLOG_DEBUG)
+				dlog_set_level(dlog_get_level() + 1);
+			break;
+		case 'l':
+			lvl = dlog_parse_level(optarg);
+			if (lvl < 0) {
+				fprintf(stderr, "uvdpad: unknown log level \"%s\" "
+					"(error, warn, info, debug)\n", optarg);
+				return -1;
+			}
+			dlog_set_level((enum dlog_level)lvl);
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("uvdpad %s\n", UVDPA_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "uvdpad: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Forks once the socket listens, so clients that connect at once are queued. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		dlog(DLOG_ERROR, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		dlog(DLOG_WARN, "setsid: %s", strerror(errno));
+	if (chdir("/") < 0)
+		dlog(DLOG_WARN, "chdir /: %s", strerror(errno));
+	/* stderr stays: it is the log (redirect it when starting uvdpad -d). */
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+/* Newest first, each device's sockets going with it (through the faces). */
+static void delete_all_devices(struct uvdpa_bus *bus)
+{
+	unsigned n;
+
+	while ((n = uvdpa_bus_dev_count(bus)) > 0) {
+		struct uvdpa_device *d = uvdpa_bus_dev_at(bus, n - 1);
+
+		uvdpa_bus_dev_del(bus, d->name);
+	}
+}
+
+struct daemon {
+	char rundir[PATH_MAX];
+	char sock_path[PATH_MAX];
+	int lock_fd;
+	struct uvdpa_bus *bus;
+	struct faces faces;
+	struct mgmt_server *mgmt;
+	struct loop *loop;
+};
+
+static int daemon_setup(struct daemon *d, const struct opts *o)
+{
+	int lfd, err;
+
+	if (rundir_resolve(o->rundir, d->rundir, sizeof(d->rundir)) < 0 ||
+	    rundir_create(d->rundir) < 0)
+		return -1;
+	d->lock_fd = rundir_lock(d->rundir);
+	if (d->lock_fd < 0)
+		return -1;
+	lfd = rundir_listen(d->rundir, d->sock_path, sizeof(d->sock_path));
+	if (lfd < 0)
+		return -1;
+	/* Before any thread exists: devices start theirs when created. */
+	if (o->daemonize && daemonize() < 0) {
+		close(lfd);
+		return -1;
+	}
+	rundir_lock_write_pid(d->lock_fd);
+	d->bus = uvdpa_bus_new();
+	d->mgmt = d->bus ? mgmt_server_new(d->bus) : NULL;
+	if (!d->mgmt) {
+		dlog(DLOG_ERROR, "out of memory");
+		close(lfd);
+		return -1;
+	}
+	err = uvdpa_bus_register_builtin(d->bus);
+	if (err < 0) {
+		dlog(DLOG_ERROR, "cannot register the built-in parents: %s", strerror(-err));
+		close(lfd);
+		return -1;
+	}
+	if (faces_start(&d->faces, d->bus, d->rundir) < 0) {
+		close(lfd);
+		return -1;
+	}
+	mgmt_server_set_socket_path_fn(d->mgmt, faces_socket_path, &d->faces);
+	d->loop = loop_new(lfd, d->mgmt);
+	return d->loop ? 0 : -1;
+}
+
+static void daemon_teardown(struct daemon *d)
+{
+	/* Clients first: nothing may arrive while devices go away. */
+	loop_free(d->loop);
+	if (d->sock_path[0] && d->loop)
+		unlink(d->sock_path);
+	if (d->bus)
+		delete_all_devices(d->bus);
+	faces_stop(&d->faces);
+	mgmt_server_free(d->mgmt);
+	uvdpa_bus_free(d->bus);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .lock_fd = -1 };
+	struct opts o = { 0 };
+	sigset_t set;
+	int ret;
+
+	ret = parse_opts(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : 1;
+	/* Termination arrives through the loop's signalfd. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (daemon_setup(&d, &o) < 0) {
+		daemon_teardown(&d);
+		return 1;
+	}
+	dlog(DLOG_INFO, "listening on %s", d.sock_path);
+	ret = loop_run(d.loop);
+	daemon_teardown(&d);
+	dlog(DLOG_INFO, "stopped");
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,1031 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Simulator core (kernel drivers/vdpa/vdpa_sim/vdpa_sim.c): the device ops
+ * implemented once for every class, and the worker thread that runs the
+ * class' work function.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+
+#include "devices/sim.h"
+
+/* epoll tags: the control fd, our kick fds (vq index), the caller's kick fds. */
+#define TAG_CTL  UINT64_MAX
+#define TAG_EXT  (1ULL << 62)
+
+/* Poll mode: how long the worker keeps polling an idle device. */
+#define POLL_BUDGET_MIN_NS   20000ULL
+#define POLL_BUDGET_MAX_NS 1000000ULL
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void fd_signal(int fd)
+{
+	uint64_t one = 1;
+	ssize_t r = write(fd, &one, sizeof(one));
+
+	(void)r;   /* EAGAIN: the counter is already non-zero, which is enough */
+}
+
+static void fd_drain(int fd)
+{
+	uint64_t v;
+	ssize_t r = read(fd, &v, sizeof(v));
+
+	(void)r;
+}
+
+static void fire(const struct uvdpa_callback *cb)
+{
+	if (cb->trigger_fd >= 0)
+		fd_signal(cb->trigger_fd);
+	else if (cb->fn)
+		cb->fn(cb->opaque);
+}
+
+static void cb_clear(struct uvdpa_callback *cb)
+{
+	cb->fn = NULL;
+	cb->opaque = NULL;
+	cb->trigger_fd = -1;
+}
+
+static void wake(struct vdpasim *s)
+{
+	fd_signal(s->ctl_fd);
+}
+
+void vdpasim_lock(struct vdpasim *s)
+{
+	atomic_fetch_add(&s->ctl_waiting, 1);
+	pthread_mutex_lock(&s->mutex);
+	atomic_fetch_sub(&s->ctl_waiting, 1);
+}
+
+void vdpasim_unlock(struct vdpasim *s)
+{
+	pthread_mutex_unlock(&s->mutex);
+}
+
+static struct vdpasim_vq *sim_vq(struct vdpasim *s, uint16_t idx)
+{
+	return idx < s->attr.nvqs ? &s->vqs[idx] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue setup and datapath helpers                                    */
+/* ------------------------------------------------------------------ */
+
+static int vq_setup(struct vdpasim *s, struct vdpasim_vq *vq)
+{
+	struct uvdpa_vq_layout l = {
+		.num = (uint16_t)vq->num,
+		.packed = vdpasim_has_feature(s, VIRTIO_F_RING_PACKED),
+		.event_idx = vdpasim_has_feature(s, VIRTIO_RING_F_EVENT_IDX),
+		.indirect = vdpasim_has_feature(s, VIRTIO_RING_F_INDIRECT_DESC),
+		.desc = vq->desc_addr,
+		.driver = vq->driver_addr,
+		.device = vq->device_addr,
+	};
+	int r;
+
+	vq->set_up = false;
+	if (vq->num == 0 || vq->num > UVDPA_VQ_MAX_NUM)
+		return -EINVAL;
+	r = uvdpa_vq_dev_setup(&vq->dev, &l, s->map, vq->has_state ? &vq->state : NULL);
+	if (r)
+		return r;
+	vq->set_up = true;
+	if (s->kicks_off)
+		uvdpa_vq_dev_disable_kicks(&vq->dev);
+	return 0;
+}
+
+/* Where a queue restarts when it is not set up. */
+static void vq_saved_state(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_vq_state *st)
+{
+	if (vq->has_state) {
+		*st = vq->state;
+		return;
+	}
+	memset(st, 0, sizeof(*st));
+	if (vdpasim_has_feature(s, VIRTIO_F_RING_PACKED)) {
+		st->packed.last_avail_counter = 1;
+		st->packed.last_used_counter = 1;
+	}
+}
+
+/* Remembers the engine's position so the queue can be set up again. */
+static void vq_teardown(struct vdpasim_vq *vq)
+{
+	if (vq->set_up) {
+		uvdpa_vq_dev_get_state(&vq->dev, &vq->state);
+		vq->has_state = true;
+	}
+	vq->set_up = false;
+}
+
+void vdpasim_config_changed(struct vdpasim *s)
+{
+	fire(&s->config_cb);
+}
+
+void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why)
+{
+	if (vq->broken)
+		return;
+	vq->broken = true;
+	s->status |= UVDPA_STATUS_NEEDS_RESET;
+	fprintf(stderr, "uvdpa: %s: vq %u: %s; queue stopped, device needs reset\n",
+		s->vdev.name ? s->vdev.name : "vdpasim", vq->idx, why);
+	/* virtio 1.2 §2.1.2: setting DEVICE_NEEDS_RESET notifies the driver. */
+	vdpasim_config_changed(s);
+}
+
+int vdpasim_pop(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_chain *c)
+{
+	int r = uvdpa_vq_dev_pop(&vq->dev, c);
+
+	/* Re-arm kicks on an empty ring, then look again: a chain added in
+	 * between would otherwise wait for the next kick. */
+	if (r == 0 && !s->kicks_off && uvdpa_vq_dev_enable_kicks(&vq->dev))
+		r = uvdpa_vq_dev_pop(&vq->dev, c);
+	if (r < 0 && r != -E2BIG) {
+		vdpasim_vq_break(s, vq, "malformed ring or chain refused");
+		return -EIO;
+	}
+	return r;
+}
+
+void vdpasim_unpop(struct vdpasim_vq *vq, const struct uvdpa_chain *c)
+{
+	struct uvdpa_vq_dev *d = &vq->dev;
+
+	if (!d->l.packed) {
+		d->last_avail_idx--;          /* split: one avail slot per chain */
+		return;
+	}
+	/* packed: step back over the ring slots the chain took */
+	if (d->last_avail_idx >= c->ndesc) {
+		d->last_avail_idx -= c->ndesc;
+	} else {
+		d->last_avail_idx += d->l.num - c->ndesc;
+		d->avail_wrap = !d->avail_wrap;
+	}
+}
+
+void vdpasim_flush(struct vdpasim *s, struct vdpasim_vq *vq)
+{
+	(void)s;
+	if (uvdpa_vq_dev_flush(&vq->dev))
+		fire(&vq->cb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Worker                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Drains the fds epoll reported; true if a virtqueue was kicked. */
+static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
+{
+	bool kicked = false;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t tag = ev[i].data.u64;
+		struct vdpasim_vq *vq;
+
+		if (tag == TAG_CTL) {
+			fd_drain(s->ctl_fd);
+			continue;
+		}
+		vq = sim_vq(s, (uint16_t)tag);
+		if (!vq)
+			continue;
+		kicked = true;
+		if (!(tag & TAG_EXT))
+			fd_drain(vq->kick_fd);
+		else if (vq->ext_kick_fd == (int)((tag >> 16) & 0xffffffffu))
+			fd_drain(vq->ext_kick_fd);   /* stale events of a replaced fd are skipped */
+	}
+	return kicked;
+}
+
+static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
+{
+	unsigned i;
+
+	*again = false;
+	if (!(s->status & UVDPA_STATUS_DRIVER_OK))
+		return 0;
+	if (!s->running) {
+		if (kicked)
+			s->pending_kick = true;   /* replayed by resume */
+		return 0;
+	}
+	for (i = 0; i < s->attr.nvqs; i++) {
+		struct vdpasim_vq *vq = &s->vqs[i];
+
+		vq->stalled = false;
+		/* A queue enabled before its rings were mapped gets set up here;
+		 * once the driver says DRIVER_OK the rings must be reachable. */
+		if (vq->ready && !vq->set_up && !vq->broken) {
+			int r = vq_setup(s, vq);
+
+			if (r)
+				vdpasim_vq_break(s, vq, r == -EFAULT ?
+						 "ring areas outside the memory map" :
+						 "invalid ring size, alignment or state");
+		}
+	}
+	return s->attr.work_fn(s, again);
+}
+
+/* Poll mode, before sleeping: asks for kicks again; true if work arrived. */
+static bool arm_kicks(struct vdpasim *s)
+{
+	bool busy = false;
+	unsigned i;
+
+	for (i = 0; i < s->attr.nvqs; i++) {
+		struct vdpasim_vq *vq = &s->vqs[i];
+
+		if (vdpasim_vq_usable(vq) && uvdpa_vq_dev_enable_kicks(&vq->dev) && !vq->stalled)
+			busy = true;
+	}
+	s->kicks_off = false;
+	return busy;
+}
+
+static void disarm_kicks(struct vdpasim *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->attr.nvqs; i++)
+		if (vdpasim_vq_usable(&s->vqs[i]))
+			uvdpa_vq_dev_disable_kicks(&s->vqs[i].dev);
+	s->kicks_off = true;
+}
+
+struct poll_state {
+	uint64_t budget_ns;        /* idle time before going back to epoll */
+	uint64_t last_work_ns;
+	uint64_t slept_at_ns;      /* 0: not sleeping */
+};
+
+/*
+ * Poll mode after a pass (mutex held): returns true to sleep in epoll.
+ * The budget adapts: a sleep that ended sooner than the budget means the
+ * device is busy enough to poll longer; a long sleep halves it.
+ */
+static bool poll_decide(struct vdpasim *s, struct poll_state *p, unsigned handled, bool again)
+{
+	uint64_t now = now_ns();
+
+	if (p->slept_at_ns) {
+		uint64_t slept = now - p->slept_at_ns;
+
+		if (slept < p->budget_ns && p->budget_ns < POLL_BUDGET_MAX_NS)
+			p->budget_ns *= 2;
+		else if (slept > 8 * p->budget_ns && p->budget_ns > POLL_BUDGET_MIN_NS)
+			p->budget_ns /= 2;
+		p->slept_at_ns = 0;
+		p->last_work_ns = now;
+	}
+	if (handled || again) {
+		p->last_work_ns = now;
+		if (!s->kicks_off)
+			disarm_kicks(s);
+		return false;
+	}
+	if (now - p->last_work_ns < p->budget_ns)
+		return false;
+	if (arm_kicks(s)) {
+		disarm_kicks(s);
+		p->last_work_ns = now;
+		return false;
+	}
+	p->slept_at_ns = now;
+	return true;
+}
+
+static void *sim_worker(void *arg)
+{
+	struct vdpasim *s = arg;
+	struct poll_state ps = { .budget_ns = 4 * POLL_BUDGET_MIN_NS };
+	struct epoll_event ev[32];
+	bool sleep = true, again;
+	unsigned handled;
+
+	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
+	while (!atomic_load(&s->stop)) {
+		bool kicked;
+		int n = 0;
+
+		/* Kicks that come while the worker is busy are only counted by
+		 * their eventfds; the next sleep drains them. */
+		if (sleep)
+			n = epoll_wait(s->epfd, ev, 32, -1);
+		if (n < 0) {
+			if (errno != EINTR) {
+				fprintf(stderr, "uvdpa: %s: epoll_wait: %s; worker stops\n",
+					s->vdev.name ? s->vdev.name : "vdpasim", strerror(errno));
+				break;
+			}
+			n = 0;
+		}
+		if (atomic_load(&s->stop))
+			break;
+
+		pthread_mutex_lock(&s->mutex);
+		kicked = drain_events(s, ev, n);
+		handled = sim_pass(s, kicked, &again);
+		if (s->poll && s->running && (s->status & UVDPA_STATUS_DRIVER_OK)) {
+			sleep = poll_decide(s, &ps, handled, again);
+		} else {
+			if (s->kicks_off)
+				arm_kicks(s);
+			ps.slept_at_ns = 0;
+			sleep = !again;
+		}
+		pthread_mutex_unlock(&s->mutex);
+
+		/* A busy worker relocks at once; let a queued control op in first. */
+		while (atomic_load_explicit(&s->ctl_waiting, memory_order_relaxed))
+			sched_yield();
+		if (!sleep && !again)
+			cpu_relax();
+	}
+	return NULL;
+}
+
+/* Mutex held. A thread per device only once a driver made it live. */
+static void ensure_worker(struct vdpasim *s)
+{
+	sigset_t all, old;
+	int r;
+
+	if (s->worker_started || s->stopped)
+		return;
+	/* Signals belong to the application's threads, never to a worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&s->worker, NULL, sim_worker, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		fprintf(stderr, "uvdpa: %s: cannot start the worker: %s\n",
+			s->vdev.name ? s->vdev.name : s->tname, strerror(r));
+		s->status |= UVDPA_STATUS_NEEDS_RESET;
+		return;
+	}
+	s->worker_started = true;
+}
+
+void vdpasim_stop(struct vdpasim *s)
+{
+	bool started;
+
+	pthread_mutex_lock(&s->mutex);
+	started = s->worker_started;
+	s->worker_started = false;
+	s->stopped = true;
+	pthread_mutex_unlock(&s->mutex);
+	if (!started)
+		return;
+	atomic_store(&s->stop, true);
+	wake(s);
+	pthread_join(s->worker, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device ops                                                          */
+/* ------------------------------------------------------------------ */
+
+static int sim_set_vq_address(struct uvdpa_device *d, uint16_t idx, uint64_t desc,
+			      uint64_t drv, uint64_t dev)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+
+	if (!vq)
+		return -EINVAL;
+	vdpasim_lock(s);
+	vq->desc_addr = desc;
+	vq->driver_addr = drv;
+	vq->device_addr = dev;
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static void sim_set_vq_num(struct uvdpa_device *d, uint16_t idx, uint32_t num)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+
+	if (!vq)
+		return;
+	vdpasim_lock(s);
+	vq->num = num;
+	vdpasim_unlock(s);
+}
+
+static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+
+	/* Lock-free: callbacks running on the worker may kick. */
+	if (vq)
+		fd_signal(vq->kick_fd);
+}
+
+static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq)
+{
+	if (vq->ext_kick_fd < 0)
+		return;
+	/* The caller may already have closed it; epoll then forgot it too. */
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, vq->ext_kick_fd, NULL);
+	vq->ext_kick_fd = -1;
+}
+
+static int sim_set_vq_kick_fd(struct uvdpa_device *d, uint16_t idx, int fd)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ret = 0, fl;
+
+	if (!vq)
+		return -EINVAL;
+	vdpasim_lock(s);
+	vq_drop_ext_kick(s, vq);
+	if (fd >= 0) {
+		/* The worker drains it; it must never block there (kick fds are
+		 * eventfds, for which O_NONBLOCK only affects the reader). */
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			ret = -errno;
+		} else {
+			ev.data.u64 = TAG_EXT | ((uint64_t)(uint32_t)fd << 16) | idx;
+			if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+				ret = -errno;
+			else
+				vq->ext_kick_fd = fd;
+		}
+	}
+	vdpasim_unlock(s);
+	return ret;
+}
+
+static void sim_set_vq_cb(struct uvdpa_device *d, uint16_t idx, const struct uvdpa_callback *cb)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+
+	if (!vq)
+		return;
+	vdpasim_lock(s);
+	if (cb)
+		vq->cb = *cb;
+	else
+		cb_clear(&vq->cb);
+	vdpasim_unlock(s);
+}
+
+static void sim_set_vq_ready(struct uvdpa_device *d, uint16_t idx, bool ready)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+
+	if (!vq)
+		return;
+	vdpasim_lock(s);
+	if (ready && !vq->ready) {
+		vq->ready = true;
+		vq->broken = false;
+		/* May fail if the map comes later; the worker retries. */
+		vq_setup(s, vq);
+		if (s->running)
+			wake(s);
+	} else if (!ready && vq->ready) {
+		vq_teardown(vq);
+		vq->ready = false;
+	}
+	vdpasim_unlock(s);
+}
+
+static bool sim_get_vq_ready(struct uvdpa_device *d, uint16_t idx)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+	bool r;
+
+	if (!vq)
+		return false;
+	vdpasim_lock(s);
+	r = vq->ready;
+	vdpasim_unlock(s);
+	return r;
+}
+
+static int sim_set_vq_state(struct uvdpa_device *d, uint16_t idx, const struct uvdpa_vq_state *st)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+	int ret = 0;
+
+	if (!vq || !st)
+		return -EINVAL;
+	vdpasim_lock(s);
+	vq->state = *st;
+	vq->has_state = true;
+	/* A live queue restarts from the new position. */
+	if (vq->set_up && vq_setup(s, vq))
+		ret = -EINVAL;
+	vdpasim_unlock(s);
+	return ret;
+}
+
+static int sim_get_vq_state(struct uvdpa_device *d, uint16_t idx, struct uvdpa_vq_state *st)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+
+	if (!vq || !st)
+		return -EINVAL;
+	vdpasim_lock(s);
+	if (vq->set_up)
+		uvdpa_vq_dev_get_state(&vq->dev, st);
+	else
+		vq_saved_state(s, vq, st);
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static int sim_get_vendor_vq_stats(struct uvdpa_device *d, uint16_t idx,
+				   struct uvdpa_vq_stat *stats, unsigned max)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	int r;
+
+	if (!s->attr.get_stats)
+		return -EOPNOTSUPP;
+	vdpasim_lock(s);
+	r = s->attr.get_stats(s, idx, stats, max);
+	vdpasim_unlock(s);
+	return r;
+}
+
+static uint32_t sim_get_vq_align(struct uvdpa_device *d)
+{
+	(void)d;
+	return VDPASIM_VQ_ALIGN;
+}
+
+static uint32_t sim_get_vq_size(struct uvdpa_device *d, uint16_t idx)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+	uint32_t n = VDPASIM_VQ_NUM_MAX;
+
+	if (!vq)
+		return 0;
+	vdpasim_lock(s);
+	if ((s->status & UVDPA_STATUS_DRIVER_OK) && vq->num)
+		n = vq->num;
+	vdpasim_unlock(s);
+	return n;
+}
+
+static uint64_t sim_get_device_features(struct uvdpa_device *d)
+{
+	return vdpa_to_sim(d)->dev_features;   /* fixed at creation */
+}
+
+static int sim_set_driver_features(struct uvdpa_device *d, uint64_t features)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	/* The simulator only works through its memory map (kernel: DMA API). */
+	if (!(features & VDPASIM_F_ACCESS_PLATFORM))
+		return -EINVAL;
+	vdpasim_lock(s);
+	s->features = features & s->dev_features;
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static uint64_t sim_get_driver_features(struct uvdpa_device *d)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	uint64_t f;
+
+	vdpasim_lock(s);
+	f = s->features;
+	vdpasim_unlock(s);
+	return f;
+}
+
+static void sim_set_config_cb(struct uvdpa_device *d, const struct uvdpa_callback *cb)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	vdpasim_lock(s);
+	if (cb)
+		s->config_cb = *cb;
+	else
+		cb_clear(&s->config_cb);
+	vdpasim_unlock(s);
+}
+
+static uint16_t sim_get_vq_num_max(struct uvdpa_device *d)
+{
+	(void)d;
+	return VDPASIM_VQ_NUM_MAX;
+}
+
+static uint16_t sim_get_vq_num_min(struct uvdpa_device *d)
+{
+	(void)d;
+	return 1;
+}
+
+static uint32_t sim_get_device_id(struct uvdpa_device *d)
+{
+	return vdpa_to_sim(d)->attr.id;
+}
+
+static uint32_t sim_get_vendor_id(struct uvdpa_device *d)
+{
+	(void)d;
+	return VDPASIM_VENDOR_ID;
+}
+
+static uint8_t sim_get_status(struct uvdpa_device *d)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	uint8_t st;
+
+	vdpasim_lock(s);
+	st = s->status;
+	vdpasim_unlock(s);
+	return st;
+}
+
+/* Kernel vdpasim_do_reset; the config space, vq num, the map and the
+ * statistics survive. Mutex held. */
+static void do_reset(struct vdpasim *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->attr.nvqs; i++) {
+		struct vdpasim_vq *vq = &s->vqs[i];
+
+		vq->ready = false;
+		vq->set_up = false;
+		vq->broken = false;
+		vq->stalled = false;
+		vq->has_state = false;
+		vq->desc_addr = vq->driver_addr = vq->device_addr = 0;
+		cb_clear(&vq->cb);
+		vq_drop_ext_kick(s, vq);
+	}
+	cb_clear(&s->config_cb);
+	s->features = 0;
+	s->status = 0;
+	s->running = false;
+	s->pending_kick = false;
+	s->kicks_off = false;
+	s->generation++;
+}
+
+static void sim_set_status(struct uvdpa_device *d, uint8_t status)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	uint8_t old;
+
+	vdpasim_lock(s);
+	if (status == 0) {
+		do_reset(s);   /* virtio: writing 0 resets the device */
+	} else {
+		old = s->status;
+		/* NEEDS_RESET is the device's; only a reset clears it. */
+		s->status = status | (old & UVDPA_STATUS_NEEDS_RESET);
+		s->running = (status & UVDPA_STATUS_DRIVER_OK) != 0;
+		/* Buffers added before DRIVER_OK get looked at now. */
+		if (s->running && !(old & UVDPA_STATUS_DRIVER_OK)) {
+			ensure_worker(s);
+			wake(s);
+		}
+	}
+	vdpasim_unlock(s);
+}
+
+static int sim_reset(struct uvdpa_device *d)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	vdpasim_lock(s);
+	do_reset(s);
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static int sim_suspend(struct uvdpa_device *d)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	vdpasim_lock(s);
+	s->running = false;
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static int sim_resume(struct uvdpa_device *d)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	vdpasim_lock(s);
+	s->running = true;
+	if (s->pending_kick) {
+		s->pending_kick = false;
+		wake(s);
+	}
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static size_t sim_get_config_size(struct uvdpa_device *d)
+{
+	return vdpa_to_sim(d)->attr.config_size;
+}
+
+static bool config_range_ok(const struct vdpasim *s, unsigned off, unsigned len)
+{
+	return off <= s->attr.config_size && len <= s->attr.config_size - off;
+}
+
+static void sim_get_config(struct uvdpa_device *d, unsigned off, void *buf, unsigned len)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	/* Out of range: buf is left alone, as the kernel does. */
+	if (!buf || !config_range_ok(s, off, len))
+		return;
+	vdpasim_lock(s);
+	if (s->attr.get_config)
+		s->attr.get_config(s, s->config);
+	memcpy(buf, s->config + off, len);
+	vdpasim_unlock(s);
+}
+
+static void sim_set_config(struct uvdpa_device *d, unsigned off, const void *buf, unsigned len)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	if (!buf || !config_range_ok(s, off, len))
+		return;
+	vdpasim_lock(s);
+	memcpy(s->config + off, buf, len);
+	if (s->attr.set_config)
+		s->attr.set_config(s, s->config);
+	vdpasim_unlock(s);
+}
+
+static uint32_t sim_get_generation(struct uvdpa_device *d)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	uint32_t g;
+
+	vdpasim_lock(s);
+	g = s->generation;
+	vdpasim_unlock(s);
+	return g;
+}
+
+static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct uvdpa_memmap *copy, *old;
+	unsigned i;
+
+	copy = map ? uvdpa_memmap_dup(map) : uvdpa_memmap_new();
+	if (!copy)
+		return -ENOMEM;
+	vdpasim_lock(s);
+	old = s->map;
+	s->map = copy;
+	for (i = 0; i < s->attr.nvqs; i++) {
+		struct vdpasim_vq *vq = &s->vqs[i];
+
+		/* A ring that left the map is retried (and refused) by the worker. */
+		if (vq->set_up && uvdpa_vq_dev_remap(&vq->dev, copy))
+			vq_teardown(vq);
+	}
+	if (s->running)
+		wake(s);
+	vdpasim_unlock(s);
+	/* Passes run under the mutex, so no chain points into the old map. */
+	uvdpa_memmap_free(old);
+	return 0;
+}
+
+static int sim_set_poll_mode(struct uvdpa_device *d, bool poll)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	vdpasim_lock(s);
+	s->poll = poll;
+	if (!poll && s->kicks_off)
+		arm_kicks(s);
+	wake(s);
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static void sim_free(struct uvdpa_device *d)
+{
+	vdpasim_destroy(vdpa_to_sim(d));
+}
+
+static const struct uvdpa_device_ops vdpasim_ops = {
+	.set_vq_address = sim_set_vq_address,
+	.set_vq_num = sim_set_vq_num,
+	.kick_vq = sim_kick_vq,
+	.set_vq_kick_fd = sim_set_vq_kick_fd,
+	.set_vq_cb = sim_set_vq_cb,
+	.set_vq_ready = sim_set_vq_ready,
+	.get_vq_ready = sim_get_vq_ready,
+	.set_vq_state = sim_set_vq_state,
+	.get_vq_state = sim_get_vq_state,
+	.get_vendor_vq_stats = sim_get_vendor_vq_stats,
+	.get_vq_align = sim_get_vq_align,
+	.get_vq_size = sim_get_vq_size,
+	.get_device_features = sim_get_device_features,
+	.set_driver_features = sim_set_driver_features,
+	.get_driver_features = sim_get_driver_features,
+	.set_config_cb = sim_set_config_cb,
+	.get_vq_num_max = sim_get_vq_num_max,
+	.get_vq_num_min = sim_get_vq_num_min,
+	.get_device_id = sim_get_device_id,
+	.get_vendor_id = sim_get_vendor_id,
+	.get_status = sim_get_status,
+	.set_status = sim_set_status,
+	.reset = sim_reset,
+	.suspend = sim_suspend,
+	.resume = sim_resume,
+	.get_config_size = sim_get_config_size,
+	.get_config = sim_get_config,
+	.set_config = sim_set_config,
+	.get_generation = sim_get_generation,
+	.set_map = sim_set_map,
+	.set_poll_mode = sim_set_poll_mode,
+	.free = sim_free,
+};
+
+/* ------------------------------------------------------------------ */
+/* Creation and destruction                                            */
+/* ------------------------------------------------------------------ */
+
+void vdpasim_destroy(struct vdpasim *s)
+{
+	unsigned i;
+
+	if (!s)
+		return;
+	vdpasim_stop(s);
+	if (s->attr.free)
+		s->attr.free(s);
+	if (s->vqs) {
+		for (i = 0; i < s->attr.nvqs; i++)
+			if (s->vqs[i].kick_fd >= 0)
+				close(s->vqs[i].kick_fd);
+		free(s->vqs);
+	}
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	uvdpa_memmap_free(s->map);
+	free(s->config);
+	pthread_mutex_destroy(&s->mutex);
+	free(s);
+}
+
+static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int sim_init(struct vdpasim *s, const char *name)
+{
+	unsigned i;
+	int r;
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->epfd < 0 || s->ctl_fd < 0)
+		return -errno;
+	r = add_fd(s, s->ctl_fd, TAG_CTL);
+	if (r)
+		return r;
+	for (i = 0; i < s->attr.nvqs; i++) {
+		struct vdpasim_vq *vq = &s->vqs[i];
+
+		vq->idx = (uint16_t)i;
+		vq->num = VDPASIM_VQ_NUM_MAX;
+		vq->ext_kick_fd = -1;
+		cb_clear(&vq->cb);
+		vq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vq->kick_fd < 0)
+			return -errno;
+		r = add_fd(s, vq->kick_fd, i);
+		if (r)
+			return r;
+	}
+	snprintf(s->tname, sizeof(s->tname), "vdpasim:%s", name ? name : "");
+	return 0;
+}
+
+struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
+			       const struct uvdpa_dev_set_config *cfg, const char *name,
+			       int *err)
+{
+	uint64_t features = attr->supported_features;
+	struct vdpasim *s;
+	unsigned i;
+	int r;
+
+	if (attr->alloc_size < sizeof(*s) || !attr->work_fn || !attr->nvqs ||
+	    attr->nvqs > UINT16_MAX) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (cfg && (cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_FEATURES))) {
+		/* Provisioned features may only take bits away. */
+		if (cfg->device_features & ~attr->supported_features) {
+			*err = -EINVAL;
+			return NULL;
+		}
+		features = cfg->device_features;
+	}
+	s = calloc(1, attr->alloc_size);
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->attr = *attr;
+	s->epfd = s->ctl_fd = -1;
+	pthread_mutex_init(&s->mutex, NULL);
+	s->vqs = calloc(attr->nvqs, sizeof(*s->vqs));
+	s->config = calloc(1, attr->config_size ? attr->config_size : 1);
+	s->map = uvdpa_memmap_new();
+	if (s->vqs)
+		for (i = 0; i < attr->nvqs; i++)
+			s->vqs[i].kick_fd = -1;
+	/* The class' free hook must not run on a half-built class part. */
+	s->attr.free = NULL;
+	if (!s->vqs || !s->config || !s->map) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	s->vdev.ops = &vdpasim_ops;
+	s->vdev.nvqs = attr->nvqs;
+	s->dev_features = features;
+	cb_clear(&s->config_cb);
+	r = sim_init(s, name);
+	if (r)
+		goto fail;
+	s->attr.free = attr->free;
+	return s;
+fail:
+	vdpasim_destroy(s);
+	*err = r;
+	return NULL;
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vdpasim_blk (kernel drivers/vdpa/vdpa_sim/vdpa_sim_blk.c): a virtio-blk
+ * device backed by a zeroed RAM disk.
+ *
+ * Beyond the kernel: capacity and number of queues are chosen at creation;
+ * bounds checks are spec-correct (start past the end, partial trailing
+ * sectors, 64-bit overflow -> IOERR with the disk untouched); unknown
+ * request types answer UNSUPP; malformed chains are completed empty and the
+ * queue goes on.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+
+#include "devices/sim.h"
+
+/*
+ * SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES
+ * ANY_LAYOUT VERSION_1 ACCESS_PLATFORM: the kernel's device word. The
+ * kernel's blk mgmtdev advertises no features (0), and so does ours.
+ */
+#define BLK_CLASS_FEATURES 0x308007646ULL
+#define BLK_OFFERED (BLK_CLASS_FEATURES | VDPASIM_TRANSPORT_FEATURES)
+
+#define SECTOR_SHIFT        9
+#define SECTOR_SIZE         (1u << SECTOR_SHIFT)
+#define BLK_DEFAULT_SECTORS 0x40000ULL              /* 128 MiB */
+#define BLK_MAX_SECTORS     (1ULL << 31)            /* 1 TiB, virtual */
+#define BLK_MAX_QUEUES      64
+#define BLK_SIZE_MAX        4096
+#define BLK_SEG_MAX         32
+#define BLK_ID              "vdpa_blk_sim"
+
+struct vdpasim_blk {
+	struct vdpasim sim;             /* first */
+	uint8_t *disk;
+	uint64_t capacity;              /* sectors */
+	size_t disk_bytes;
+	uint16_t num_queues;
+	size_t page;
+	struct iovec iov[VDPASIM_CHAIN_IOV];
+};
+
+static struct vdpasim_blk *sim_to_blk(struct vdpasim *s)
+{
+	return (struct vdpasim_blk *)s;
+}
+
+/* [sector, sector + ceil(bytes / 512)) inside the disk, without overflow. */
+static bool blk_range_ok(const struct vdpasim_blk *b, uint64_t sector, uint64_t bytes)
+{
+	uint64_t count = (bytes >> SECTOR_SHIFT) + ((bytes & (SECTOR_SIZE - 1)) != 0);
+
+	return sector <= b->capacity && count <= b->capacity - sector;
+}
+
+/* Gives whole pages back to the kernel: they read as zeroes afterwards. */
+static void blk_unmap_pages(struct vdpasim_blk *b, uint64_t off, uint64_t len)
+{
+	uint64_t start = (off + b->page - 1) & ~(uint64_t)(b->page - 1);
+	uint64_t end = (off + len) & ~(uint64_t)(b->page - 1);
+
+	if (end > start)
+		madvise(b->disk + start, end - start, MADV_DONTNEED);
+}
+
+static void blk_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
+{
+	uint64_t start = (off + b->page - 1) & ~(uint64_t)(b->page - 1);
+	uint64_t end = (off + len) & ~(uint64_t)(b->page - 1);
+
+	if (end <= start) {
+		memset(b->disk + off, 0, len);
+		return;
+	}
+	/* Large ranges cost no memory: the middle pages are dropped. */
+	memset(b->disk + off, 0, start - off);
+	madvise(b->disk + start, end - start, MADV_DONTNEED);
+	memset(b->disk + end, 0, off + len - end);
+}
+
+/* DISCARD / WRITE_ZEROES: exactly one 16-byte range after the header
+ * (max_discard_seg = max_write_zeroes_seg = 1). */
+static uint8_t blk_discard_wz(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint32_t type)
+{
+	struct virtio_blk_discard_write_zeroes r;
+	uint64_t sector, bytes;
+	uint32_t flags;
+
+	if (c->out_len != sizeof(struct virtio_blk_outhdr) + sizeof(r) ||
+	    uvdpa_chain_read(c, sizeof(struct virtio_blk_outhdr), &r, sizeof(r)) != sizeof(r))
+		return VIRTIO_BLK_S_IOERR;
+	sector = le64toh(r.sector);
+	flags = le32toh(r.flags);
+	bytes = (uint64_t)le32toh(r.num_sectors) << SECTOR_SHIFT;
+	if (type == VIRTIO_BLK_T_DISCARD && flags)
+		return VIRTIO_BLK_S_UNSUPP;
+	if (type == VIRTIO_BLK_T_WRITE_ZEROES && (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (!blk_range_ok(b, sector, bytes))
+		return VIRTIO_BLK_S_IOERR;
+	if (type == VIRTIO_BLK_T_WRITE_ZEROES)
+		blk_zero(b, sector << SECTOR_SHIFT, bytes);
+	else
+		blk_unmap_pages(b, sector << SECTOR_SHIFT, bytes);
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Handles one request; returns the bytes written to the driver. */
+static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
+{
+	struct virtio_blk_outhdr h;
+	uint64_t sector, data_in, data_out;
+	uint32_t type, written = 0;
+	uint8_t st = VIRTIO_BLK_S_OK;
+
+	/* No header or no status byte: nothing can be answered (kernel: the
+	 * same, completed with length 0). */
+	if (c->in_len < 1 || uvdpa_chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
+		return 0;
+	type = le32toh(h.type);
+	sector = le64toh(h.sector);
+	data_in = c->in_len - 1;               /* the status byte is last */
+	data_out = c->out_len - sizeof(h);
+
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		if (!blk_range_ok(b, sector, data_in)) {
+			st = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		written = (uint32_t)uvdpa_chain_write(c, 0, b->disk + (sector << SECTOR_SHIFT),
+						      data_in);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (!blk_range_ok(b, sector, data_out)) {
+			st = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		uvdpa_chain_read(c, sizeof(h), b->disk + (sector << SECTOR_SHIFT), data_out);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+	case VIRTIO_BLK_T_GET_ID:
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		/* As the kernel: these carry no sector in the header. */
+		if (sector != 0) {
+			st = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		if (type == VIRTIO_BLK_T_GET_ID) {
+			char id[VIRTIO_BLK_ID_BYTES] = BLK_ID;
+
+			written = (uint32_t)uvdpa_chain_write(c, 0, id,
+				data_in < sizeof(id) ? data_in : sizeof(id));
+		} else if (type != VIRTIO_BLK_T_FLUSH) {
+			st = blk_discard_wz(b, c, type);
+		}
+		break;
+	default:
+		st = VIRTIO_BLK_S_UNSUPP;   /* the kernel answers IOERR */
+		break;
+	}
+	uvdpa_chain_write(c, c->in_len - 1, &st, 1);
+	return written + 1;
+}
+
+static unsigned blk_queue_work(struct vdpasim *s, struct vdpasim_vq *vq, bool *again)
+{
+	struct vdpasim_blk *b = sim_to_blk(s);
+	struct uvdpa_chain c;
+	unsigned done;
+
+	for (done = 0; done < VDPASIM_BURST; done++) {
+		uint32_t written = 0;
+		int r;
+
+		memset(&c, 0, sizeof(c));
+		c.iov = b->iov;
+		c.iov_cap = VDPASIM_CHAIN_IOV;
+		r = vdpasim_pop(s, vq, &c);
+		if (r == 0 || r == -EIO)
+			break;
+		if (r == 1)
+			written = blk_request(b, &c);
+		uvdpa_vq_dev_push(&vq->dev, &c, written);
+	}
+	vdpasim_flush(s, vq);
+	if (done == VDPASIM_BURST)
+		*again = true;
+	return done;
+}
+
+static unsigned blk_work(struct vdpasim *s, bool *again)
+{
+	unsigned i, done = 0;
+
+	for (i = 0; i < s->attr.nvqs; i++)
+		if (vdpasim_vq_usable(&s->vqs[i]))
+			done += blk_queue_work(s, &s->vqs[i], again);
+	return done;
+}
+
+/* Rewritten on every read, as the kernel does. */
+static void blk_get_config(struct vdpasim *s, void *config)
+{
+	struct vdpasim_blk *b = sim_to_blk(s);
+	struct virtio_blk_config *c = config;
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(b->capacity);
+	c->size_max = htole32(BLK_SIZE_MAX);
+	c->seg_max = htole32(BLK_SEG_MAX);
+	c->num_queues = htole16(b->num_queues);
+	c->blk_size = htole32(SECTOR_SIZE);
+	c->min_io_size = htole16(1);
+	c->opt_io_size = htole32(1);
+	c->discard_sector_alignment = htole32(SECTOR_SIZE);
+	c->max_discard_sectors = htole32(UINT32_MAX);
+	c->max_discard_seg = htole32(1);
+	c->max_write_zeroes_sectors = htole32(UINT32_MAX);
+	c->max_write_zeroes_seg = htole32(1);
+}
+
+static void blk_free(struct vdpasim *s)
+{
+	struct vdpasim_blk *b = sim_to_blk(s);
+
+	if (b->disk)
+		munmap(b->disk, b->disk_bytes);
+}
+
+static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
+		       const struct uvdpa_dev_set_config *cfg,
+		       struct uvdpa_device **out, const char **msg)
+{
+	struct vdpasim_dev_attr attr = {
+		.id = VIRTIO_ID_BLOCK,
+		.supported_features = BLK_OFFERED,
+		.config_size = sizeof(struct virtio_blk_config),
+		.alloc_size = sizeof(struct vdpasim_blk),
+		.work_fn = blk_work,
+		.get_config = blk_get_config,
+		.free = blk_free,
+	};
+	uint64_t capacity = BLK_DEFAULT_SECTORS;
+	uint16_t queues = 1;
+	struct vdpasim_blk *b;
+	struct vdpasim *s;
+	void *disk;
+	int err = 0;
+
+	(void)m;
+	if (cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_CAPACITY)) {
+		capacity = cfg->blk.capacity;
+		if (capacity < 1 || capacity > BLK_MAX_SECTORS) {
+			if (msg)
+				*msg = "capacity must be between 1 and 2147483648 sectors (1 TiB)";
+			return -EINVAL;
+		}
+	}
+	if (cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES)) {
+		queues = cfg->blk.num_queues;
+		if (queues < 1 || queues > BLK_MAX_QUEUES) {
+			if (msg)
+				*msg = "num_queues must be between 1 and 64";
+			return -EINVAL;
+		}
+	}
+	attr.nvqs = queues;
+	s = vdpasim_create(&attr, cfg, name, &err);
+	if (!s)
+		return err;
+	b = sim_to_blk(s);
+	b->capacity = capacity;
+	b->num_queues = queues;
+	b->page = (size_t)sysconf(_SC_PAGESIZE);
+	b->disk_bytes = (size_t)(capacity << SECTOR_SHIFT);
+	/* Untouched pages cost nothing, so a device is cheap to create and
+	 * the disk reads as zeroes. */
+	disk = mmap(NULL, b->disk_bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (disk == MAP_FAILED) {
+		vdpasim_destroy(s);
+		return -ENOMEM;
+	}
+	b->disk = disk;
+	*out = &s->vdev;
+	return 0;
+}
+
+static void blk_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
+{
+	(void)m;
+	vdpasim_stop(vdpa_to_sim(d));
+}
+
+static const struct uvdpa_mgmtdev_ops blk_mgmt_ops = {
+	.dev_add = blk_dev_add,
+	.dev_del = blk_dev_del,
+};
+
+const struct uvdpa_mgmtdev vdpasim_blk_mgmtdev = {
+	.bus_name = NULL,
+	.dev_name = "vdpasim_blk",
+	.ops = &blk_mgmt_ops,
+	.id_classes = 1ULL << VIRTIO_ID_BLOCK,
+	/* uvdpa extension: capacity, number of queues and device features
+	 * may be provisioned (the kernel accepts no attribute here). */
+	.config_attr_mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_FEATURES) |
+			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_CAPACITY) |
+			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES),
+	/* As the kernel reports them for `mgmtdev show`. */
+	.supported_features = 0,
+	.max_supported_vqs = 0,
+};

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vdpasim_net (kernel drivers/vdpa/vdpa_sim/vdpa_sim_net.c): a virtio-net
+ * device that loops every frame sent on TX queue i back to RX queue i,
+ * through the kernel's receive filter, plus a control virtqueue.
+ *
+ * Beyond the kernel: max_vqp N > 1 (MQ, 2N+1 queues), frames up to 65535
+ * bytes copied once straight from the TX chain into the RX chain(s),
+ * mergeable RX buffers, a memcmp MAC filter, and a CVQ that answers ERR to
+ * whatever it does not implement.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+
+#include "devices/sim.h"
+
+/*
+ * The kernel's device feature word: MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR
+ * ANY_LAYOUT VERSION_1 ACCESS_PLATFORM. The mgmtdev advertises exactly this
+ * (`mgmtdev show` must print what the kernel prints); a device offers it
+ * plus what the virtqueue engine implements (INDIRECT_DESC, EVENT_IDX,
+ * RING_PACKED), MRG_RXBUF, and MQ when it has more than one queue pair.
+ */
+#define NET_CLASS_FEATURES 0x308830028ULL
+#define NET_OFFERED(pairs) \
+	(NET_CLASS_FEATURES | VDPASIM_TRANSPORT_FEATURES | (1ULL << VIRTIO_NET_F_MRG_RXBUF) | \
+	 ((pairs) > 1 ? (1ULL << VIRTIO_NET_F_MQ) : 0))
+
+#define NET_DEFAULT_MTU   1500
+#define NET_MAX_VQP       64      /* uvdpa's limit for max_vqp */
+#define NET_MAX_FRAME     65535   /* bytes after the virtio-net header */
+#define NET_MRG_MAX       256     /* RX buffers one frame may span */
+
+struct net_rx_stats {
+	uint64_t packets, bytes, errors, overruns, drops;
+};
+
+struct net_tx_stats {
+	uint64_t packets, bytes, errors, drops;
+};
+
+struct net_pair_stats {
+	struct net_rx_stats rx;
+	struct net_tx_stats tx;
+};
+
+struct net_cvq_stats {
+	uint64_t requests, successes, errors;
+};
+
+/* An RX chain of a frame being spread over mergeable buffers. */
+struct mrg_buf {
+	struct uvdpa_chain c;
+	uint32_t len;
+};
+
+struct vdpasim_net {
+	struct vdpasim sim;             /* first */
+	uint16_t max_vqp;
+	uint16_t curr_qps;              /* set by CVQ MQ VQ_PAIRS_SET */
+	struct net_pair_stats *pairs;
+	struct net_cvq_stats cvq;
+	/* chain storage of the worker: TX chain, first and current RX chains */
+	struct iovec iov_tx[VDPASIM_CHAIN_IOV];
+	struct iovec iov_rx0[VDPASIM_CHAIN_IOV];
+	struct iovec iov_rx[VDPASIM_CHAIN_IOV];
+	struct mrg_buf mrg[NET_MRG_MAX];
+};
+
+enum deliver { DELIVERED, DROPPED, STALLED };
+
+static struct vdpasim_net *sim_to_net(struct vdpasim *s)
+{
+	return (struct vdpasim_net *)s;
+}
+
+static struct virtio_net_config *net_config(struct vdpasim *s)
+{
+	return (struct virtio_net_config *)s->config;
+}
+
+static void chain_init(struct uvdpa_chain *c, struct iovec *iov)
+{
+	memset(c, 0, sizeof(*c));
+	c->iov = iov;
+	c->iov_cap = VDPASIM_CHAIN_IOV;
+}
+
+static unsigned net_hdr_len(struct vdpasim *s)
+{
+	return (vdpasim_has_feature(s, VIRTIO_F_VERSION_1) ||
+		vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
+		sizeof(struct virtio_net_hdr_v1) : sizeof(struct virtio_net_hdr);
+}
+
+/* Own MAC, broadcast or multicast (the latest kernel's filter, with memcmp). */
+static bool net_accept(struct vdpasim *s, const uint8_t dst[6])
+{
+	return (dst[0] & 1) || memcmp(dst, net_config(s)->mac, 6) == 0;
+}
+
+static void put_num_buffers(const struct uvdpa_chain *c, uint16_t n)
+{
+	uint16_t le = htole16(n);
+
+	uvdpa_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &le, sizeof(le));
+}
+
+/* One RX chain per frame (no MRG_RXBUF): a short buffer truncates, as the kernel. */
+static enum deliver deliver_one(struct vdpasim *s, struct vdpasim_vq *rxq,
+				const struct uvdpa_chain *tx, unsigned hdr_len,
+				struct net_rx_stats *st)
+{
+	struct vdpasim_net *n = sim_to_net(s);
+	struct uvdpa_chain rx;
+	size_t len;
+	int r;
+
+	chain_init(&rx, n->iov_rx0);
+	r = vdpasim_pop(s, rxq, &rx);
+	if (r == 0) {
+		st->overruns++;
+		return STALLED;
+	}
+	if (r == -EIO)
+		return STALLED;
+	if (r == -E2BIG) {
+		st->errors++;
+		uvdpa_vq_dev_push(&rxq->dev, &rx, 0);
+		return DROPPED;
+	}
+	len = uvdpa_chain_copy(&rx, 0, tx, 0, tx->out_len);
+	if (len < hdr_len) {
+		/* No room for even the header: nothing usable was received. */
+		st->errors++;
+		uvdpa_vq_dev_push(&rxq->dev, &rx, 0);
+		return DROPPED;
+	}
+	if (hdr_len == sizeof(struct virtio_net_hdr_v1))
+		put_num_buffers(&rx, 1);
+	uvdpa_vq_dev_push(&rxq->dev, &rx, (uint32_t)len);
+	st->packets++;
+	st->bytes += len;
+	return DELIVERED;
+}
+
+/*
+ * MRG_RXBUF: the frame is spread over as many RX chains as it needs and
+ * num_buffers goes into the first one's header. Used entries are recorded
+ * only once the whole frame fits, so the chains of one frame are adjacent
+ * in the used ring; if the ring runs dry midway, the chains are given back
+ * and the frame counts as an overrun.
+ */
+static enum deliver deliver_mrg(struct vdpasim *s, struct vdpasim_vq *rxq,
+				const struct uvdpa_chain *tx, unsigned hdr_len,
+				struct net_rx_stats *st)
+{
+	struct vdpasim_net *n = sim_to_net(s);
+	size_t off = 0, total = tx->out_len;
+	struct uvdpa_chain *bad = NULL;
+	unsigned cnt = 0, i;
+
+	while (off < total && cnt < NET_MRG_MAX) {
+		struct uvdpa_chain *c = &n->mrg[cnt].c;
+		size_t len;
+		int r;
+
+		chain_init(c, cnt ? n->iov_rx : n->iov_rx0);
+		r = vdpasim_pop(s, rxq, c);
+		if (r == -EIO)
+			return STALLED;
+		if (r == 0) {
+			for (i = cnt; i-- > 0;)
+				vdpasim_unpop(rxq, &n->mrg[i].c);
+			st->overruns++;
+			return STALLED;
+		}
+		if (r == -E2BIG || c->in_len < (cnt ? 1 : hdr_len)) {
+			/* An unusable chain is completed empty. Before the frame
+			 * started that costs nothing; after, the frame's chains can
+			 * no longer be given back, so the frame is dropped. */
+			if (cnt) {
+				bad = c;
+				break;
+			}
+			st->errors++;
+			uvdpa_vq_dev_push(&rxq->dev, c, 0);
+			continue;
+		}
+		len = total - off < c->in_len ? total - off : c->in_len;
+		len = uvdpa_chain_copy(c, 0, tx, off, len);
+		n->mrg[cnt].len = (uint32_t)len;
+		off += len;
+		cnt++;
+		if (len == 0)
+			break;
+	}
+	if (off < total) {
+		/* Too many buffers needed, or an unusable one: drop the frame and
+		 * hand its buffers back empty, in order. */
+		for (i = 0; i < cnt; i++)
+			uvdpa_vq_dev_push(&rxq->dev, &n->mrg[i].c, 0);
+		if (bad)
+			uvdpa_vq_dev_push(&rxq->dev, bad, 0);
+		st->errors++;
+		return DROPPED;
+	}
+	put_num_buffers(&n->mrg[0].c, (uint16_t)cnt);
+	for (i = 0; i < cnt; i++)
+		uvdpa_vq_dev_push(&rxq->dev, &n->mrg[i].c, n->mrg[i].len);
+	st->packets++;
+	st->bytes += total;
+	return DELIVERED;
+}
+
+static enum deliver net_deliver(struct vdpasim *s, struct vdpasim_vq *rxq,
+				const struct uvdpa_chain *tx, struct net_pair_stats *st)
+{
+	unsigned hdr_len = net_hdr_len(s);
+	uint8_t dst[6];
+
+	if (tx->out_len < hdr_len + 6 ||
+	    uvdpa_chain_read(tx, hdr_len, dst, sizeof(dst)) != sizeof(dst) ||
+	    !net_accept(s, dst)) {
+		st->rx.drops++;
+		return DROPPED;
+	}
+	if (vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF))
+		return deliver_mrg(s, rxq, tx, hdr_len, &st->rx);
+	return deliver_one(s, rxq, tx, hdr_len, &st->rx);
+}
+
+/* Loops a burst of TX frames of pair p into its RX queue. */
+static unsigned net_pair_work(struct vdpasim *s, unsigned p, bool *again)
+{
+	struct vdpasim_net *n = sim_to_net(s);
+	struct vdpasim_vq *rxq = &s->vqs[2 * p], *txq = &s->vqs[2 * p + 1];
+	struct net_pair_stats *st = &n->pairs[p];
+	unsigned hdr_len = net_hdr_len(s), done;
+	struct uvdpa_chain tx;
+
+	for (done = 0; done < VDPASIM_BURST; done++) {
+		enum deliver res;
+		int r;
+
+		chain_init(&tx, n->iov_tx);
+		r = vdpasim_pop(s, txq, &tx);
+		if (r == 0 || r == -EIO)
+			break;
+		if (r == -E2BIG || tx.out_len > hdr_len + NET_MAX_FRAME) {
+			st->tx.errors++;
+			uvdpa_vq_dev_push(&txq->dev, &tx, 0);
+			continue;
+		}
+		st->tx.packets++;
+		st->tx.bytes += tx.out_len;
+		res = rxq->broken ? STALLED : net_deliver(s, rxq, &tx, st);
+		/* The kernel completes the TX chain even when the frame is lost. */
+		uvdpa_vq_dev_push(&txq->dev, &tx, 0);
+		if (res == STALLED) {
+			/* Out of RX buffers: wait for the driver to add some (its
+			 * RX kick runs the work again), as the kernel does. */
+			txq->stalled = true;
+			done++;
+			break;
+		}
+	}
+	vdpasim_flush(s, rxq);
+	vdpasim_flush(s, txq);
+	if (done == VDPASIM_BURST && !txq->stalled)
+		*again = true;
+	return done;
+}
+
+static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
+{
+	struct vdpasim_net *n = sim_to_net(s);
+	struct virtio_net_ctrl_hdr h;
+	uint8_t mac[6];
+	uint16_t pairs;
+
+	if (uvdpa_chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
+		return VIRTIO_NET_ERR;
+	if (h.class == VIRTIO_NET_CTRL_MAC && h.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
+		if (c->out_len != sizeof(h) + sizeof(mac) ||
+		    uvdpa_chain_read(c, sizeof(h), mac, sizeof(mac)) != sizeof(mac))
+			return VIRTIO_NET_ERR;
+		memcpy(net_config(s)->mac, mac, sizeof(mac));
+		return VIRTIO_NET_OK;
+	}
+	if (h.class == VIRTIO_NET_CTRL_MQ && h.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+	    vdpasim_has_feature(s, VIRTIO_NET_F_MQ)) {
+		if (c->out_len != sizeof(h) + sizeof(pairs) ||
+		    uvdpa_chain_read(c, sizeof(h), &pairs, sizeof(pairs)) != sizeof(pairs))
+			return VIRTIO_NET_ERR;
+		pairs = le16toh(pairs);
+		if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->max_vqp)
+			return VIRTIO_NET_ERR;
+		n->curr_qps = pairs;
+		return VIRTIO_NET_OK;
+	}
+	/* Everything else is not implemented: ERR, never a stale OK. */
+	return VIRTIO_NET_ERR;
+}
+
+static unsigned net_cvq_work(struct vdpasim *s, bool *again)
+{
+	struct vdpasim_net *n = sim_to_net(s);
+	struct vdpasim_vq *cvq = &s->vqs[2 * n->max_vqp];
+	struct uvdpa_chain c;
+	unsigned done;
+
+	for (done = 0; done < VDPASIM_BURST; done++) {
+		uint8_t ack = VIRTIO_NET_ERR;
+		uint32_t written = 0;
+		int r;
+
+		chain_init(&c, n->iov_tx);
+		r = vdpasim_pop(s, cvq, &c);
+		if (r == 0 || r == -EIO)
+			break;
+		n->cvq.requests++;
+		if (r == 1 && c.in_len >= 1) {
+			ack = cvq_handle(s, &c);
+			written = (uint32_t)uvdpa_chain_write(&c, 0, &ack, 1);
+		}
+		if (ack == VIRTIO_NET_OK)
+			n->cvq.successes++;
+		else
+			n->cvq.errors++;
+		uvdpa_vq_dev_push(&cvq->dev, &c, written);
+	}
+	vdpasim_flush(s, cvq);
+	if (done == VDPASIM_BURST)
+		*again = true;
+	return done;
+}
+
+static unsigned net_work(struct vdpasim *s, bool *again)
+{
+	struct vdpasim_net *n = sim_to_net(s);
+	unsigned p, done = 0;
+
+	if (vdpasim_has_feature(s, VIRTIO_NET_F_CTRL_VQ) &&
+	    vdpasim_vq_usable(&s->vqs[2 * n->max_vqp]))
+		done += net_cvq_work(s, again);
+	/*
+	 * Every pair whose queues are both enabled loops, whatever VQ_PAIRS_SET
+	 * said: frames only ever go from TX i to RX i, so a driver that uses
+	 * fewer pairs is not affected.
+	 */
+	for (p = 0; p < n->max_vqp; p++)
+		if (vdpasim_vq_usable(&s->vqs[2 * p]) && vdpasim_vq_usable(&s->vqs[2 * p + 1]))
+			done += net_pair_work(s, p, again);
+	return done;
+}
+
+static void net_get_config(struct vdpasim *s, void *config)
+{
+	struct virtio_net_config *c = config;
+
+	/* The link is always up, whatever the driver wrote. */
+	c->status = htole16(VIRTIO_NET_S_LINK_UP);
+}
+
+static unsigned put_stats(struct uvdpa_vq_stat *st, unsigned max,
+			  const char *const *names, const uint64_t *values, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n && i < max; i++) {
+		st[i].name = names[i];
+		st[i].value = values[i];
+	}
+	return i;
+}
+
+/* The kernel's names and order; qidx 2k RX and 2k+1 TX of pair k, 2N the CVQ. */
+static int net_get_stats(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *st, unsigned max)
+{
+	static const char *const rx_names[] = {
+		"rx packets", "rx bytes", "rx errors", "rx overruns", "rx drops" };
+	static const char *const tx_names[] = {
+		"tx packets", "tx bytes", "tx errors", "tx drops" };
+	static const char *const cvq_names[] = {
+		"cvq requests", "cvq successes", "cvq errors" };
+	struct vdpasim_net *n = sim_to_net(s);
+
+	if (idx < 2 * n->max_vqp) {
+		const struct net_pair_stats *p = &n->pairs[idx / 2];
+
+		if (idx % 2 == 0) {
+			uint64_t v[] = { p->rx.packets, p->rx.bytes, p->rx.errors,
+					 p->rx.overruns, p->rx.drops };
+
+			return (int)put_stats(st, max, rx_names, v, 5);
+		} else {
+			uint64_t v[] = { p->tx.packets, p->tx.bytes, p->tx.errors, p->tx.drops };
+
+			return (int)put_stats(st, max, tx_names, v, 4);
+		}
+	}
+	if (idx == 2 * n->max_vqp) {
+		uint64_t v[] = { n->cvq.requests, n->cvq.successes, n->cvq.errors };
+
+		return (int)put_stats(st, max, cvq_names, v, 3);
+	}
+	return -EINVAL;
+}
+
+static void net_free(struct vdpasim *s)
+{
+	free(sim_to_net(s)->pairs);
+}
+
+static int net_dev_add(struct uvdpa_mgmtdev *m, const char *name,
+		       const struct uvdpa_dev_set_config *cfg,
+		       struct uvdpa_device **out, const char **msg)
+{
+	struct vdpasim_dev_attr attr = {
+		.id = VIRTIO_ID_NET,
+		.config_size = sizeof(struct virtio_net_config),
+		.alloc_size = sizeof(struct vdpasim_net),
+		.work_fn = net_work,
+		.get_config = net_get_config,
+		.get_stats = net_get_stats,
+		.free = net_free,
+	};
+	struct virtio_net_config *c;
+	struct vdpasim_net *n;
+	struct vdpasim *s;
+	uint16_t pairs = 1;
+	int err = 0;
+
+	(void)m;
+	if (cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
+		pairs = cfg->net.max_vq_pairs;
+		if (pairs < 1 || pairs > NET_MAX_VQP) {
+			if (msg)
+				*msg = "max_vqp must be between 1 and 64";
+			return -EINVAL;
+		}
+	}
+	if ((cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MTU)) && cfg->net.mtu < 68) {
+		if (msg)
+			*msg = "MTU must be at least 68";
+		return -EINVAL;
+	}
+	attr.nvqs = 2u * pairs + 1;
+	attr.supported_features = NET_OFFERED(pairs);
+	s = vdpasim_create(&attr, cfg, name, &err);
+	if (!s)
+		return err;
+	n = sim_to_net(s);
+	n->max_vqp = pairs;
+	n->curr_qps = 1;
+	n->pairs = calloc(pairs, sizeof(*n->pairs));
+	if (!n->pairs) {
+		vdpasim_destroy(s);
+		return -ENOMEM;
+	}
+	c = net_config(s);
+	if (cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR))
+		memcpy(c->mac, cfg->net.mac, sizeof(c->mac));
+	c->mtu = htole16((cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MTU)) ?
+			 cfg->net.mtu : NET_DEFAULT_MTU);
+	c->status = htole16(VIRTIO_NET_S_LINK_UP);
+	c->max_virtqueue_pairs = htole16(pairs);
+	*out = &s->vdev;
+	return 0;
+}
+
+static void net_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
+{
+	(void)m;
+	vdpasim_stop(vdpa_to_sim(d));
+}
+
+/* vdpa dev set: only the MAC, as the kernel. */
+static int net_dev_set_attr(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
+			    const struct uvdpa_dev_set_config *cfg)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+
+	(void)m;
+	if (!(cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR)))
+		return -EOPNOTSUPP;
+	vdpasim_lock(s);
+	memcpy(net_config(s)->mac, cfg->net.mac, 6);
+	/* Beyond the kernel: tell a bound driver its config changed. */
+	s->generation++;
+	vdpasim_config_changed(s);
+	vdpasim_unlock(s);
+	return 0;
+}
+
+static const struct uvdpa_mgmtdev_ops net_mgmt_ops = {
+	.dev_add = net_dev_add,
+	.dev_del = net_dev_del,
+	.dev_set_attr = net_dev_set_attr,
+};
+
+const struct uvdpa_mgmtdev vdpasim_net_mgmtdev = {
+	.bus_name = NULL,
+	.dev_name = "vdpasim_net",
+	.ops = &net_mgmt_ops,
+	.id_classes = 1ULL << VIRTIO_ID_NET,
+	/* uvdpa accepts max_vqp too (the kernel does not). */
+	.config_attr_mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR) |
+			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MTU) |
+			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_FEATURES) |
+			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MAX_VQP),
+	/* Exactly the kernel's word, for `mgmtdev show`; devices offer more. */
+	.supported_features = NET_CLASS_FEATURES,
+	.max_supported_vqs = 3,
+};

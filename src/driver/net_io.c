@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net datapath: frames in and out of the queue pairs (the kernel's
+ * start_xmit / free_old_xmit / receive_big / receive_mergeable, minus the
+ * skb). Each frame is copied once on our side: into a transmit slot, or out
+ * of the receive buffers.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "driver/net_priv.h"
+
+/* Fills bufs with the header and data segments of a len-byte frame in slot. */
+static unsigned net_chain(const struct uvdpa_net *n, const struct net_queue *q, unsigned slot,
+			  size_t len, bool write, struct uvdpa_vq_buf *bufs)
+{
+	unsigned cnt = 1;
+	size_t off;
+
+	bufs[0].addr = slot_iova(q, slot, NET_SLOT_HDR);
+	bufs[0].len = NET_HDR_LEN;
+	bufs[0].write = write;
+	for (off = 0; off < len; off += n->seg_len, cnt++) {
+		bufs[cnt].addr = slot_iova(q, slot, NET_SLOT_DATA + off);
+		bufs[cnt].len = (uint32_t)(len - off < n->seg_len ? len - off : n->seg_len);
+		bufs[cnt].write = write;
+	}
+	return cnt;
+}
+
+/* Adds a chain of slot, through its indirect table when negotiated. */
+static int net_add(struct uvdpa_net *n, struct net_queue *q, unsigned slot,
+		   const struct uvdpa_vq_buf *bufs, unsigned cnt)
+{
+	if (n->indirect && cnt > 1)
+		return uvdpa_vq_drv_add_indirect(&q->vq.drv, bufs, cnt,
+						 slot_host(q, slot, NET_SLOT_TABLE),
+						 slot_iova(q, slot, NET_SLOT_TABLE),
+						 net_token(slot));
+	return uvdpa_vq_drv_add(&q->vq.drv, bufs, cnt, net_token(slot));
+}
+
+int net_rx_post(struct uvdpa_net *n, struct net_queue *q, unsigned slot)
+{
+	struct uvdpa_vq_buf bufs[NET_MAX_CHAIN];
+	unsigned cnt;
+
+	if (n->mrg) {
+		/* One descriptor; the header is the start of the first buffer. */
+		bufs[0].addr = slot_iova(q, slot, 0);
+		bufs[0].len = n->mrg_len;
+		bufs[0].write = true;
+		return uvdpa_vq_drv_add(&q->vq.drv, bufs, 1, net_token(slot));
+	}
+	cnt = net_chain(n, q, slot, (size_t)n->nseg * n->seg_len, true, bufs);
+	return net_add(n, q, slot, bufs, cnt);
+}
+
+static struct net_pair *net_pair(struct uvdpa_net *n, unsigned q)
+{
+	return q < n->npairs ? &n->pairs[q] : NULL;
+}
+
+static int tx_reclaim(struct net_queue *tx)
+{
+	uint32_t len;
+	void *tok;
+	int cnt = 0;
+
+	while ((tok = uvdpa_vq_drv_get_used(&tx->vq.drv, &len))) {
+		tx->free_slots[tx->nfree++] = (uint16_t)net_slot(tok);
+		cnt++;
+	}
+	return cnt;
+}
+
+int uvdpa_net_reclaim(struct uvdpa_net *n, unsigned q)
+{
+	struct net_pair *p = net_pair(n, q);
+
+	return p ? tx_reclaim(&p->tx) : -EINVAL;
+}
+
+int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
+{
+	struct net_pair *p = net_pair(n, q);
+	int64_t deadline = timeout_ms < 0 ? -1 : vdrv_now_ms() + timeout_ms;
+	int cnt, r;
+
+	if (!p)
+		return -EINVAL;
+	for (;;) {
+		cnt = tx_reclaim(&p->tx);
+		if (cnt || p->tx.nfree == p->tx.nslots)
+			return cnt;
+		if (uvdpa_vq_drv_enable_cb(&p->tx.vq.drv)) {
+			uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
+			continue;
+		}
+		r = vdrv_wait_call(&p->tx.vq, vdrv_left_ms(deadline));
+		uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
+		if (r <= 0)
+			return r < 0 ? r : tx_reclaim(&p->tx);
+	}
+}
+
+/* Copies and adds one frame; 0, or -EAGAIN when no slot or descriptors. */
+static int net_xmit(struct uvdpa_net *n, struct net_queue *tx, const void *frame, size_t len)
+{
+	struct uvdpa_vq_buf bufs[NET_MAX_CHAIN];
+	unsigned slot, cnt;
+
+	if (!tx->nfree)
+		return -EAGAIN;
+	slot = tx->free_slots[tx->nfree - 1];
+	/* The header stays all-zero (no offloads, num_buffers unused on TX). */
+	memcpy(slot_host(tx, slot, NET_SLOT_DATA), frame, len);
+	cnt = net_chain(n, tx, slot, len, false, bufs);
+	if (net_add(n, tx, slot, bufs, cnt))
+		return -EAGAIN;
+	tx->nfree--;
+	return 0;
+}
+
+static bool frame_len_ok(size_t len)
+{
+	return len >= UVDPA_NET_FRAME_MIN && len <= UVDPA_NET_FRAME_MAX;
+}
+
+int uvdpa_net_send(struct uvdpa_net *n, unsigned q, const void *frame, size_t len)
+{
+	struct net_pair *p = net_pair(n, q);
+	int err;
+
+	if (!p || !frame_len_ok(len))
+		return -EINVAL;
+	err = net_xmit(n, &p->tx, frame, len);
+	if (err == -EAGAIN && tx_reclaim(&p->tx) > 0)
+		err = net_xmit(n, &p->tx, frame, len);
+	if (!err)
+		vdrv_vq_notify(n->v, &p->tx.vq);
+	return err;
+}
+
+int uvdpa_net_send_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			 unsigned cnt)
+{
+	struct net_pair *p = net_pair(n, q);
+	unsigned i;
+
+	if (!p || (cnt && !frame_len_ok(frames[0].iov_len)))
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		if (!frame_len_ok(frames[i].iov_len))
+			break;
+		if (net_xmit(n, &p->tx, frames[i].iov_base, frames[i].iov_len) &&
+		    (!tx_reclaim(&p->tx) ||
+		     net_xmit(n, &p->tx, frames[i].iov_base, frames[i].iov_len)))
+			break;
+	}
+	if (i)
+		vdrv_vq_notify(n->v, &p->tx.vq);
+	return (int)i;
+}
+
+/* Next used receive buffer, the one wait_rx saw first. */
+static void *rx_next(struct net_queue *rx, uint32_t *len)
+{
+	void *tok = rx->stash;
+
+	if (tok) {
+		*len = rx->stash_len;
+		rx->stash = NULL;
+		return tok;
+	}
+	return uvdpa_vq_drv_get_used(&rx->vq.drv, len);
+}
+
+static void copy_out(void *buf, size_t cap, size_t at, const void *src, size_t len)
+{
+	if (at < cap)
+		memcpy((uint8_t *)buf + at, src, len < cap - at ? len : cap - at);
+}
+
+/* Frame length of a big-packet buffer (header + up to 64 KiB). */
+static int recv_big(struct uvdpa_net *n, struct net_queue *rx, unsigned slot, uint32_t len,
+		    void *buf, size_t cap)
+{
+	int ret = -EIO;
+
+	if (len >= NET_HDR_LEN && len - NET_HDR_LEN <= (size_t)n->nseg * n->seg_len) {
+		ret = (int)(len - NET_HDR_LEN);
+		copy_out(buf, cap, 0, slot_host(rx, slot, NET_SLOT_DATA), (size_t)ret);
+	}
+	net_rx_post(n, rx, slot);
+	return ret;
+}
+
+/* Reassembles a frame spread over num_buffers mergeable buffers. */
+static int recv_mrg(struct uvdpa_net *n, struct net_queue *rx, unsigned slot, uint32_t len,
+		    void *buf, size_t cap)
+{
+	const struct virtio_net_hdr_v1 *h = (const void *)slot_host(rx, slot, 0);
+	unsigned nbufs, i;
+	size_t total;
+
+	if (len < NET_HDR_LEN || len > n->mrg_len) {
+		net_rx_post(n, rx, slot);
+		return -EIO;
+	}
+	nbufs = le16toh(h->num_buffers);
+	total = len - NET_HDR_LEN;
+	copy_out(buf, cap, 0, slot_host(rx, slot, NET_HDR_LEN), total);
+	net_rx_post(n, rx, slot);
+	for (i = 1; i < nbufs; i++) {
+		void *tok = rx_next(rx, &len);
+
+		if (!tok)
+			return -EIO;    /* the device published a frame half-way */
+		slot = net_slot(tok);
+		if (len > n->mrg_len) {
+			net_rx_post(n, rx, slot);
+			return -EIO;
+		}
+		copy_out(buf, cap, total, slot_host(rx, slot, 0), len);
+		total += len;
+		net_rx_post(n, rx, slot);
+	}
+	if (nbufs == 0 || total > UVDPA_NET_FRAME_MAX)
+		return -EIO;
+	return (int)total;
+}
+
+int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap)
+{
+	struct net_pair *p = net_pair(n, q);
+	struct net_queue *rx;
+	uint32_t len;
+	void *tok;
+	int ret;
+
+	if (!p)
+		return -EINVAL;
+	rx = &p->rx;
+	tok = rx_next(rx, &len);
+	if (!tok)
+		return -EAGAIN;
+	if (n->mrg)
+		ret = recv_mrg(n, rx, net_slot(tok), len, buf, cap);
+	else
+		ret = recv_big(n, rx, net_slot(tok), len, buf, cap);
+	vdrv_vq_notify(n->v, &rx->vq);
+	return ret;
+}
+
+int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
+{
+	struct net_pair *p = net_pair(n, q);
+	int64_t deadline;
+	struct net_queue *rx;
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	rx = &p->rx;
+	deadline = timeout_ms < 0 ? -1 : vdrv_now_ms() + timeout_ms;
+	for (;;) {
+		if (!rx->stash)
+			rx->stash = uvdpa_vq_drv_get_used(&rx->vq.drv, &rx->stash_len);
+		if (rx->stash)
+			return 1;
+		/* Ask for a notification, then look again: a frame that came in
+		 * between would not raise one. */
+		if (uvdpa_vq_drv_enable_cb(&rx->vq.drv)) {
+			uvdpa_vq_drv_disable_cb(&rx->vq.drv);
+			continue;
+		}
+		r = vdrv_wait_call(&rx->vq, vdrv_left_ms(deadline));
+		uvdpa_vq_drv_disable_cb(&rx->vq.drv);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			/* Timed out: one last look, a frame may beat the clock. */
+			rx->stash = uvdpa_vq_drv_get_used(&rx->vq.drv, &rx->stash_len);
+			return rx->stash ? 1 : 0;
+		}
+	}
+}

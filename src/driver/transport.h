@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the virtio drivers need from the thing that carries them to a device
+ * (the kernel's struct virtio_config_ops plus DMA memory). The in-process
+ * transport (transport_local.c) calls struct uvdpa_device_ops; a vhost-user
+ * front end implements the same table over a socket, so net.c and blk.c
+ * never know which one they run on.
+ */
+#ifndef UVDPA_DRIVER_TRANSPORT_H
+#define UVDPA_DRIVER_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uvdpa/device.h>
+
+/* Memory both sides reach: the driver through host, the device through iova. */
+struct vdma {
+	void *host;
+	uint64_t iova;
+	size_t size;
+};
+
+struct vtransport;
+
+struct vtransport_ops {
+	uint32_t (*device_id)(struct vtransport *t);
+	uint64_t (*get_features)(struct vtransport *t);
+	/* 0, or -EIO if the device refused the set. */
+	int (*set_features)(struct vtransport *t, uint64_t features);
+	uint8_t (*get_status)(struct vtransport *t);
+	void (*set_status)(struct vtransport *t, uint8_t status);
+	size_t (*config_size)(struct vtransport *t);
+	void (*read_config)(struct vtransport *t, unsigned off, void *buf, unsigned len);
+	uint32_t (*config_generation)(struct vtransport *t);
+
+	unsigned (*num_queues)(struct vtransport *t);
+	uint16_t (*vq_max_size)(struct vtransport *t, uint16_t idx);
+	/* Size and ring IOVAs, then the queue is enabled. */
+	int (*vq_setup)(struct vtransport *t, uint16_t idx, uint16_t num, uint64_t desc,
+			uint64_t driver, uint64_t device);
+	void (*kick)(struct vtransport *t, uint16_t idx);
+	/* Eventfd (non-blocking) the device writes on a used-buffer notification. */
+	int (*call_fd)(struct vtransport *t, uint16_t idx);
+
+	/* Zeroed memory the device may read and write; 0 or -ENOMEM/-ENOSPC. */
+	int (*dma_alloc)(struct vtransport *t, size_t size, struct vdma *out);
+	/* Only after a reset (the device no longer touches it). */
+	void (*dma_free)(struct vtransport *t, struct vdma *d);
+
+	/* Status 0, every queue disabled; 0 or -EIO. */
+	int (*reset)(struct vtransport *t);
+	/* Resets and releases the transport. */
+	void (*close)(struct vtransport *t);
+};
+
+struct vtransport {
+	const struct vtransport_ops *ops;
+};
+
+/* The in-process transport over dev (which it marks bound in face_priv). */
+int vtransport_local_open(struct uvdpa_device *dev, struct vtransport **out);
+
+#endif

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The virtio core of libuvdpa (kernel drivers/virtio/virtio.c and the ring
+ * set-up half of virtio_ring.c): binding to a transport, the device status
+ * sequence of virtio 1.2 §3.1, and virtqueues on DMA memory.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+
+#include "driver/virtio_priv.h"
+
+#define AREA_ALIGN 64   /* each ring area starts on its own cache line */
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static int virtio_reset_ack(struct uvdpa_virtio *v)
+{
+	int err = v->t->ops->reset(v->t);
+
+	if (err)
+		return err;
+	v->t->ops->set_status(v->t, UVDPA_STATUS_ACKNOWLEDGE);
+	return 0;
+}
+
+int uvdpa_virtio_open_local(struct uvdpa_device *dev, struct uvdpa_virtio **out)
+{
+	struct uvdpa_virtio *v;
+	int err;
+
+	if (!dev || !out)
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = vtransport_local_open(dev, &v->t);
+	if (err) {
+		free(v);
+		return err;
+	}
+	err = virtio_reset_ack(v);
+	if (err) {
+		v->t->ops->close(v->t);
+		free(v);
+		return err;
+	}
+	v->device_id = v->t->ops->device_id(v->t);
+	v->device_features = v->t->ops->get_features(v->t);
+	*out = v;
+	return 0;
+}
+
+void uvdpa_virtio_close(struct uvdpa_virtio *v)
+{
+	if (!v)
+		return;
+	v->t->ops->close(v->t);
+	free(v);
+}
+
+uint32_t uvdpa_virtio_device_id(const struct uvdpa_virtio *v)
+{
+	return v->device_id;
+}
+
+uint64_t uvdpa_virtio_device_features(const struct uvdpa_virtio *v)
+{
+	return v->device_features;
+}
+
+uint64_t uvdpa_virtio_features(const struct uvdpa_virtio *v)
+{
+	return v->features;
+}
+
+uint8_t uvdpa_virtio_status(const struct uvdpa_virtio *v)
+{
+	return v->t->ops->get_status(v->t);
+}
+
+unsigned uvdpa_virtio_num_queues(const struct uvdpa_virtio *v)
+{
+	return v->t->ops->num_queues(v->t);
+}
+
+int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf, unsigned len)
+{
+	size_t size = v->t->ops->config_size(v->t);
+	uint32_t gen;
+	int tries;
+
+	if (!(uvdpa_virtio_status(v) & UVDPA_STATUS_FEATURES_OK) ||
+	    offset > size || len > size - offset)
+		return -EINVAL;
+	/* §2.5.1: a multi-field read is consistent only if the generation
+	 * did not move under it. */
+	for (tries = 0; tries < 1000; tries++) {
+		gen = v->t->ops->config_generation(v->t);
+		v->t->ops->read_config(v->t, offset, buf, len);
+		if (v->t->ops->config_generation(v->t) == gen)
+			return 0;
+	}
+	return -EIO;
+}
+
+int uvdpa_virtio_reset(struct uvdpa_virtio *v)
+{
+	if (v->driver_open)
+		return -EBUSY;
+	return virtio_reset_ack(v);
+}
+
+int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required)
+{
+	struct vtransport *t = v->t;
+	uint64_t offered;
+	int err;
+
+	if (v->driver_open)
+		return -EBUSY;
+	if (v->device_id != id)
+		return -ENODEV;
+	err = virtio_reset_ack(v);
+	if (err)
+		return err;
+	t->ops->set_status(t, UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER);
+	offered = t->ops->get_features(t);
+	v->device_features = offered;
+	if ((offered & required) != required) {
+		virtio_reset_ack(v);
+		return -EOPNOTSUPP;
+	}
+	v->features = offered & (wanted | required);
+	if (t->ops->set_features(t, v->features))
+		goto refused;
+	t->ops->set_status(t, UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER |
+			   UVDPA_STATUS_FEATURES_OK);
+	/* §3.1.1 step 6: the device may refuse this subset by clearing the bit. */
+	if (!(t->ops->get_status(t) & UVDPA_STATUS_FEATURES_OK))
+		goto refused;
+	v->driver_open = true;
+	return 0;
+
+refused:
+	t->ops->set_status(t, t->ops->get_status(t) | UVDPA_STATUS_FAILED);
+	v->features = 0;
+	virtio_reset_ack(v);
+	return -EIO;
+}
+
+uint16_t vdrv_vq_max(struct uvdpa_virtio *v, uint16_t idx)
+{
+	uint16_t max = v->t->ops->vq_max_size(v->t, idx);
+
+	return max > UVDPA_VQ_MAX_NUM ? UVDPA_VQ_MAX_NUM : max;
+}
+
+int vdrv_vq_setup(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num)
+{
+	bool packed = vdrv_has(v->features, VIRTIO_F_RING_PACKED);
+	bool event_idx = vdrv_has(v->features, VIRTIO_RING_F_EVENT_IDX);
+	uint64_t desc_sz = uvdpa_vq_desc_size(num, packed);
+	uint64_t drv_sz = uvdpa_vq_driver_size(num, packed, event_idx);
+	uint64_t dev_sz = uvdpa_vq_device_size(num, packed, event_idx);
+	uint64_t drv_off = align_up(desc_sz, AREA_ALIGN);
+	uint64_t dev_off = align_up(drv_off + drv_sz, AREA_ALIGN);
+	uint8_t *base;
+	int err, fd;
+
+	memset(vq, 0, sizeof(*vq));
+	vq->idx = idx;
+	vq->num = num;
+	fd = v->t->ops->call_fd(v->t, idx);
+	if (fd < 0)
+		return fd;
+	vq->call_fd = fd;
+	err = vdrv_dma_alloc(v, dev_off + dev_sz, &vq->ring);
+	if (err)
+		return err;
+	base = vq->ring.host;
+	err = uvdpa_vq_drv_init(&vq->drv, num, packed, event_idx, base, base + drv_off,
+				base + dev_off);
+	if (err) {
+		vdrv_dma_free(v, &vq->ring);
+		return err;
+	}
+	vq->drv.indirect = vdrv_has(v->features, VIRTIO_RING_F_INDIRECT_DESC);
+	vq->set_up = true;
+	return v->t->ops->vq_setup(v->t, idx, num, vq->ring.iova, vq->ring.iova + drv_off,
+				   vq->ring.iova + dev_off);
+}
+
+void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq)
+{
+	if (vq->set_up)
+		uvdpa_vq_drv_fini(&vq->drv);
+	vq->set_up = false;
+	vdrv_dma_free(v, &vq->ring);
+}
+
+void vdrv_driver_ok(struct uvdpa_virtio *v)
+{
+	v->t->ops->set_status(v->t, UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER |
+			      UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK);
+}
+
+void vdrv_fail(struct uvdpa_virtio *v)
+{
+	struct vtransport *t = v->t;
+
+	t->ops->set_status(t, t->ops->get_status(t) | UVDPA_STATUS_FAILED);
+	vdrv_remove(v);
+}
+
+void vdrv_remove(struct uvdpa_virtio *v)
+{
+	/* After the reset the device touches no ring or buffer any more, so
+	 * the caller may free them; ACKNOWLEDGE keeps it probed, as a device
+	 * whose driver was unbound. */
+	virtio_reset_ack(v);
+	v->features = 0;
+	v->driver_open = false;
+}
+
+int vdrv_dma_alloc(struct uvdpa_virtio *v, size_t size, struct vdma *out)
+{
+	memset(out, 0, sizeof(*out));
+	return v->t->ops->dma_alloc(v->t, size, out);
+}
+
+void vdrv_dma_free(struct uvdpa_virtio *v, struct vdma *d)
+{
+	if (d->host)
+		v->t->ops->dma_free(v->t, d);
+}
+
+int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)
+{
+	struct pollfd p = { .fd = vq->call_fd, .events = POLLIN };
+	uint64_t cnt;
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	/* Non-blocking eventfd: this only drains. */
+	if (read(vq->call_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 1;
+}
+
+int64_t vdrv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vdrv_left_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - vdrv_now_ms();
+	return left < 0 ? 0 : (int)left;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio core the class drivers (net.c, blk.c) share: the §3.1
+ * initialisation sequence, virtqueues on device-reachable memory, waiting
+ * for notifications. The kernel splits this between virtio.c and
+ * virtio_ring.c; here the ring itself is the engine in virtio/vq.h.
+ */
+#ifndef UVDPA_DRIVER_VIRTIO_PRIV_H
+#define UVDPA_DRIVER_VIRTIO_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uvdpa/virtio.h>
+#include "driver/transport.h"
+#include "virtio/vq.h"
+
+struct uvdpa_virtio {
+	struct vtransport *t;
+	uint32_t device_id;
+	uint64_t device_features;
+	uint64_t features;              /* negotiated; 0 while no driver is open */
+	bool driver_open;
+};
+
+/* A driver's virtqueue: the engine's driver side on its own DMA region. */
+struct vdrv_vq {
+	struct uvdpa_vq_drv drv;
+	struct vdma ring;
+	uint16_t idx;
+	uint16_t num;
+	int call_fd;                    /* owned by the transport */
+	bool set_up;
+};
+
+static inline bool vdrv_has(uint64_t features, unsigned bit)
+{
+	return (features >> bit) & 1;
+}
+
+/*
+ * Starts a driver on v (§3.1.1 steps 1-6): reset, ACKNOWLEDGE, DRIVER,
+ * features = offered & wanted, FEATURES_OK, re-read it. required bits must
+ * all be offered (-EOPNOTSUPP). -ENODEV if the device is not class id,
+ * -EBUSY if a driver is open, -EIO if the device refuses. On error the
+ * device is left reset (or FAILED if it refused FEATURES_OK).
+ */
+int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required);
+
+/* Sets the queue up on fresh DMA memory and enables it. */
+int vdrv_vq_setup(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num);
+
+/* Frees the queue's memory; only after vdrv_remove or a failed probe's reset. */
+void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq);
+
+/* Largest queue size the device takes for queue idx. */
+uint16_t vdrv_vq_max(struct uvdpa_virtio *v, uint16_t idx);
+
+/* §3.1.1 step 8. */
+void vdrv_driver_ok(struct uvdpa_virtio *v);
+
+/* Marks the device FAILED (a driver gave up half-way) and resets it. */
+void vdrv_fail(struct uvdpa_virtio *v);
+
+/* Resets the device and forgets the driver (then free queues and memory). */
+void vdrv_remove(struct uvdpa_virtio *v);
+
+int vdrv_dma_alloc(struct uvdpa_virtio *v, size_t size, struct vdma *out);
+void vdrv_dma_free(struct uvdpa_virtio *v, struct vdma *d);
+
+/* Publishes what was added and kicks the device if the ring says so. */
+static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)
+{
+	if (uvdpa_vq_drv_publish(&vq->drv))
+		v->t->ops->kick(v->t, vq->idx);
+}
+
+/*
+ * Waits for the queue's notification eventfd at most timeout_ms (-1: no
+ * limit) and drains it. 1: notified; 0: timeout; negative errno of poll.
+ */
+int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms);
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t vdrv_now_ms(void);
+/* Milliseconds left until deadline (-1 stays -1: no deadline). */
+int vdrv_left_ms(int64_t deadline);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The management face: the kernel's "vdpa" generic-netlink family (and the
+ * part of nlctrl a client needs to find it), served over any datagram
+ * transport. uvdpad feeds it the datagrams of its Unix SEQPACKET clients;
+ * tests and the fuzzer feed it bytes directly.
+ *
+ * A datagram carries netlink messages exactly as a NETLINK_GENERIC socket
+ * would (nlmsghdr + genlmsghdr + attributes, several per datagram allowed).
+ * Every reply datagram holds one message, except dump batches, which hold as
+ * many NLM_F_MULTI messages as fit in MGMT_DGRAM_MAX bytes. The connection
+ * behaves like a netlink socket with NETLINK_CAP_ACK and NETLINK_EXT_ACK set.
+ */
+#ifndef UVDPA_MGMT_H
+#define UVDPA_MGMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uvdpa/bus.h>
+
+/*
+ * The family id uvdpad answers for "vdpa". A kernel allocates ids from
+ * GENL_START_ALLOC (0x13) upward; a fixed one keeps traces readable.
+ * Clients must still resolve it through nlctrl.
+ */
+#define MGMT_VDPA_FAMILY_ID 0x20
+
+/* Largest datagram uvdpad sends: dump batches stop here. A page, like the
+ * kernel's dump skbs for a client reading with MNL_SOCKET_BUFFER_SIZE. */
+#define MGMT_DGRAM_MAX 4096
+
+/* Largest request datagram accepted; longer ones get EMSGSIZE. */
+#define MGMT_REQUEST_MAX 65536
+
+struct mgmt_server;
+struct mgmt_client;
+
+/* Who sent a request (SO_PEERCRED), decided once per connection. */
+struct mgmt_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool admin;     /* may run GENL_ADMIN_PERM commands */
+};
+
+/* Optional hook: the vhost-user socket of a device, for DEV_GET replies. */
+typedef const char *(*mgmt_socket_path_fn)(void *opaque, struct uvdpa_device *d);
+
+/* The bus stays owned by the caller and must outlive the server. */
+struct mgmt_server *mgmt_server_new(struct uvdpa_bus *bus);
+void mgmt_server_free(struct mgmt_server *srv);
+void mgmt_server_set_socket_path_fn(struct mgmt_server *srv, mgmt_socket_path_fn fn,
+				    void *opaque);
+
+/* One connection: its credentials, its queued replies and its running dump. */
+struct mgmt_client *mgmt_client_new(struct mgmt_server *srv, const struct mgmt_peer *peer);
+void mgmt_client_free(struct mgmt_client *c);
+
+/*
+ * Parses and executes every message of one datagram and queues the replies.
+ * truncated_len > len tells that the transport cut the datagram (MSG_TRUNC):
+ * it is answered with EMSGSIZE and not executed.
+ */
+void mgmt_client_input(struct mgmt_client *c, const void *buf, size_t len,
+		       size_t truncated_len);
+
+/*
+ * The next reply datagram, or NULL when there is nothing to send. A running
+ * dump produces its next batch only when the queue is empty, so a client
+ * that does not read holds at most one batch in the daemon.
+ */
+const void *mgmt_client_peek(struct mgmt_client *c, size_t *len);
+/* Drops the datagram returned by the last peek (it was sent). */
+void mgmt_client_pop(struct mgmt_client *c);
+/* True while replies are queued or a dump is unfinished. */
+bool mgmt_client_busy(const struct mgmt_client *c);
+
+/*
+ * One-shot entry point shared by the fuzzer and tests: handles a datagram
+ * from peer and passes every reply datagram, dumps included, to sink.
+ */
+typedef void (*mgmt_sink_fn)(void *opaque, const void *buf, size_t len);
+void mgmt_handle_datagram(struct mgmt_server *srv, const void *buf, size_t len,
+			  const struct mgmt_peer *peer, mgmt_sink_fn sink, void *opaque);
+
+#endif

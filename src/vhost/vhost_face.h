@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vhost face: every device on the bus as a vhost-user back end.
+ *
+ * For each device added, the face listens on <rundir>/<name>.sock and serves
+ * one front end at a time (QEMU, DPDK virtio-user, libuvdpa's own front end)
+ * on a control thread of its own; the datapath stays on the device's worker,
+ * which waits on the front end's kick eventfds directly. When a front end
+ * disconnects or misbehaves, the device is reset to a clean state and the
+ * next one may connect. Removing the device closes the connection and
+ * removes the socket.
+ *
+ * The daemon calls these from its bus listener (one thread).
+ */
+#ifndef UVDPA_VHOST_FACE_H
+#define UVDPA_VHOST_FACE_H
+
+#include <uvdpa/bus.h>
+#include <uvdpa/device.h>
+
+struct uvdpa_vhost_face;
+
+/* rundir must exist; NULL on allocation failure. */
+struct uvdpa_vhost_face *uvdpa_vhost_face_new(struct uvdpa_bus *bus, const char *rundir);
+/* Stops serving every device still registered with the face. */
+void uvdpa_vhost_face_free(struct uvdpa_vhost_face *face);
+
+/* Starts listening for d. -ENAMETOOLONG if the socket path does not fit,
+ * -EADDRINUSE if another live process serves that path, or -errno. */
+int uvdpa_vhost_face_device_added(struct uvdpa_vhost_face *face, struct uvdpa_device *d);
+/* Drops d's front end (resetting d), stops its thread, removes its socket. */
+void uvdpa_vhost_face_device_removed(struct uvdpa_vhost_face *face, struct uvdpa_device *d);
+/* The socket path of d, or NULL if the face does not serve d. */
+const char *uvdpa_vhost_face_socket_path(struct uvdpa_vhost_face *face, struct uvdpa_device *d);
+
+#endif

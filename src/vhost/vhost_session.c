@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vhost-user session: message validation and dispatch, features, protocol
+ * features, device status, config space, resets.
+ *
+ * Error policy: a message that fails is answered with a non-zero REPLY_ACK
+ * when the front end asked for one (and the session goes on); otherwise the
+ * front end could not learn about the failure and would carry on with a
+ * device in an unknown state, so the connection is dropped and the device
+ * reset. Messages with their own reply answer an error in-band (GET_CONFIG,
+ * size 0) or drop the connection.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+
+#include "vhost_session_priv.h"
+
+#define SZ_NONE  UINT32_MAX        /* no payload: whatever comes is ignored */
+#define SZ_VAR   (UINT32_MAX - 1)  /* checked by the handler */
+
+struct msg_rule {
+	uint32_t size;          /* exact payload size, or SZ_NONE / SZ_VAR */
+	uint8_t max_fds;
+	bool has_reply;         /* answers even without NEED_REPLY */
+};
+
+static const struct msg_rule rules[] = {
+	[VHOST_USER_GET_FEATURES]          = { SZ_NONE, 0, true },
+	[VHOST_USER_SET_FEATURES]          = { 8, 0, false },
+	[VHOST_USER_SET_OWNER]             = { SZ_NONE, 0, false },
+	[VHOST_USER_RESET_OWNER]           = { SZ_NONE, 0, false },
+	[VHOST_USER_SET_MEM_TABLE]         = { SZ_VAR, VHOST_USER_MEM_TABLE_MAX, false },
+	[VHOST_USER_SET_VRING_NUM]         = { 8, 0, false },
+	[VHOST_USER_SET_VRING_ADDR]        = { sizeof(struct vhost_vring_addr), 0, false },
+	[VHOST_USER_SET_VRING_BASE]        = { 8, 0, false },
+	[VHOST_USER_GET_VRING_BASE]        = { 8, 0, true },
+	[VHOST_USER_SET_VRING_KICK]        = { 8, 1, false },
+	[VHOST_USER_SET_VRING_CALL]        = { 8, 1, false },
+	[VHOST_USER_SET_VRING_ERR]         = { 8, 1, false },
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = { SZ_NONE, 0, true },
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = { 8, 0, false },
+	[VHOST_USER_GET_QUEUE_NUM]         = { SZ_NONE, 0, true },
+	[VHOST_USER_SET_VRING_ENABLE]      = { 8, 0, false },
+	[VHOST_USER_NET_SET_MTU]           = { 8, 0, false },
+	[VHOST_USER_GET_CONFIG]            = { SZ_VAR, 0, true },
+	[VHOST_USER_SET_CONFIG]            = { SZ_VAR, 0, false },
+	[VHOST_USER_RESET_DEVICE]          = { SZ_NONE, 0, false },
+	[VHOST_USER_GET_MAX_MEM_SLOTS]     = { SZ_NONE, 0, true },
+	[VHOST_USER_ADD_MEM_REG]           = { sizeof(struct vhost_user_mem_reg), 1, false },
+	/* The spec lets old front ends pass an fd with REM_MEM_REG: closed unused. */
+	[VHOST_USER_REM_MEM_REG]           = { sizeof(struct vhost_user_mem_reg), 1, false },
+	[VHOST_USER_SET_STATUS]            = { 8, 0, false },
+	[VHOST_USER_GET_STATUS]            = { SZ_NONE, 0, true },
+};
+
+static const char *const req_names[] = {
+	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
+	[VHOST_USER_SET_FEATURES] = "SET_FEATURES",
+	[VHOST_USER_SET_OWNER] = "SET_OWNER",
+	[VHOST_USER_RESET_OWNER] = "RESET_OWNER",
+	[VHOST_USER_SET_MEM_TABLE] = "SET_MEM_TABLE",
+	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE",
+	[VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
+	[VHOST_USER_SET_VRING_NUM] = "SET_VRING_NUM",
+	[VHOST_USER_SET_VRING_ADDR] = "SET_VRING_ADDR",
+	[VHOST_USER_SET_VRING_BASE] = "SET_VRING_BASE",
+	[VHOST_USER_GET_VRING_BASE] = "GET_VRING_BASE",
+	[VHOST_USER_SET_VRING_KICK] = "SET_VRING_KICK",
+	[VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
+	[VHOST_USER_SET_VRING_ERR] = "SET_VRING_ERR",
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+	[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
+	[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
+	[VHOST_USER_SEND_RARP] = "SEND_RARP",
+	[VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
+	[VHOST_USER_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
+	[VHOST_USER_IOTLB_MSG] = "IOTLB_MSG",
+	[VHOST_USER_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
+	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+	[VHOST_USER_SET_CONFIG] = "SET_CONFIG",
+	[VHOST_USER_CREATE_CRYPTO_SESSION] = "CREATE_CRYPTO_SESSION",
+	[VHOST_USER_CLOSE_CRYPTO_SESSION] = "CLOSE_CRYPTO_SESSION",
+	[VHOST_USER_POSTCOPY_ADVISE] = "POSTCOPY_ADVISE",
+	[VHOST_USER_POSTCOPY_LISTEN] = "POSTCOPY_LISTEN",
+	[VHOST_USER_POSTCOPY_END] = "POSTCOPY_END",
+	[VHOST_USER_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
+	[VHOST_USER_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
+	[VHOST_USER_GPU_SET_SOCKET] = "GPU_SET_SOCKET",
+	[VHOST_USER_RESET_DEVICE] = "RESET_DEVICE",
+	[VHOST_USER_VRING_KICK] = "VRING_KICK",
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
+	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG",
+	[VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
+	[VHOST_USER_SET_STATUS] = "SET_STATUS",
+	[VHOST_USER_GET_STATUS] = "GET_STATUS",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *vhost_user_request_name(uint32_t request)
+{
+	if (request < ARRAY_SIZE(req_names) && req_names[request])
+		return req_names[request];
+	return "UNKNOWN";
+}
+
+void vhost_logf(struct vhost_session *s, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (!s->log)
+		return;
+	n = snprintf(line, sizeof(line), "vhost %s: ", s->dev->name ? s->dev->name : "?");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	s->log(s->log_opaque, line);
+}
+
+/* ------------------------------------------------------------------ */
+/* features and status                                                 */
+/* ------------------------------------------------------------------ */
+
+uint64_t vhost_device_features(const struct vhost_session *s)
+{
+	return (s->features & ~BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES)) |
+	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
+}
+
+int vhost_apply_features(struct vhost_session *s)
+{
+	uint8_t st = s->ops->get_status(s->dev);
+	int err;
+
+	/* virtio order: ACKNOWLEDGE and DRIVER come before features. */
+	if ((st & (UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER)) !=
+	    (UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER))
+		s->ops->set_status(s->dev, st | UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER);
+	err = uvdpa_device_set_features(s->dev, vhost_device_features(s));
+	if (err) {
+		vhost_logf(s, "device refused features 0x%llx: %s",
+			   (unsigned long long)vhost_device_features(s), strerror(-err));
+		return err;
+	}
+	if (!vhost_has_proto(s, VHOST_USER_PROTOCOL_F_STATUS)) {
+		/* Nobody else will drive the status: do what a driver does. */
+		st = s->ops->get_status(s->dev);
+		s->ops->set_status(s->dev, st | UVDPA_STATUS_FEATURES_OK);
+		if (!(s->ops->get_status(s->dev) & UVDPA_STATUS_FEATURES_OK)) {
+			vhost_logf(s, "device did not accept FEATURES_OK for 0x%llx",
+				   (unsigned long long)vhost_device_features(s));
+			return -EINVAL;
+		}
+	}
+	s->dev_features_ok = true;
+	return 0;
+}
+
+void vhost_device_reset(struct vhost_session *s, bool save)
+{
+	for (unsigned i = 0; i < s->nrings; i++)
+		if (s->rings[i].live)
+			vhost_ring_halt(s, i, save);
+	uvdpa_device_reset(s->dev);
+	s->dev_features_ok = false;
+	/* A reset may drop the device's map; rings still point into it. */
+	if (s->map)
+		s->ops->set_map(s->dev, s->map);
+}
+
+static int h_set_features(struct vhost_session *s, const struct vhost_user_msg *m)
+{
+	uint64_t f = m->p.u64;
+	int err;
+
+	if (f & ~s->offered) {
+		vhost_logf(s, "SET_FEATURES 0x%llx has bits that were not offered (0x%llx)",
+			   (unsigned long long)f, (unsigned long long)(f & ~s->offered));
+		return -EINVAL;
+	}
+	/* QEMU sends the same features once per queue pair. */
+	if (s->dev_features_ok && s->features_set && f == s->features)
+		return 0;
+	if (s->dev_features_ok) {
+		if (vhost_any_ring_live(s)) {
+			vhost_logf(s, "SET_FEATURES changes features while rings run");
+			return -EBUSY;
+		}
+		if (vhost_has_proto(s, VHOST_USER_PROTOCOL_F_STATUS) &&
+		    (s->ops->get_status(s->dev) & UVDPA_STATUS_FEATURES_OK)) {
+			vhost_logf(s, "SET_FEATURES after FEATURES_OK without SET_STATUS 0");
+			return -EBUSY;
+		}
+		vhost_device_reset(s, false);
+	}
+	s->features = f;
+	s->features_set = true;
+	if (!(f & BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES)))
+		vhost_rings_enable_all(s);
+	err = vhost_apply_features(s);
+	if (err)
+		return err;
+	return vhost_rings_sync(s);
+}
+
+static int h_set_protocol_features(struct vhost_session *s, const struct vhost_user_msg *m)
+{
+	uint64_t p = m->p.u64;
+
+	if (p & ~s->offered_proto) {
+		vhost_logf(s, "SET_PROTOCOL_FEATURES 0x%llx has bits that were not offered (0x%llx)",
+			   (unsigned long long)p, (unsigned long long)(p & ~s->offered_proto));
+		return -EINVAL;
+	}
+	if ((s->proto ^ p) & BIT_ULL(VHOST_USER_PROTOCOL_F_STATUS) && s->dev_features_ok) {
+		vhost_logf(s, "SET_PROTOCOL_FEATURES switches STATUS after SET_FEATURES");
+		return -EBUSY;
+	}
+	s->proto = p;
+	return 0;
+}
+
+static void kick_live_rings(struct vhost_session *s)
+{
+	for (unsigned i = 0; i < s->nrings; i++)
+		if (s->rings[i].live)
+			s->ops->kick_vq(s->dev, i);
+}
+
+static int h_set_status(struct vhost_session *s, const struct vhost_user_msg *m)
+{
+	uint8_t old, st;
+	int err;
+
+	if (!vhost_has_proto(s, VHOST_USER_PROTOCOL_F_STATUS)) {
+		vhost_logf(s, "SET_STATUS without the STATUS protocol feature");
+		return -EOPNOTSUPP;
+	}
+	if (m->p.u64 > 0xff) {
+		vhost_logf(s, "SET_STATUS 0x%llx is not a status byte",
+			   (unsigned long long)m->p.u64);
+		return -EINVAL;
+	}
+	st = (uint8_t)m->p.u64;
+	if (!st) {
+		vhost_device_reset(s, true);
+		return 0;
+	}
+	if (st & (UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK)) {
+		if (!s->features_set) {
+			vhost_logf(s, "SET_STATUS 0x%x before SET_FEATURES", st);
+			return -EINVAL;
+		}
+		if (!s->dev_features_ok) {
+			err = vhost_apply_features(s);
+			if (err)
+				return err;
+		}
+		st |= UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER;
+	}
+	err = vhost_rings_sync(s);
+	if (err)
+		return err;
+	old = s->ops->get_status(s->dev);
+	s->ops->set_status(s->dev, st);
+	/* Kicks that came before DRIVER_OK found a device not running. */
+	if ((st & UVDPA_STATUS_DRIVER_OK) && !(old & UVDPA_STATUS_DRIVER_OK))
+		kick_live_rings(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* config space                                                        */
+/* ------------------------------------------------------------------ */
+
+static int config_check(struct vhost_session *s, const struct vhost_user_msg *m)
+{
+	const struct vhost_user_config *c = &m->p.config;
+	size_t cfg_size = s->ops->get_config_size(s->dev);
+
+	if (m->hdr.size < VHOST_USER_CONFIG_HDR_SIZE || c->size > VHOST_USER_MAX_CONFIG ||
+	    m->hdr.size != VHOST_USER_CONFIG_HDR_SIZE + c->size) {
+		vhost_logf(s, "%s: payload size %u does not match the config access",
+			   vhost_user_request_name(m->hdr.request), m->hdr.size);
+		return -EINVAL;
+	}
+	if (c->offset > cfg_size || c->size > cfg_size - c->offset) {
+		vhost_logf(s, "%s: offset %u size %u outside the %zu-byte config space",
+			   vhost_user_request_name(m->hdr.request), c->offset, c->size, cfg_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void h_get_config(struct vhost_session *s, const struct vhost_user_msg *m,
+			 struct vhost_user_msg *reply)
+{
+	const struct vhost_user_config *c = &m->p.config;
+
+	/* The spec's error answer is an empty payload. */
+	reply->hdr.size = 0;
+	if (config_check(s, m))
+		return;
+	reply->p.config.offset = c->offset;
+	reply->p.config.size = c->size;
+	reply->p.config.flags = c->flags;
+	/* Straight to the op: the uvdpa_device_get_config helper would
+	 * negotiate features 0 behind the front end's back. */
+	s->ops->get_config(s->dev, c->offset, reply->p.config.region, c->size);
+	reply->hdr.size = VHOST_USER_CONFIG_HDR_SIZE + c->size;
+}
+
+static int h_set_config(struct vhost_session *s, const struct vhost_user_msg *m)
+{
+	const struct vhost_user_config *c = &m->p.config;
+	int err = config_check(s, m);
+
+	if (err)
+		return err;
+	if (c->flags > 1) {
+		vhost_logf(s, "SET_CONFIG with unknown flags 0x%x", c->flags);
+		return -EINVAL;
+	}
+	/* Which fields are writable is the device's business (virtio: only
+	 * the driver-writable ones take effect). */
+	s->ops->set_config(s->dev, c->offset, c->region, c->size);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* resets                                                              */
+/* ------------------------------------------------------------------ */
+
+/* RESET_DEVICE (and the deprecated RESET_OWNER): rings and negotiation go,
+ * the connection, its protocol features and the memory table stay. */
+static void reset_device_state(struct vhost_session *s)
+{
+	vhost_device_reset(s, false);
+	vhost_rings_reset(s);
+	s->features = 0;
+	s->features_set = false;
+	s->mtu = 0;
+}
+
+void vhost_session_reset(struct vhost_session *s)
+{
+	reset_device_state(s);
+	vhost_memtable_clear(s);
+	if (s->forced_poll && s->ops->set_poll_mode)
+		s->ops->set_poll_mode(s->dev, false);
+	s->forced_poll = false;
+	s->proto = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* dispatch                                                            */
+/* ------------------------------------------------------------------ */
+
+static void reply_u64(struct vhost_user_msg *reply, uint64_t v)
+{
+	reply->p.u64 = v;
+	reply->hdr.size = sizeof(uint64_t);
+}
+
+static int check_rule(struct vhost_session *s, const struct vhost_user_msg *m, unsigned nfds)
+{
+	uint32_t req = m->hdr.request;
+	const struct msg_rule *r;
+
+	if (req >= ARRAY_SIZE(rules) || !rules[req].size) {
+		vhost_logf(s, "request %u (%s) is not supported", req, vhost_user_request_name(req));
+		return -EOPNOTSUPP;
+	}
+	r = &rules[req];
+	if (r->size != SZ_NONE && r->size != SZ_VAR && m->hdr.size != r->size) {
+		vhost_logf(s, "%s: payload of %u bytes, expected %u",
+			   vhost_user_request_name(req), m->hdr.size, r->size);
+		return -EINVAL;
+	}
+	if (nfds > r->max_fds) {
+		vhost_logf(s, "%s: %u fds, at most %u allowed",
+			   vhost_user_request_name(req), nfds, r->max_fds);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int dispatch(struct vhost_session *s, const struct vhost_user_msg *m,
+		    int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	switch (m->hdr.request) {
+	case VHOST_USER_GET_FEATURES:
+		reply_u64(reply, s->offered);
+		return 0;
+	case VHOST_USER_SET_FEATURES:
+		return h_set_features(s, m);
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+		reply_u64(reply, s->offered_proto);
+		return 0;
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+		return h_set_protocol_features(s, m);
+	case VHOST_USER_SET_OWNER:
+		return 0;
+	case VHOST_USER_RESET_OWNER:
+	case VHOST_USER_RESET_DEVICE:
+		reset_device_state(s);
+		return 0;
+	case VHOST_USER_GET_QUEUE_NUM:
+		/* net counts queue pairs, everything else queues */
+		reply_u64(reply, s->is_net ? s->nrings / 2 : s->nrings);
+		return 0;
+	case VHOST_USER_GET_MAX_MEM_SLOTS:
+		reply_u64(reply, VHOST_MEM_MAX_SLOTS);
+		return 0;
+	case VHOST_USER_SET_MEM_TABLE:
+		return vhost_h_set_mem_table(s, m, fds, nfds);
+	case VHOST_USER_ADD_MEM_REG:
+		return vhost_h_add_mem_reg(s, m, fds, nfds);
+	case VHOST_USER_REM_MEM_REG:
+		return vhost_h_rem_mem_reg(s, m, fds, nfds);
+	case VHOST_USER_SET_VRING_NUM:
+		return vhost_h_vring_num(s, m);
+	case VHOST_USER_SET_VRING_ADDR:
+		return vhost_h_vring_addr(s, m);
+	case VHOST_USER_SET_VRING_BASE:
+		return vhost_h_vring_base(s, m);
+	case VHOST_USER_GET_VRING_BASE:
+		return vhost_h_get_vring_base(s, m, reply);
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+		return vhost_h_vring_fd(s, m, fds, nfds);
+	case VHOST_USER_SET_VRING_ENABLE:
+		return vhost_h_vring_enable(s, m);
+	case VHOST_USER_GET_CONFIG:
+		h_get_config(s, m, reply);
+		return 0;
+	case VHOST_USER_SET_CONFIG:
+		return h_set_config(s, m);
+	case VHOST_USER_SET_STATUS:
+		return h_set_status(s, m);
+	case VHOST_USER_GET_STATUS:
+		reply_u64(reply, s->ops->get_status(s->dev));
+		return 0;
+	case VHOST_USER_NET_SET_MTU:
+		if (!s->is_net || m->p.u64 < 68 || m->p.u64 > 65535) {
+			vhost_logf(s, "NET_SET_MTU %llu refused", (unsigned long long)m->p.u64);
+			return -EINVAL;
+		}
+		s->mtu = (uint16_t)m->p.u64;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m,
+			 int *fds, unsigned nfds, struct vhost_user_msg *reply,
+			 bool *has_reply)
+{
+	uint32_t req = m->hdr.request;
+	bool own_reply = req < ARRAY_SIZE(rules) && rules[req].has_reply;
+	bool ack = (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
+		   vhost_has_proto(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	int err;
+
+	*has_reply = false;
+	memset(&reply->hdr, 0, sizeof(reply->hdr));
+	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    (m->hdr.flags & VHOST_USER_REPLY) || m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
+		vhost_logf(s, "malformed header (request %u flags 0x%x size %u)",
+			   req, m->hdr.flags, m->hdr.size);
+		err = -EPROTO;
+		goto out;
+	}
+	err = check_rule(s, m, nfds);
+	if (!err)
+		err = dispatch(s, m, fds, nfds, reply);
+	if (err)
+		vhost_logf(s, "%s failed: %s", vhost_user_request_name(req), strerror(-err));
+out:
+	/* Whatever the handler did not keep is closed here. */
+	for (unsigned i = 0; i < nfds; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	reply->hdr.request = req;
+	reply->hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY;
+	if (err == -EPROTO || (err && (own_reply || !ack)))
+		return err;
+	if (own_reply) {
+		*has_reply = true;
+	} else if (ack) {
+		reply_u64(reply, err ? (uint64_t)-err : 0);
+		*has_reply = true;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* lifetime                                                            */
+/* ------------------------------------------------------------------ */
+
+static uint64_t offered_protocol(const struct vhost_session *s)
+{
+	uint64_t p = BIT_ULL(VHOST_USER_PROTOCOL_F_MQ) |
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_CONFIG) |
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_STATUS);
+
+	if (s->is_net)
+		p |= BIT_ULL(VHOST_USER_PROTOCOL_F_NET_MTU);
+	return p;
+}
+
+struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn log,
+					void *log_opaque)
+{
+	struct vhost_session *s = calloc(1, sizeof(*s));
+	unsigned nvqs = dev->nvqs;
+
+	if (!s)
+		return NULL;
+	s->dev = dev;
+	s->ops = dev->ops;
+	s->log = log;
+	s->log_opaque = log_opaque;
+	s->is_net = s->ops->get_device_id(dev) == VIRTIO_ID_NET;
+	/* A net device's odd last queue is its control queue, which vhost-user
+	 * front ends (QEMU, virtio-user) emulate themselves. Ring indexes are 8
+	 * bits in the fd messages. */
+	s->nrings = s->is_net ? (nvqs & ~1u) : nvqs;
+	if (s->nrings > 256)
+		s->nrings = 256;
+	s->offered = (s->ops->get_device_features(dev) & ~BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)) |
+		     BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES);
+	s->offered_proto = offered_protocol(s);
+	s->rings = calloc(s->nrings ? s->nrings : 1, sizeof(*s->rings));
+	if (!s->rings) {
+		free(s);
+		return NULL;
+	}
+	vhost_rings_init(s);
+	return s;
+}
+
+void vhost_session_free(struct vhost_session *s)
+{
+	if (!s)
+		return;
+	vhost_session_reset(s);
+	free(s->rings);
+	free(s);
+}

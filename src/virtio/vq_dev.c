@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device side of a virtqueue: setting it up from a layout and a state, and
+ * the entry points that dispatch to the split or packed halves.
+ */
+#include <stdint.h>
+
+#include "vq_priv.h"
+
+/* Host pointer of one ring area: whole area in one region, aligned. */
+static void *map_area(const struct uvdpa_memmap *map, uint64_t iova, uint64_t size,
+		      uint32_t perm, unsigned align, int *err)
+{
+	void *p = uvdpa_memmap_translate(map, iova, size, perm);
+
+	if (!p)
+		*err = -EFAULT;
+	else if ((uintptr_t)p % align)
+		*err = -EINVAL;
+	return p;
+}
+
+static int map_rings(struct uvdpa_vq_dev *vq, const struct uvdpa_memmap *map)
+{
+	const struct uvdpa_vq_layout *l = &vq->l;
+	uint64_t dsz = uvdpa_vq_desc_size(l->num, l->packed);
+	uint64_t drsz = uvdpa_vq_driver_size(l->num, l->packed, l->event_idx);
+	uint64_t dvsz = uvdpa_vq_device_size(l->num, l->packed, l->event_idx);
+	void *desc, *drv, *dev;
+	int err = 0;
+
+	if (l->packed) {
+		/* the device writes used descriptors over available ones */
+		desc = map_area(map, l->desc, dsz, UVDPA_MAP_RW, 16, &err);
+		drv = map_area(map, l->driver, drsz, UVDPA_MAP_READ, 4, &err);
+		dev = map_area(map, l->device, dvsz, UVDPA_MAP_WRITE, 4, &err);
+	} else {
+		desc = map_area(map, l->desc, dsz, UVDPA_MAP_READ, 16, &err);
+		drv = map_area(map, l->driver, drsz, UVDPA_MAP_READ, 2, &err);
+		dev = map_area(map, l->device, dvsz, UVDPA_MAP_WRITE, 4, &err);
+	}
+	if (err)
+		return err;
+	vq->map = map;
+	if (l->packed) {
+		vq->pdesc = desc;
+		vq->drv_event = drv;
+		vq->dev_event = dev;
+	} else {
+		vq->sdesc = desc;
+		vq->avail = drv;
+		vq->used = dev;
+	}
+	return 0;
+}
+
+static void unmap_rings(struct uvdpa_vq_dev *vq)
+{
+	vq->sdesc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->pdesc = NULL;
+	vq->drv_event = NULL;
+	vq->dev_event = NULL;
+}
+
+int uvdpa_vq_dev_setup(struct uvdpa_vq_dev *vq, const struct uvdpa_vq_layout *l,
+		       const struct uvdpa_memmap *map, const struct uvdpa_vq_state *s)
+{
+	int err;
+
+	memset(vq, 0, sizeof(*vq));
+	vq->broken = true;   /* until the rings are known good */
+	if (!vq_num_valid(l->num, l->packed))
+		return -EINVAL;
+	vq->l = *l;
+	if (l->packed) {
+		vq->avail_wrap = vq->used_wrap = true;
+		if (s) {
+			if (s->packed.last_avail_idx >= l->num ||
+			    s->packed.last_used_idx >= l->num)
+				return -EINVAL;
+			vq->last_avail_idx = s->packed.last_avail_idx;
+			vq->avail_wrap = s->packed.last_avail_counter;
+			vq->used_idx = s->packed.last_used_idx;
+			vq->used_wrap = s->packed.last_used_counter;
+		}
+	} else if (s) {
+		/* as vdpa_sim's set_vq_ready: no in-flight chains survive */
+		vq->last_avail_idx = s->split.avail_index;
+		vq->shadow_avail_idx = vq->last_avail_idx;
+		vq->used_idx = vq->last_avail_idx;
+	}
+	err = map_rings(vq, map);
+	if (err)
+		return err;
+	vq->broken = false;
+	return 0;
+}
+
+int uvdpa_vq_dev_remap(struct uvdpa_vq_dev *vq, const struct uvdpa_memmap *map)
+{
+	int err = map_rings(vq, map);
+
+	if (err) {
+		/* the old pointers may be gone: never touch them again */
+		unmap_rings(vq);
+		vq->map = NULL;
+		vq->broken = true;
+	}
+	return err;
+}
+
+int uvdpa_vq_dev_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
+{
+	if (vq->broken)
+		return -EIO;
+	return vq->l.packed ? vq_packed_pop(vq, c) : vq_split_pop(vq, c);
+}
+
+bool uvdpa_vq_dev_has_avail(const struct uvdpa_vq_dev *vq)
+{
+	if (vq->broken)
+		return false;
+	return vq->l.packed ? vq_packed_has_avail(vq) : vq_split_has_avail(vq);
+}
+
+/* Used entries of chains taken before a violation may still be published;
+ * only a queue whose rings are unmapped refuses them. */
+static bool rings_mapped(const struct uvdpa_vq_dev *vq)
+{
+	return vq->l.packed ? vq->pdesc != NULL : vq->sdesc != NULL;
+}
+
+void uvdpa_vq_dev_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written)
+{
+	if (!rings_mapped(vq))
+		return;
+	if (vq->l.packed)
+		vq_packed_push(vq, c, written);
+	else
+		vq_split_push(vq, c, written);
+}
+
+bool uvdpa_vq_dev_flush(struct uvdpa_vq_dev *vq)
+{
+	if (!rings_mapped(vq))
+		return false;
+	return vq->l.packed ? vq_packed_flush(vq) : vq_split_flush(vq);
+}
+
+bool uvdpa_vq_dev_enable_kicks(struct uvdpa_vq_dev *vq)
+{
+	if (vq->broken)
+		return false;
+	return vq->l.packed ? vq_packed_enable_kicks(vq) : vq_split_enable_kicks(vq);
+}
+
+void uvdpa_vq_dev_disable_kicks(struct uvdpa_vq_dev *vq)
+{
+	if (vq->broken)
+		return;
+	if (vq->l.packed)
+		vq_packed_disable_kicks(vq);
+	else
+		vq_split_disable_kicks(vq);
+}
+
+void uvdpa_vq_dev_get_state(const struct uvdpa_vq_dev *vq, struct uvdpa_vq_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (vq->l.packed) {
+		s->packed.last_avail_idx = vq->last_avail_idx;
+		s->packed.last_avail_counter = vq->avail_wrap;
+		s->packed.last_used_idx = vq->used_idx;
+		s->packed.last_used_counter = vq->used_wrap;
+	} else {
+		s->split.avail_index = vq->last_avail_idx;
+	}
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared internals of the virtqueue engine: memory ordering helpers, the
+ * descriptor reader and the chain builder both ring formats use.
+ *
+ * Ordering: the other side of a ring is another thread or process, so every
+ * load of an index/flags word that makes entries visible is an acquire, every
+ * store that publishes entries is a release, and a full fence separates
+ * "publish" from "read the other side's suppression state" (a store->load
+ * ordering, as the kernel's virtio_mb()).
+ */
+#ifndef UVDPA_VIRTIO_VQ_PRIV_H
+#define UVDPA_VIRTIO_VQ_PRIV_H
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "memmap.h"
+#include "vq.h"
+
+#define load_acquire(p)    __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define load_once(p)       __atomic_load_n((p), __ATOMIC_RELAXED)
+#define store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define store_once(p, v)   __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define full_fence()       __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#define PACKED_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
+#define PACKED_USED  (1u << VRING_PACKED_DESC_F_USED)
+#define PACKED_WRAP_BIT (1u << VRING_PACKED_EVENT_F_WRAP_CTR)
+
+/* Ring flags a driver writes to make a packed descriptor available. */
+static inline uint16_t packed_avail_flags(bool wrap)
+{
+	return wrap ? PACKED_AVAIL : PACKED_USED;
+}
+
+/* Ring flags a device writes to mark a packed descriptor used. */
+static inline uint16_t packed_used_flags(bool wrap)
+{
+	return wrap ? (PACKED_AVAIL | PACKED_USED) : 0;
+}
+
+static inline bool packed_is_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & PACKED_AVAIL) == wrap && !!(flags & PACKED_USED) != wrap;
+}
+
+static inline bool packed_is_used(uint16_t flags, bool wrap)
+{
+	return !!(flags & PACKED_AVAIL) == wrap && !!(flags & PACKED_USED) == wrap;
+}
+
+/* split: used_event lives after the avail ring, avail_event after the used ring */
+static inline uint16_t *split_used_event(struct vring_avail *avail, uint16_t num)
+{
+	return (uint16_t *)&avail->ring[num];
+}
+
+static inline uint16_t *split_avail_event(struct vring_used *used, uint16_t num)
+{
+	return (uint16_t *)&used->ring[num];
+}
+
+/* A descriptor as the device saw it: read once, then only the copy is used,
+ * so a driver rewriting the ring meanwhile cannot slip past the checks. */
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;   /* split: next index; packed: buffer id */
+};
+
+/* Indirect tables may be misaligned (nothing in the spec forbids it), hence
+ * memcpy; both formats are 16 bytes with addr and len first. */
+static inline void desc_read_split(const struct vring_desc *p, struct desc *d)
+{
+	struct vring_desc v;
+
+	__builtin_memcpy(&v, (const void *)p, sizeof(v));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	d->addr = le64toh(v.addr);
+	d->len = le32toh(v.len);
+	d->flags = le16toh(v.flags);
+	d->next = le16toh(v.next);
+}
+
+static inline void desc_read_packed(const struct vring_packed_desc *p, struct desc *d)
+{
+	struct vring_packed_desc v;
+
+	__builtin_memcpy(&v, (const void *)p, sizeof(v));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	d->addr = le64toh(v.addr);
+	d->len = le32toh(v.len);
+	d->flags = le16toh(v.flags);
+	d->next = le16toh(v.id);
+}
+
+/* Builds a struct uvdpa_chain segment by segment. */
+struct chain_walk {
+	struct uvdpa_chain *c;
+	const struct uvdpa_memmap *map;
+	const struct uvdpa_map_region *hint;   /* last region hit */
+	uint64_t out_len, in_len;
+	uint32_t n_out, n_in;                  /* segments seen, stored or not */
+	uint32_t count;                        /* buffer descriptors seen */
+	bool writing;                          /* a writable descriptor was seen */
+};
+
+static inline void walk_start(struct chain_walk *w, struct uvdpa_chain *c,
+			      const struct uvdpa_memmap *map)
+{
+	w->c = c;
+	w->map = map;
+	w->hint = NULL;
+	w->out_len = w->in_len = 0;
+	w->n_out = w->n_in = 0;
+	w->count = 0;
+	w->writing = false;
+}
+
+/*
+ * Adds one descriptor's buffer: each byte must be mapped with the access the
+ * direction needs; a buffer crossing from one region into the adjacent one
+ * becomes one segment per region. 0 or -EIO (violation).
+ */
+static inline int walk_add(struct chain_walk *w, uint64_t addr, uint32_t len, bool write)
+{
+	uint32_t perm = write ? UVDPA_MAP_WRITE : UVDPA_MAP_READ;
+	struct uvdpa_chain *c = w->c;
+
+	if (write)
+		w->writing = true;
+	else if (w->writing)
+		return -EIO;
+	if (!len)
+		return 0;
+	if (addr + (len - 1) < addr)
+		return -EIO;
+	if (write)
+		w->in_len += len;
+	else
+		w->out_len += len;
+	do {
+		const struct uvdpa_map_region *r = w->hint;
+		uint32_t n = w->n_out + w->n_in;
+		uint64_t off, seg;
+
+		if (!r || !region_has(r, addr)) {
+			r = memmap_find(w->map, addr);
+			if (!r)
+				return -EIO;
+			w->hint = r;
+		}
+		if ((r->perm & perm) != perm)
+			return -EIO;
+		off = addr - r->iova;
+		seg = r->size - off;
+		if (seg > len)
+			seg = len;
+		if (n < c->iov_cap) {
+			c->iov[n].iov_base = (char *)r->host + off;
+			c->iov[n].iov_len = seg;
+		}
+		if (write)
+			w->n_in++;
+		else
+			w->n_out++;
+		addr += seg;
+		len -= seg;
+	} while (len);
+	return 0;
+}
+
+/* 1, or -E2BIG when the segments or totals do not fit the chain. */
+static inline int walk_finish(struct chain_walk *w)
+{
+	struct uvdpa_chain *c = w->c;
+	bool big = w->n_out + w->n_in > c->iov_cap ||
+		   w->out_len > UINT32_MAX || w->in_len > UINT32_MAX;
+
+	c->n_out = w->n_out < c->iov_cap ? w->n_out : c->iov_cap;
+	c->n_in = w->n_in < c->iov_cap - c->n_out ? w->n_in : c->iov_cap - c->n_out;
+	c->out_len = w->out_len > UINT32_MAX ? UINT32_MAX : (uint32_t)w->out_len;
+	c->in_len = w->in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)w->in_len;
+	return big ? -E2BIG : 1;
+}
+
+static inline int vq_violation(struct uvdpa_vq_dev *vq)
+{
+	vq->broken = true;
+	return -EIO;
+}
+
+/* Per-format halves of the public device functions. */
+int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+bool vq_split_has_avail(const struct uvdpa_vq_dev *vq);
+void vq_split_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
+bool vq_split_flush(struct uvdpa_vq_dev *vq);
+bool vq_split_enable_kicks(struct uvdpa_vq_dev *vq);
+void vq_split_disable_kicks(struct uvdpa_vq_dev *vq);
+
+int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+bool vq_packed_has_avail(const struct uvdpa_vq_dev *vq);
+void vq_packed_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
+bool vq_packed_flush(struct uvdpa_vq_dev *vq);
+bool vq_packed_enable_kicks(struct uvdpa_vq_dev *vq);
+void vq_packed_disable_kicks(struct uvdpa_vq_dev *vq);
+
+/* Driver side halves. */
+int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
+		     unsigned n, void *table, uint64_t table_iova, void *token);
+bool vq_split_drv_publish(struct uvdpa_vq_drv *vq);
+void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
+bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq);
+void vq_split_drv_disable_cb(struct uvdpa_vq_drv *vq);
+
+int vq_packed_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
+		      unsigned n, void *table, uint64_t table_iova, void *token);
+bool vq_packed_drv_publish(struct uvdpa_vq_drv *vq);
+void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
+bool vq_packed_drv_enable_cb(struct uvdpa_vq_drv *vq);
+void vq_packed_drv_disable_cb(struct uvdpa_vq_drv *vq);
+
+bool vq_num_valid(uint32_t num, bool packed);
+
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Split ring, device side (virtio 1.2 §2.7): take chains from the avail
+ * ring, return them through the used ring, and decide notifications in both
+ * directions (flags, or event idx when negotiated).
+ */
+#include "vq_priv.h"
+
+/* Follows a chain from head; see vq.h for what is refused. */
+static int split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
+{
+	const struct vring_desc *tab = vq->sdesc;
+	uint32_t tab_n = vq->l.num, num = vq->l.num;
+	bool in_indirect = false;
+	struct chain_walk w;
+	uint32_t i = head;
+
+	walk_start(&w, c, vq->map);
+	for (;;) {
+		struct desc d;
+
+		desc_read_split(&tab[i], &d);
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			/* one table, as the whole chain's tail (§2.7.5.3.1) */
+			if (in_indirect || !vq->l.indirect || (d.flags & VRING_DESC_F_NEXT) ||
+			    !d.len || d.len % sizeof(struct vring_desc))
+				return -EIO;
+			tab = uvdpa_memmap_translate(vq->map, d.addr, d.len, UVDPA_MAP_READ);
+			if (!tab)
+				return -EIO;
+			tab_n = d.len / sizeof(struct vring_desc);
+			in_indirect = true;
+			i = 0;
+			continue;
+		}
+		/* bounds every walk, so loops end here too */
+		if (++w.count > num)
+			return -EIO;
+		if (walk_add(&w, d.addr, d.len, d.flags & VRING_DESC_F_WRITE))
+			return -EIO;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		i = d.next;
+		if (i >= tab_n)
+			return -EIO;
+	}
+	c->id = head;
+	c->ndesc = 1;
+	return walk_finish(&w);
+}
+
+int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
+{
+	uint16_t num = vq->l.num, head;
+	int ret;
+
+	if (vq->shadow_avail_idx == vq->last_avail_idx) {
+		uint16_t idx = le16toh(load_acquire(&vq->avail->idx));
+
+		if ((uint16_t)(idx - vq->last_avail_idx) > num)
+			return vq_violation(vq);
+		vq->shadow_avail_idx = idx;
+		if (idx == vq->last_avail_idx)
+			return 0;
+	}
+	head = le16toh(load_once(&vq->avail->ring[vq->last_avail_idx & (num - 1)]));
+	if (head >= num)
+		return vq_violation(vq);
+	ret = split_walk(vq, head, c);
+	if (ret == -EIO)
+		return vq_violation(vq);
+	vq->last_avail_idx++;
+	return ret;
+}
+
+bool vq_split_has_avail(const struct uvdpa_vq_dev *vq)
+{
+	return vq->shadow_avail_idx != vq->last_avail_idx ||
+	       le16toh(load_acquire(&vq->avail->idx)) != vq->last_avail_idx;
+}
+
+void vq_split_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written)
+{
+	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->l.num - 1)];
+
+	store_once(&e->id, htole32(c->id));
+	store_once(&e->len, htole32(written));
+	vq->used_idx++;
+	vq->pending++;
+}
+
+bool vq_split_flush(struct uvdpa_vq_dev *vq)
+{
+	uint16_t num = vq->l.num, new = vq->used_idx, old = vq->signalled_used;
+	bool valid = vq->signalled_used_valid;
+
+	if (!vq->pending)
+		return false;
+	vq->pending = 0;
+	store_release(&vq->used->idx, htole16(new));
+	/* the idx store must be visible before we read the driver's wishes */
+	full_fence();
+	if (!vq->l.event_idx)
+		return !(le16toh(load_once(&vq->avail->flags)) & VRING_AVAIL_F_NO_INTERRUPT);
+	vq->signalled_used = new;
+	vq->signalled_used_valid = true;
+	if (!valid)
+		return true;
+	return vring_need_event(le16toh(load_once(split_used_event(vq->avail, num))), new, old);
+}
+
+bool vq_split_enable_kicks(struct uvdpa_vq_dev *vq)
+{
+	if (vq->l.event_idx)
+		store_once(split_avail_event(vq->used, vq->l.num), htole16(vq->last_avail_idx));
+	else
+		store_once(&vq->used->flags, htole16(0));
+	/* the driver may have published just before seeing the store */
+	full_fence();
+	return vq_split_has_avail(vq);
+}
+
+void vq_split_disable_kicks(struct uvdpa_vq_dev *vq)
+{
+	/*
+	 * With event idx there is no flag: an event just behind what the
+	 * driver has published cannot be crossed until its index wraps.
+	 */
+	if (vq->l.event_idx)
+		store_once(split_avail_event(vq->used, vq->l.num), htole16(vq->last_avail_idx - 1));
+	else
+		store_once(&vq->used->flags, htole16(VRING_USED_F_NO_NOTIFY));
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Split ring, driver side (virtio 1.2 §2.7.13): descriptors come from a free
+ * list kept in private memory (the device never gets to corrupt it), chains
+ * go into the avail ring, publish stores avail->idx once per batch.
+ */
+#include "vq_priv.h"
+
+static void fill_desc(struct vring_desc *d, const struct uvdpa_vq_buf *b, bool more,
+		      uint16_t next)
+{
+	d->addr = htole64(b->addr);
+	d->len = htole32(b->len);
+	d->flags = htole16((b->write ? VRING_DESC_F_WRITE : 0) | (more ? VRING_DESC_F_NEXT : 0));
+	d->next = htole16(more ? next : 0);
+}
+
+/* table == NULL: direct chain of n descriptors; else one indirect descriptor */
+int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
+		     unsigned n, void *table, uint64_t table_iova, void *token)
+{
+	uint16_t head = vq->free_head, i = head, last = head;
+	unsigned k, used = table ? 1 : n;
+
+	if (table) {
+		struct vring_desc *t = table;
+		struct vring_desc *d = &vq->sdesc[head];
+
+		for (k = 0; k < n; k++)
+			fill_desc(&t[k], &bufs[k], k + 1 < n, k + 1);
+		d->addr = htole64(table_iova);
+		d->len = htole32(n * sizeof(*t));
+		d->flags = htole16(VRING_DESC_F_INDIRECT);
+		d->next = 0;
+		i = vq->next[head];
+	} else {
+		for (k = 0; k < n; k++) {
+			last = i;
+			fill_desc(&vq->sdesc[i], &bufs[k], k + 1 < n, vq->next[i]);
+			i = vq->next[i];
+		}
+	}
+	vq->free_head = i;
+	vq->num_free -= used;
+	vq->state[head].token = token;
+	vq->state[head].ndesc = used;
+	vq->state[head].last = last;
+	store_once(&vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)], htole16(head));
+	vq->avail_idx_shadow++;
+	vq->added_since_kick++;
+	return 0;
+}
+
+bool vq_split_drv_publish(struct uvdpa_vq_drv *vq)
+{
+	uint16_t new = vq->avail_idx_shadow, old = vq->kicked_avail;
+
+	store_release(&vq->avail->idx, htole16(new));
+	vq->kicked_avail = new;
+	vq->added_since_kick = 0;
+	/* the idx store must be visible before we read the device's wishes */
+	full_fence();
+	if (vq->event_idx)
+		return vring_need_event(le16toh(load_once(split_avail_event(vq->used, vq->num))),
+					new, old);
+	return !(le16toh(load_once(&vq->used->flags)) & VRING_USED_F_NO_NOTIFY);
+}
+
+static bool split_more_used(const struct uvdpa_vq_drv *vq)
+{
+	return le16toh(load_acquire(&vq->used->idx)) != vq->last_used_idx;
+}
+
+void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
+{
+	uint16_t num = vq->num, last = vq->last_used_idx, idx, id;
+	struct vring_used_elem *e;
+	void *token;
+
+	idx = le16toh(load_acquire(&vq->used->idx));
+	if (idx == last) {
+		if (!vq->event_idx || vq->cb_disabled)
+			return NULL;
+		/* about to go idle: ask for a notification at the next entry */
+		store_once(split_used_event(vq->avail, num), htole16(last));
+		full_fence();
+		idx = le16toh(load_acquire(&vq->used->idx));
+		if (idx == last)
+			return NULL;
+	}
+	/* a device returning more than it got, or an unknown id, is ignored
+	 * rather than allowed to corrupt the free list */
+	if ((uint16_t)(idx - last) > num)
+		return NULL;
+	e = &vq->used->ring[last & (num - 1)];
+	id = le32toh(load_once(&e->id));
+	if (id >= num || !vq->state[id].token)
+		return NULL;
+	if (len)
+		*len = le32toh(load_once(&e->len));
+	token = vq->state[id].token;
+	vq->state[id].token = NULL;
+	vq->next[vq->state[id].last] = vq->free_head;
+	vq->free_head = id;
+	vq->num_free += vq->state[id].ndesc;
+	vq->last_used_idx = ++last;
+	if (vq->event_idx && !vq->cb_disabled)
+		store_once(split_used_event(vq->avail, num), htole16(last));
+	return token;
+}
+
+bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq)
+{
+	if (vq->event_idx)
+		store_once(split_used_event(vq->avail, vq->num), htole16(vq->last_used_idx));
+	else
+		store_once(&vq->avail->flags, htole16(0));
+	full_fence();
+	return split_more_used(vq);
+}
+
+void vq_split_drv_disable_cb(struct uvdpa_vq_drv *vq)
+{
+	/* event idx: an event just behind the used index is never crossed */
+	if (vq->event_idx)
+		store_once(split_used_event(vq->avail, vq->num), htole16(vq->last_used_idx - 1));
+	else
+		store_once(&vq->avail->flags, htole16(VRING_AVAIL_F_NO_INTERRUPT));
+}

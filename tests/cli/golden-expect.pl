@@ -1,0 +1,98 @@
+#!/usr/bin/perl
+# Turns a transcript of iproute2 vdpa (reference/transcripts/NN-*.txt) into
+# the expected results of uvdpa, one set of files per command:
+#   OUTDIR/NNN.cmd  the command line     OUTDIR/NNN.out  expected stdout
+#   OUTDIR/NNN.err  expected stderr      OUTDIR/NNN.rc   expected exit status
+#   OUTDIR/NNN.src  "transcript" or "override"
+# The override file (same format) replaces the expected result of every
+# command it lists: those are uvdpa's deliberate differences, each with a
+# comment saying why. Applied to all: our program name and version, and the
+# vhost-user socket uvdpad reports for each device (uvdpa dev show).
+# Environment: RUNDIR (uvdpad's run directory), VERSION (uvdpa's version).
+use strict;
+use warnings;
+
+my ($transcript, $override, $outdir) = @ARGV;
+die "usage: $0 TRANSCRIPT OVERRIDE|- OUTDIR\n" unless defined $outdir;
+my $rundir = $ENV{RUNDIR} // die "RUNDIR not set\n";
+my $version = $ENV{VERSION} // die "VERSION not set\n";
+
+sub parse {
+	my ($file) = @_;
+	my (@blocks, $b);
+	open(my $fh, '<', $file) or die "$file: $!\n";
+	while (my $line = <$fh>) {
+		chomp $line;
+		if (!$b) {
+			$b = { cmd => $1, out => [], err => [] } if $line =~ /^\$ (.*)$/;
+			next;
+		}
+		if ($line =~ /^rc=(\d+)$/) {
+			$b->{rc} = $1;
+			push @blocks, $b;
+			undef $b;
+		} elsif ($line =~ /^stderr: (.*)$/s || $line =~ /^stderr:()$/) {
+			push @{$b->{err}}, $1;
+		} else {
+			push @{$b->{out}}, $line;
+		}
+	}
+	die "$file: block without rc= line\n" if $b;
+	return @blocks;
+}
+
+sub rewrite_out {
+	my @out;
+	my $dev;
+	for my $l (@_) {
+		$l =~ s/^vdpa utility, iproute2-6\.1\.0$/uvdpa utility, uvdpa-$version/;
+		# dev show, plain: " vhost_socket PATH" ends the line
+		$l =~ s/^(\S+): (type .* max_vq_size \d+)$/$1: $2 vhost_socket $rundir\/$1.sock/;
+		# dev show, -j
+		$l =~ s/"([^"]+)":\{("type":"[^"]*","mgmtdev":"[^"]*"[^{}]*,"max_vq_size":\d+)\}/"$1":{$2,"vhost_socket":"$rundir\/$1.sock"}/g;
+		# dev show, -jp
+		$dev = $1 if $l =~ /^        "([^"]+)": \{$/;
+		if (defined $dev && $l =~ /^            "max_vq_size": \d+$/) {
+			push @out, "$l,", "            \"vhost_socket\": \"$rundir/$dev.sock\"";
+			next;
+		}
+		push @out, $l;
+	}
+	return @out;
+}
+
+sub rewrite_err {
+	return map {
+		my $l = $_;
+		$l =~ s/^Usage: vdpa /Usage: uvdpa /;
+		$l =~ s/^       vdpa /       uvdpa /;
+		$l =~ s/^vdpa: invalid option/uvdpa: invalid option/;
+		$l;
+	} @_;
+}
+
+sub write_file {
+	my ($path, @lines) = @_;
+	open(my $fh, '>', $path) or die "$path: $!\n";
+	print $fh map { "$_\n" } @lines;
+	close($fh);
+}
+
+my %ovr;
+if ($override ne '-' && -e $override) {
+	$ovr{$_->{cmd}} = $_ for parse($override);
+}
+my $n = 0;
+for my $b (parse($transcript)) {
+	my $src = 'transcript';
+	if (my $o = $ovr{$b->{cmd}}) {
+		$b = { %$o };
+		$src = 'override';
+	}
+	my $id = sprintf("%s/%03d", $outdir, $n++);
+	write_file("$id.cmd", $b->{cmd});
+	write_file("$id.out", rewrite_out(@{$b->{out}}));
+	write_file("$id.err", rewrite_err(@{$b->{err}}));
+	write_file("$id.rc", $b->{rc});
+	write_file("$id.src", $src);
+}

@@ -1,0 +1,93 @@
+#!/bin/bash
+# Golden test: replays the commands of iproute2 vdpa transcripts (real kernel
+# simulators, reference/transcripts/) against a real uvdpad in a temporary
+# run directory and compares stdout, stderr and exit status byte for byte.
+# Each scenario gets a fresh daemon: state carries over inside a scenario only.
+# Commands other than vdpa's (ls, cat, ip ...) are skipped. Expected results
+# come from golden-expect.pl (program name, version, vhost socket) and the
+# override files in golden/ (uvdpa's deliberate differences, explained there).
+#
+# usage: golden.sh UVDPA UVDPAD VERSION SCENARIO...   (env: UVDPA_SHARED)
+set -u
+
+uvdpa=$(readlink -f "$1"); uvdpad=$(readlink -f "$2"); version=$3; shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+transcripts=${UVDPA_SHARED:?UVDPA_SHARED is not set}/reference/transcripts
+[ -d "$transcripts" ] || { echo "no transcripts in $transcripts"; exit 77; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/uvdpa-golden.XXXXXX")
+# argv[0] must be plain "uvdpa", as iproute2's was "vdpa" (getopt messages)
+mkdir -p "$work/bin"
+ln -s "$uvdpa" "$work/bin/uvdpa"
+daemon=
+cleanup() {
+	if [ -n "$daemon" ]; then
+		kill -TERM "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_daemon() {
+	local run=$1 i
+	"$uvdpad" -r "$run" 2>"$run.log" &
+	daemon=$!
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$run/uvdpa.sock" ] && return 0
+		kill -0 "$daemon" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "FAIL: uvdpad did not start"; cat "$run.log"
+	return 1
+}
+
+stop_daemon() {
+	kill -TERM "$daemon" 2>/dev/null
+	wait "$daemon"
+	local rc=$?
+	daemon=
+	return $rc
+}
+
+fails=0 checks=0
+for sc in "$@"; do
+	t=$(echo "$transcripts/$sc"-*.txt)
+	[ -f "$t" ] || { echo "FAIL: no transcript $sc"; fails=$((fails + 1)); continue; }
+	name=$(basename "$t" .txt)
+	run=$work/$name.run exp=$work/$name.exp
+	mkdir -p "$run" "$exp"
+	ovr="$here/golden/$name.txt"
+	[ -f "$ovr" ] || ovr=-
+	RUNDIR=$run VERSION=$version perl "$here/golden-expect.pl" "$t" "$ovr" "$exp" || exit 1
+	start_daemon "$run" || exit 1
+	for c in "$exp"/*.cmd; do
+		id=${c%.cmd}
+		cmd=$(cat "$c")
+		case "$cmd" in
+		vdpa|"vdpa "*) ;;
+		*) continue ;;
+		esac
+		checks=$((checks + 1))
+		(cd "$work" && env PATH="$work/bin:$PATH" UVDPA_RUNDIR="$run" \
+			bash -c "u$cmd" >"$id.got.out" 2>"$id.got.err")
+		echo $? >"$id.got.rc"
+		what="$name: u$cmd ($(cat "$id.src"))"
+		if cmp -s "$id.out" "$id.got.out" && cmp -s "$id.err" "$id.got.err" &&
+		   cmp -s "$id.rc" "$id.got.rc"; then
+			echo "ok   $what"
+		else
+			echo "FAIL $what"
+			diff -u --label expected --label got "$id.out" "$id.got.out" | sed 's/^/    out /'
+			diff -u --label expected --label got "$id.err" "$id.got.err" | sed 's/^/    err /'
+			diff -u --label expected --label got "$id.rc" "$id.got.rc" | sed 's/^/    rc  /'
+			fails=$((fails + 1))
+		fi
+	done
+	if ! stop_daemon; then
+		echo "FAIL $name: uvdpad did not exit cleanly"; cat "$run.log"
+		fails=$((fails + 1))
+	fi
+done
+echo "$checks commands, $fails failed"
+[ "$fails" -eq 0 ] && [ "$checks" -gt 0 ]

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small virtio driver for the device tests, built on the driver side of
+ * the virtqueue engine: guest memory at an IOVA that differs from its host
+ * address (so a missing translation cannot go unnoticed), feature
+ * negotiation, queue setup, and helpers to add chains and wait for them.
+ */
+#ifndef UVDPA_TESTS_TDEV_H
+#define UVDPA_TESTS_TDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <uvdpa/bus.h>
+#include <uvdpa/device.h>
+#include "virtio/vq.h"
+
+#define CHECK(cond, ...) do {                                              \
+	bool ok_ = (cond);                                                 \
+	if (ok_)                                                           \
+		printf("ok   - ");                                         \
+	else                                                               \
+		printf("FAIL - %s:%d: ", __FILE__, __LINE__);              \
+	printf(__VA_ARGS__);                                               \
+	printf("\n");                                                      \
+	fflush(stdout);                                                    \
+	if (!ok_)                                                          \
+		exit(1);                                                   \
+} while (0)
+
+/* Silent variant for checks inside big loops. */
+#define REQUIRE(cond, ...) do {                                            \
+	if (!(cond)) {                                                     \
+		printf("FAIL - %s:%d: ", __FILE__, __LINE__);              \
+		printf(__VA_ARGS__);                                       \
+		printf("\n");                                              \
+		exit(1);                                                   \
+	}                                                                  \
+} while (0)
+
+#define F(bit) (1ULL << (bit))
+#define F_ACCESS_PLATFORM F(33)
+#define F_VERSION_1       F(32)
+#define F_INDIRECT        F(28)
+#define F_EVENT_IDX       F(29)
+#define F_PACKED          F(34)
+
+#define TDEV_MAX_VQ 16
+#define TDEV_MEM    (64u << 20)
+
+struct tvq {
+	struct uvdpa_vq_drv drv;
+	uint64_t desc_iova, driver_iova, device_iova;
+	uint16_t num;
+	int call_fd;                    /* trigger eventfd */
+	bool set_up;
+};
+
+struct tdev {
+	struct uvdpa_bus *bus;
+	bool own_bus;
+	struct uvdpa_device *d;
+	const struct uvdpa_device_ops *ops;
+	uint8_t *mem;                   /* guest memory */
+	uint64_t iova;                  /* its IOVA */
+	size_t size, used;
+	size_t mark;                    /* end of the rings (tdev_driver_ok) */
+	struct uvdpa_memmap *map;
+	uint64_t features;
+	bool packed;
+	struct tvq vq[TDEV_MAX_VQ];
+};
+
+/* A bus with the built-in parents. */
+struct uvdpa_bus *tbus_new(void);
+
+/* Creates the device on bus (NULL: a bus of its own) and maps its memory. */
+void tdev_open(struct tdev *t, struct uvdpa_bus *bus, const char *mgmtdev,
+	       const char *name, const struct uvdpa_dev_set_config *cfg);
+void tdev_close(struct tdev *t);
+
+void *talloc(struct tdev *t, size_t size, size_t align);
+uint64_t tiova(const struct tdev *t, const void *host);
+void tmem_reset(struct tdev *t);    /* forget every allocation */
+void tmem_rewind(struct tdev *t);   /* forget what was allocated after the rings */
+
+/* Reset, ACK|DRIVER, features (want & offered), FEATURES_OK. Returns the
+ * negotiated features. */
+uint64_t tdev_negotiate(struct tdev *t, uint64_t want);
+/* Sets up queue idx with num entries (ring layout from the features). */
+void tdev_setup_vq(struct tdev *t, uint16_t idx, uint16_t num);
+void tdev_driver_ok(struct tdev *t);
+/* negotiate + set up queues 0..nvqs-1 + DRIVER_OK */
+uint64_t tdev_start(struct tdev *t, uint64_t want, unsigned nvqs, uint16_t num);
+
+/* Adds a chain (bufs in IOVA) and kicks; indirect uses a table in guest memory. */
+int tvq_add(struct tdev *t, uint16_t idx, const struct uvdpa_vq_buf *bufs, unsigned n,
+	    void *token, bool indirect);
+/* Waits up to ms for a used chain; NULL on timeout. */
+void *tvq_wait(struct tdev *t, uint16_t idx, uint32_t *len, int ms);
+/* Non-blocking reclaim. */
+void *tvq_poll(struct tdev *t, uint16_t idx, uint32_t *len);
+/* True if no used chain shows up within ms. */
+bool tvq_idle(struct tdev *t, uint16_t idx, int ms);
+
+uint8_t tdev_status(struct tdev *t);
+
+/* ---- virtio-net helpers (queue 2p = RX, 2p+1 = TX of pair p) ---- */
+unsigned tnet_hdr_len(const struct tdev *t);
+/* Queues header + frame on TX of pair p, split into nseg descriptors. */
+void tnet_send(struct tdev *t, unsigned p, const void *frame, size_t len, unsigned nseg,
+	       bool indirect);
+/* Posts an RX buffer of size bytes in nseg descriptors; returns it (also the token). */
+uint8_t *tnet_post_rx(struct tdev *t, unsigned p, size_t size, unsigned nseg, bool indirect);
+/* Reclaims n TX completions (all must come back with length 0). */
+void tnet_reap_tx(struct tdev *t, unsigned p, unsigned n);
+/* Sends a CVQ command and returns the ack byte (or -1 on timeout). */
+int tnet_cvq(struct tdev *t, uint16_t cvq, uint8_t cls, uint8_t cmd, const void *data,
+	     size_t len);
+/* Vendor stat value by name, or -1 if absent. */
+int64_t tstat(struct tdev *t, uint16_t idx, const char *name);
+void tsleep_ms(int ms);
+/* Deterministic pattern generator. */
+void tfill(void *buf, size_t len, uint32_t seed);
+
+#endif
