@@ -74,9 +74,11 @@ static void cb_clear(struct uvdpa_callback *cb)
 	cb->trigger_fd = -1;
 }
 
+/* Mutex held, or the worker known to be running. */
 static void wake(struct vdpasim *s)
 {
-	fd_signal(s->ctl_fd);
+	if (s->ctl_fd >= 0)
+		fd_signal(s->ctl_fd);
 }
 
 void vdpasim_lock(struct vdpasim *s)
@@ -228,7 +230,7 @@ static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 			continue;
 		kicked = true;
 		if (!(tag & TAG_EXT))
-			fd_drain(vq->kick_fd);
+			fd_drain(atomic_load(&vq->kick_fd));
 		else if (vq->ext_kick_fd == (int)((tag >> 16) & 0xffffffffu))
 			fd_drain(vq->ext_kick_fd);   /* stale events of a replaced fd are skipped */
 	}
@@ -383,6 +385,64 @@ static void *sim_worker(void *arg)
 	return NULL;
 }
 
+static int watch_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ev.data.u64 = TAG_EXT | ((uint64_t)(uint32_t)fd << 16) | vq->idx;
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * Mutex held. The worker's epoll set: control fd, one eventfd per queue,
+ * the caller's kick fds. Made with the worker, so a device that is created
+ * and deleted without a driver costs no fd at all. Idempotent.
+ */
+static int open_fds(struct vdpasim *s)
+{
+	unsigned i;
+	int r;
+
+	if (s->epfd < 0)
+		s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	if (s->ctl_fd < 0) {
+		s->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->ctl_fd < 0)
+			return -errno;
+		r = add_fd(s, s->ctl_fd, TAG_CTL);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < s->attr.nvqs; i++) {
+		struct vdpasim_vq *vq = &s->vqs[i];
+		int fd;
+
+		if (atomic_load(&vq->kick_fd) >= 0)
+			continue;
+		fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		r = add_fd(s, fd, i);
+		if (r) {
+			close(fd);
+			return r;
+		}
+		atomic_store_explicit(&vq->kick_fd, fd, memory_order_release);
+		if (vq->ext_kick_fd >= 0 && watch_ext_kick(s, vq, vq->ext_kick_fd))
+			vq->ext_kick_fd = -1;   /* closed by its owner meanwhile */
+	}
+	return 0;
+}
+
 /* Mutex held. A thread per device only once a driver made it live. */
 static void ensure_worker(struct vdpasim *s)
 {
@@ -391,6 +451,13 @@ static void ensure_worker(struct vdpasim *s)
 
 	if (s->worker_started || s->stopped)
 		return;
+	r = open_fds(s);
+	if (r) {
+		fprintf(stderr, "uvdpa: %s: cannot set up the worker's fds: %s\n",
+			s->vdev.name ? s->vdev.name : s->tname, strerror(-r));
+		s->status |= UVDPA_STATUS_NEEDS_RESET;
+		return;
+	}
 	/* Signals belong to the application's threads, never to a worker. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -458,17 +525,23 @@ static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 	struct vdpasim *s = vdpa_to_sim(d);
 	struct vdpasim_vq *vq = sim_vq(s, idx);
 
-	/* Lock-free: callbacks running on the worker may kick. */
-	if (vq)
-		fd_signal(vq->kick_fd);
+	int fd;
+
+	/* Lock-free: callbacks running on the worker may kick. Before the
+	 * worker exists there is nothing to wake: DRIVER_OK starts it, and its
+	 * first pass looks at every queue. */
+	if (!vq)
+		return;
+	fd = atomic_load_explicit(&vq->kick_fd, memory_order_acquire);
+	if (fd >= 0)
+		fd_signal(fd);
 }
 
 static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq)
 {
-	if (vq->ext_kick_fd < 0)
-		return;
 	/* The caller may already have closed it; epoll then forgot it too. */
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, vq->ext_kick_fd, NULL);
+	if (vq->ext_kick_fd >= 0 && s->epfd >= 0)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, vq->ext_kick_fd, NULL);
 	vq->ext_kick_fd = -1;
 }
 
@@ -476,7 +549,6 @@ static int sim_set_vq_kick_fd(struct uvdpa_device *d, uint16_t idx, int fd)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
 	struct vdpasim_vq *vq = sim_vq(s, idx);
-	struct epoll_event ev = { .events = EPOLLIN };
 	int ret = 0, fl;
 
 	if (!vq)
@@ -487,15 +559,12 @@ static int sim_set_vq_kick_fd(struct uvdpa_device *d, uint16_t idx, int fd)
 		/* The worker drains it; it must never block there (kick fds are
 		 * eventfds, for which O_NONBLOCK only affects the reader). */
 		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 			ret = -errno;
-		} else {
-			ev.data.u64 = TAG_EXT | ((uint64_t)(uint32_t)fd << 16) | idx;
-			if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-				ret = -errno;
-			else
-				vq->ext_kick_fd = fd;
-		}
+		else if (s->epfd >= 0)
+			ret = watch_ext_kick(s, vq, fd);   /* else at worker start */
+		if (!ret)
+			vq->ext_kick_fd = fd;
 	}
 	vdpasim_unlock(s);
 	return ret;
@@ -922,8 +991,8 @@ void vdpasim_destroy(struct vdpasim *s)
 		s->attr.free(s);
 	if (s->vqs) {
 		for (i = 0; i < s->attr.nvqs; i++)
-			if (s->vqs[i].kick_fd >= 0)
-				close(s->vqs[i].kick_fd);
+			if (atomic_load(&s->vqs[i].kick_fd) >= 0)
+				close(atomic_load(&s->vqs[i].kick_fd));
 		free(s->vqs);
 	}
 	if (s->ctl_fd >= 0)
@@ -936,25 +1005,10 @@ void vdpasim_destroy(struct vdpasim *s)
 	free(s);
 }
 
-static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
 static int sim_init(struct vdpasim *s, const char *name)
 {
 	unsigned i;
-	int r;
 
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	s->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->epfd < 0 || s->ctl_fd < 0)
-		return -errno;
-	r = add_fd(s, s->ctl_fd, TAG_CTL);
-	if (r)
-		return r;
 	for (i = 0; i < s->attr.nvqs; i++) {
 		struct vdpasim_vq *vq = &s->vqs[i];
 
@@ -962,12 +1016,6 @@ static int sim_init(struct vdpasim *s, const char *name)
 		vq->num = VDPASIM_VQ_NUM_MAX;
 		vq->ext_kick_fd = -1;
 		cb_clear(&vq->cb);
-		vq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (vq->kick_fd < 0)
-			return -errno;
-		r = add_fd(s, vq->kick_fd, i);
-		if (r)
-			return r;
 	}
 	snprintf(s->tname, sizeof(s->tname), "vdpasim:%s", name ? name : "");
 	return 0;

@@ -58,7 +58,7 @@ struct vdpasim_vq {
 	bool has_state;                 /* state holds where to restart */
 	struct uvdpa_vq_state state;
 	struct uvdpa_callback cb;
-	int kick_fd;                    /* ours, written by kick_vq */
+	atomic_int kick_fd;             /* ours, written by kick_vq; -1 until the worker starts */
 	int ext_kick_fd;                /* the caller's, or -1 */
 	uint16_t idx;
 };
@@ -94,7 +94,7 @@ struct vdpasim {
 	char tname[16];                 /* worker thread name */
 	atomic_bool stop;
 	atomic_int ctl_waiting;         /* control ops queued on the mutex */
-	int epfd, ctl_fd;
+	int epfd, ctl_fd;               /* created with the worker */
 
 	/* everything below is protected by mutex */
 	struct vdpasim_vq *vqs;

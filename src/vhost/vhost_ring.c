@@ -424,7 +424,8 @@ unsigned vhost_session_kick_fds(struct vhost_session *s, struct pollfd *pfd,
 {
 	unsigned n = 0;
 
-	return 0;
+	if (s->ops->set_vq_kick_fd)
+		return 0;
 	for (unsigned i = 0; i < s->nrings && n < max; i++) {
 		if (!s->rings[i].live || s->rings[i].kick_fd < 0)
 			continue;

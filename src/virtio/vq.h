@@ -12,7 +12,15 @@
  * not a multiple of 16 or is 0, or an avail index that jumps more than the
  * queue size ahead, marks the queue broken: the pop returns -EIO and keeps
  * returning it until the queue is set up again. Nothing is written to the
- * driver's memory for a refused chain.
+ * driver's memory for a refused chain. Also refused (spec MUSTs): an
+ * INDIRECT descriptor with NEXT set, or without VIRTIO_F_INDIRECT_DESC
+ * negotiated (l.indirect); more buffer descriptors in one chain, indirect
+ * entries included, than the queue size. An indirect table must lie in one
+ * region. Zero-length descriptors carry no buffer and are never translated;
+ * a chain made only of them (zero bytes in all) is refused like the above.
+ *
+ * Kick-driven workers call uvdpa_vq_dev_enable_kicks before sleeping and
+ * re-check when it returns true (with event idx, avail_event moves only there).
  *
  * Concurrency: a struct uvdpa_vq_dev is used by one thread at a time (the
  * device worker); a struct uvdpa_vq_drv likewise by one driver thread.
@@ -39,7 +47,8 @@ struct uvdpa_vq_layout {
 	uint64_t device;       /* IOVA of device area (split: used; packed: device event) */
 };
 
-/* Bytes each area takes for a queue of num entries. */
+/* Bytes each area takes for a queue of num entries (split: the 2-byte
+ * used_event / avail_event words count only when event_idx is set). */
 uint64_t uvdpa_vq_desc_size(uint16_t num, bool packed);
 uint64_t uvdpa_vq_driver_size(uint16_t num, bool packed, bool event_idx);
 uint64_t uvdpa_vq_device_size(uint16_t num, bool packed, bool event_idx);

@@ -72,6 +72,8 @@ int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 			break;
 	}
 	ret = walk_finish(&w);
+	if (ret == -EIO)
+		return vq_violation(vq);
 	/* the buffer id is in the chain's last descriptor (§2.8.6) */
 	c->id = d.next;
 	c->ndesc = ndesc;

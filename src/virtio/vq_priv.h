@@ -173,11 +173,19 @@ static inline int walk_add(struct chain_walk *w, uint64_t addr, uint32_t len, bo
 	return 0;
 }
 
-/* 1, or -E2BIG when the segments or totals do not fit the chain. */
+/*
+ * 1; -E2BIG when the segments or totals do not fit the chain; -EIO for a
+ * chain that carries no byte at all: no device has a use for one, and
+ * accepting it would let a driver spin the device on empty work.
+ */
 static inline int walk_finish(struct chain_walk *w)
 {
 	struct uvdpa_chain *c = w->c;
-	bool big = w->n_out + w->n_in > c->iov_cap ||
+	bool big;
+
+	if (!w->out_len && !w->in_len)
+		return -EIO;
+	big = w->n_out + w->n_in > c->iov_cap ||
 		   w->out_len > UINT32_MAX || w->in_len > UINT32_MAX;
 
 	c->n_out = w->n_out < c->iov_cap ? w->n_out : c->iov_cap;

@@ -128,8 +128,11 @@ static void kick_relay(void)
 	CHECK(!fe_negotiate(&f, F(VIRTIO_F_VERSION_1), PROTO) && fe_send_mem_table(&f) == 0 &&
 	      fe_ring_start(&f, 0, 256, false, false, 0) == 0 &&
 	      fe_ring_start(&f, 1, 256, false, false, 0) == 0, "rings started");
+	usleep(100000);   /* let the kick of the ring start be consumed first */
 	CHECK(fe_net_loopback(&f, 0, 1, 100, 1, 0) == 100,
 	      "device without set_vq_kick_fd: kicks relayed, 100 frames back");
+	usleep(100000);
+	CHECK(fe_net_loopback(&f, 0, 1, 50, 2, 0) == 50, "and 50 more after a pause");
 	fe_close(&f);
 	CHECK(wait_device_status(h.dev, 0, 2000), "reset after disconnect");
 	uvdpa_vhost_face_device_removed(h.face, h.dev);
@@ -155,6 +158,7 @@ static void polled_ring(void)
 	/* Our kick eventfd is no longer the device's: writing it proves nothing. */
 	close(f.ring[1].kick);
 	f.ring[1].kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	usleep(100000);
 	CHECK(fe_net_loopback(&f, 0, 1, 100, 2, 0) == 100, "TX picked up by polling, 100 frames");
 	fe_close(&f);
 	CHECK(wait_device_status(h.dev, 0, 2000), "reset after disconnect");

@@ -128,15 +128,7 @@ int main(void)
 	env_init(&e, NUM, true, true);
 	desc(&e, 0, END + 4096, 0, N);
 	desc(&e, 1, 0, 0, W);
-	memcpy(e.snap, e.a.g.mem, e.a.g.size);
-	CHECK(uvdpa_vq_dev_pop(&e.dev, &e.c) == 1 && e.c.n_out == 0 && e.c.n_in == 0 &&
-	      e.c.ndesc == 2 && e.c.id == 1 && !e.dev.broken &&
-	      !memcmp(e.snap, e.a.g.mem, e.a.g.size), "zero-length chain taken empty, address ignored");
-	uvdpa_vq_dev_push(&e.dev, &e.c, 0);
-	CHECK(uvdpa_vq_dev_flush(&e.dev) &&
-	      ((struct vring_packed_desc *)e.desc)[0].flags ==
-		      (AV | (1u << VRING_PACKED_DESC_F_USED)) &&
-	      ((struct vring_packed_desc *)e.desc)[0].id == 1, "zero-length chain completed, id 1");
+	expect_refused(&e, "zero-length chain (address outside the map ignored)");
 	env_fini(&e);
 
 	env_init(&e, NUM, true, true);
