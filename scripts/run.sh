@@ -39,10 +39,13 @@ run dev config show
 
 echo
 echo "== 3. a vhost-user front end on $UVDPA_RUNDIR/vdpa-net1.sock"
-scripts/testpmd-demo.sh "$UVDPA_RUNDIR/vdpa-net1.sock"
+scripts/testpmd-demo.sh "$UVDPA_RUNDIR/vdpa-net1.sock" 4 &
+testpmd=$!
+sleep 3   # the device's counters while testpmd still drives it
+run dev config show vdpa-net1
 run dev vstats show vdpa-net1 qidx 0
 run dev vstats show vdpa-net1 qidx 1
-run dev config show vdpa-net1
+wait "$testpmd"
 run dev del vdpa-net1
 run dev del vdpa-blk1
 run dev show

@@ -12,9 +12,10 @@
 #
 #   testpmd-bench.sh [--rounds N] [--seconds N] [--sizes 64,1500] [--hugepages]
 #                    [--vdev-args ARGS] [--dev-args ARGS] [--a-sock PATH | --a-stock]
-#                    [--uvdpad PATH] [--uvdpa PATH]
+#                    [--uvdpad PATH] [--uvdpa PATH] [--uvdpad-args ARGS]
 #   --vdev-args  virtio-user options (default packed_vq=0,mrg_rxbuf=1,in_order=0)
 #   --dev-args   extra words for `uvdpa dev add` (e.g. a poll-mode switch)
+#   --uvdpad-args extra options for uvdpad
 #   --hugepages  2 MiB hugepages instead of --no-huge (vm.nr_hugepages is restored)
 set -euo pipefail
 . "$(dirname "$0")/../../tests/peers/lib.sh"
@@ -25,6 +26,7 @@ sizes=64,1500
 huge=0
 vdev_args=packed_vq=0,mrg_rxbuf=1,in_order=0
 dev_args=
+uvdpad_args=
 a_sock=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--hugepages) huge=1; shift ;;
 	--vdev-args) vdev_args=$2; shift 2 ;;
 	--dev-args) dev_args=$2; shift 2 ;;
+	--uvdpad-args) uvdpad_args=$2; shift 2 ;;
 	--a-sock) a_sock=$2; shift 2 ;;
 	--a-stock) a_sock=stock; shift ;;
 	--uvdpad) UVDPAD=$2; shift 2 ;;
@@ -45,13 +48,15 @@ done
 need_dpdk
 peers_setup_tmp
 mac=00:11:22:33:44:55
-app="-i --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --burst=32"
+app=$testpmd_app
 
 # --- memory --------------------------------------------------------------------
 hp_saved=
 restore_hugepages() {
-	[ -n "$hp_saved" ] && echo "$hp_saved" >/proc/sys/vm/nr_hugepages
-	hp_saved=
+	if [ -n "$hp_saved" ]; then
+		echo "$hp_saved" >/proc/sys/vm/nr_hugepages
+		hp_saved=
+	fi
 }
 eal() { # CPU NAME
 	if [ $huge = 1 ]; then
@@ -86,7 +91,8 @@ else
 	find_uvdpa
 	export UVDPA_RUNDIR=$peers_tmp/run
 	mkdir -p "$UVDPA_RUNDIR"
-	taskset -c 0 "$UVDPAD" >"$peers_tmp/uvdpad.log" 2>&1 &
+	# shellcheck disable=SC2086
+	taskset -c 0 "$UVDPAD" $uvdpad_args >"$peers_tmp/uvdpad.log" 2>&1 &
 	peers_pids+=("$!")
 	wait_for 100 test -S "$UVDPA_RUNDIR/uvdpa.sock" || skip "uvdpad did not start"
 	# shellcheck disable=SC2086

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <linux/netlink.h>
@@ -104,14 +105,31 @@ static int on_done(struct cli_reply *r, const struct nlmsghdr *nlh)
 	return CLI_REPLY_DONE;
 }
 
+/*
+ * The next message, or NULL at the end of the datagram. Not libmnl's
+ * mnl_nlmsg_ok/next: they compare nlmsg_len as an int and align it in 32
+ * bits, so a length of 0xffffffff passes and advances by 0 (a endless walk).
+ */
+static const struct nlmsghdr *next_msg(const uint8_t *buf, size_t len, size_t *off)
+{
+	const struct nlmsghdr *nlh = (const void *)(buf + *off);
+	size_t left = *off < len ? len - *off : 0;
+
+	if (left < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > left)
+		return NULL;
+	*off += MNL_ALIGN((size_t)nlh->nlmsg_len);     /* may pass len: then the end */
+	return nlh;
+}
+
 int cli_reply_feed(struct cli_reply *r, const void *buf, size_t len)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = len > INT_MAX ? INT_MAX : (int)len;
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	while ((nlh = next_msg(buf, len, &off))) {
 		/* attribute walks run to the aligned end: it must be ours */
-		if (MNL_ALIGN(nlh->nlmsg_len) > (unsigned)left)
+		if ((const uint8_t *)nlh + MNL_ALIGN((size_t)nlh->nlmsg_len) >
+		    (const uint8_t *)buf + len)
 			return malformed(r, "truncated message");
 		if (r->seq && nlh->nlmsg_seq && nlh->nlmsg_seq != r->seq)
 			return malformed(r, "sequence number does not match the request");

@@ -140,6 +140,7 @@ struct daemon {
 	char rundir[PATH_MAX];
 	char sock_path[PATH_MAX];
 	int lock_fd;
+	bool listening;         /* sock_path is ours to remove */
 	struct uvdpa_bus *bus;
 	struct faces faces;
 	struct mgmt_server *mgmt;
@@ -159,6 +160,7 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 	lfd = rundir_listen(d->rundir, d->sock_path, sizeof(d->sock_path));
 	if (lfd < 0)
 		return -1;
+	d->listening = true;
 	/* Before any thread exists: devices start theirs when created. */
 	if (o->daemonize && daemonize() < 0) {
 		close(lfd);
@@ -191,7 +193,7 @@ static void daemon_teardown(struct daemon *d)
 {
 	/* Clients first: nothing may arrive while devices go away. */
 	loop_free(d->loop);
-	if (d->sock_path[0] && d->loop)
+	if (d->listening)
 		unlink(d->sock_path);
 	if (d->bus)
 		delete_all_devices(d->bus);

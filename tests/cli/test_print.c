@@ -553,6 +553,16 @@ static void test_malformed(void)
 	expect_error("unaligned end of datagram", CLI_SHOW_DEV, CLI_REPLY_FAIL, EBADMSG,
 		     "uvdpa: malformed reply: truncated message\n");
 
+	/* libmnl's mnl_nlmsg_ok takes these for valid and walks forever */
+	dlen = 0;
+	put_dev(NULL, "m", "d", 1, 0, 1, NULL);
+	((struct nlmsghdr *)dgram)->nlmsg_len = 0xffffffff;
+	feed(&o, CLI_SHOW_DEV, false, false, false, NULL);
+	CHECK(o.rc == CLI_REPLY_MORE && !o.out[0], "nlmsg_len 0xffffffff ends the walk");
+	((struct nlmsghdr *)dgram)->nlmsg_len = 0x80000000;
+	feed(&o, CLI_SHOW_DEV, false, false, false, NULL);
+	CHECK(o.rc == CLI_REPLY_MORE && !o.out[0], "nlmsg_len 0x80000000 ends the walk");
+
 	dlen = 0;
 	put_dev(NULL, "m", "d", 1, 0, 1, NULL);
 	feed(&o, CLI_SHOW_DEV, false, false, false, NULL);

@@ -351,7 +351,8 @@ int tnet_cvq(struct tdev *t, uint16_t cvq, uint8_t cls, uint8_t cmd, const void 
 
 	buf[0] = cls;
 	buf[1] = cmd;
-	memcpy(buf + 2, data, len);
+	if (len)
+		memcpy(buf + 2, data, len);
 	buf[2 + len] = 0xaa;
 	b[0] = (struct uvdpa_vq_buf){ .addr = tiova(t, buf), .len = 2, .write = false };
 	b[1] = (struct uvdpa_vq_buf){ .addr = tiova(t, buf + 2), .len = (uint32_t)len,

@@ -120,18 +120,26 @@ static void batched(void)
 	CHECK(ok == 2, "two messages in one datagram: two answers in order");
 }
 
-/* Random bytes, and random mutations of a valid request. */
+/*
+ * Random bytes, and random mutations of a valid request. Each is followed by
+ * a marker request; its answer shows the daemon has dealt with the garbage.
+ */
 static void garbage(void)
 {
-	unsigned char buf[4096], rbuf[65536];
-	unsigned i;
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 20000 };
+	unsigned char buf[4096], mark[256], rbuf[65536];
+	unsigned i, answered = 0;
+	struct timeval tv = { .tv_sec = 5 };
 
+	/* A marker that is never answered fails the check instead of hanging. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	srand(42);
 	for (i = 0; i < 2000; i++) {
+		struct nlmsghdr *m = tc_req(mark, GENL_ID_CTRL, NLM_F_REQUEST, CTRL_CMD_GETFAMILY);
 		size_t len = 1 + (size_t)rand() % 200, j;
+		bool seen = false;
 
+		mnl_attr_put_strz(m, CTRL_ATTR_FAMILY_NAME, "vdpa");
+		m->nlmsg_seq = 0x7fff0000u + i;
 		if (i & 1) {
 			struct nlmsghdr *nlh = evil(buf);
 
@@ -144,13 +152,23 @@ static void garbage(void)
 			for (j = 0; j < len; j++)
 				buf[j] = (unsigned char)rand();
 		}
-		send(fd, buf, len, MSG_DONTWAIT);
-		while (recv(fd, rbuf, sizeof(rbuf), 0) > 0)
-			;
+		if (send(fd, buf, len, 0) < 0 || send(fd, m, m->nlmsg_len, 0) < 0)
+			break;
+		while (!seen) {
+			ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
+			const struct nlmsghdr *r = (const void *)rbuf;
+			int left = (int)n;
+
+			if (n <= 0)
+				break;
+			for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left))
+				if (r->nlmsg_seq == m->nlmsg_seq && r->nlmsg_type == GENL_ID_CTRL)
+					seen = true;
+		}
+		answered += seen;
 	}
-	tv.tv_usec = 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	CHECK(true, "2000 random and mutated datagrams sent");
+	CHECK(answered == 2000, "2000 random and mutated datagrams, each followed by a request "
+	      "that was answered (%u)", answered);
 }
 
 int main(int argc, char **argv)

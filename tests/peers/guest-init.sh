@@ -147,7 +147,11 @@ check_net() {
 	if [ "$r" = "$want" ]; then pass net-ring "$r"; else fail net-ring "negotiated $r, want $want"; fi
 
 	mac=$(cat /sys/class/net/eth0/address)
-	[ -z "$uvdpa_mac" ] || [ "$mac" = "$uvdpa_mac" ] || fail net-mac "eth0 has $mac, want $uvdpa_mac"
+	if [ -z "$uvdpa_mac" ] || [ "$mac" = "$uvdpa_mac" ]; then
+		pass net-mac "$mac"
+	else
+		fail net-mac "eth0 has $mac, want $uvdpa_mac"
+	fi
 	ip link set eth0 up
 	if wait_for 100 grep -qx 1 /sys/class/net/eth0/carrier; then
 		pass net-link-up

@@ -136,9 +136,9 @@ pty_cmd() {
 	pty_out=$(tail -c +$((off + 1)) "$(pty_log "$1")" | tr -d '\r')
 }
 pty_stop() {
-	local name=$1 pid=${pty_pid[$1]}
+	local name=$1 pid=${pty_pid[$1]} fd=${pty_fd[$1]}
 	pty_send "$name" quit 2>/dev/null || true
-	exec {pty_fd[$name]}>&-
+	exec {fd}>&-
 	wait_pid_gone "$pid" 100 || kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
