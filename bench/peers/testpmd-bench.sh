@@ -61,7 +61,7 @@ restore_hugepages() {
 eal() { # CPU NAME
 	if [ $huge = 1 ]; then
 		echo --lcores "0@$1,1@$1" --file-prefix "uvdpa$$-$2" --no-pci --in-memory \
-			--single-file-segments -m 512 --log-level=lib.eal:error
+			--single-file-segments -m 256 --log-level=lib.eal:error
 	else
 		testpmd_eal "$@"
 	fi
@@ -70,10 +70,10 @@ if [ $huge = 1 ]; then
 	[ -w /proc/sys/vm/nr_hugepages ] || skip "--hugepages needs a writable vm.nr_hugepages"
 	hp_saved=$(cat /proc/sys/vm/nr_hugepages)
 	trap 'restore_hugepages; peers_cleanup' EXIT
-	# Two testpmd processes of 512 MiB each, in 2 MiB pages.
-	echo $((hp_saved + 520)) >/proc/sys/vm/nr_hugepages
-	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge $((hp_saved + 512)) ] ||
-		skip "could not reserve 512 hugepages"
+	# Up to three testpmd processes of 256 MiB each, in 2 MiB pages.
+	echo $((hp_saved + 400)) >/proc/sys/vm/nr_hugepages
+	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge $((hp_saved + 384)) ] ||
+		skip "could not reserve 384 hugepages"
 fi
 
 # --- back ends -------------------------------------------------------------------
@@ -125,19 +125,19 @@ measure() { # LABEL SOCK
 		return 1
 	fi
 	for size in ${sizes//,/ }; do
-		pty_cmd "$fe" 'set fwd io' 'testpmd> ' 50
-		pty_cmd "$fe" "set txpkts $size" 'testpmd> ' 50
-		pty_cmd "$fe" 'start tx_first 8' 'testpmd> ' 50
+		pty_cmd "$fe" 'set fwd io' 'testpmd> ' 50 &&
+			pty_cmd "$fe" "set txpkts $size" 'testpmd> ' 50 &&
+			pty_cmd "$fe" 'start tx_first 8' 'testpmd> ' 50 || break
 		sleep 1
-		r0=$(rx_packets "$fe"); t0=$(date +%s.%N)
+		r0=$(rx_packets "$fe") && t0=$(date +%s.%N) || break
 		sleep "$secs"
-		r1=$(rx_packets "$fe"); t1=$(date +%s.%N)
-		pty_cmd "$fe" stop 'testpmd> ' 100
+		r1=$(rx_packets "$fe") && t1=$(date +%s.%N) || break
 		# Drain the ring so the next size starts with nothing in flight.
-		pty_cmd "$fe" 'set fwd rxonly' 'testpmd> ' 50
-		pty_cmd "$fe" start 'testpmd> ' 50
+		pty_cmd "$fe" stop 'testpmd> ' 100 &&
+			pty_cmd "$fe" 'set fwd rxonly' 'testpmd> ' 50 &&
+			pty_cmd "$fe" start 'testpmd> ' 50 || break
 		sleep 0.3
-		pty_cmd "$fe" stop 'testpmd> ' 100
+		pty_cmd "$fe" stop 'testpmd> ' 100 || break
 		mpps=$(awk -v a="$r0" -v b="$r1" -v s="$t0" -v e="$t1" \
 			'BEGIN { printf "%.2f", (b - a) / (e - s) / 1e6 }')
 		printf '%-8s %5s B  %6s Mpps\n' "$label" "$size" "$mpps"
@@ -147,13 +147,13 @@ measure() { # LABEL SOCK
 }
 
 run_b() {
-	pty_cmd vhost start 'testpmd> ' 50
-	measure dpdk "$sock_b"
+	pty_cmd vhost start 'testpmd> ' 50 || return 1
+	measure dpdk "$sock_b" || true
 	pty_cmd vhost stop 'testpmd> ' 100
 }
 run_a() {
 	if [ "$a_name" = dpdk2 ]; then
-		pty_cmd vhost2 start 'testpmd> ' 50
+		pty_cmd vhost2 start 'testpmd> ' 50 || return 1
 		measure dpdk2 "$sock_a" || true
 		pty_cmd vhost2 stop 'testpmd> ' 100
 	else
@@ -165,7 +165,11 @@ note "virtio-user $vdev_args; $( [ $huge = 1 ] && echo hugepages || echo no-huge
 	"$rounds rounds of ${secs} s; A = $a_name ($sock_a), B = DPDK vhost PMD"
 : >"$peers_tmp/run.out"
 for ((r = 1; r <= rounds; r++)); do
-	if [ $((r % 2)) = 1 ]; then run_a || true; run_b; else run_b; run_a || true; fi
+	if [ $((r % 2)) = 1 ]; then
+		run_a || true; run_b || true
+	else
+		run_b || true; run_a || true
+	fi
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-";

@@ -88,7 +88,7 @@ typedef void (*uvdpa_blk_cb)(void *opaque, int res);
  *   -EINVAL      bad queue size or depth, or more queues than the device has
  *   -EIO         the device refused the features
  *   -ENOMEM      out of memory
- * On error the device is left reset.
+ * On error the device is left reset (status ACKNOWLEDGE), ready for another try.
  */
 int uvdpa_blk_open(struct uvdpa_virtio *v, const struct uvdpa_blk_opts *opts,
 		   struct uvdpa_blk **out);

@@ -115,6 +115,19 @@ struct uvdpa_vq_stat {
 #define UVDPA_STATUS_NEEDS_RESET   0x40
 #define UVDPA_STATUS_FAILED        0x80
 
+/*
+ * Datapath mode (uvdpa extension; the kernel has only kicks).
+ * ADAPTIVE polls while there is traffic and falls back to kicks when idle,
+ * so the driver must keep kicking when the ring asks for it. ALWAYS never
+ * stops polling: for drivers that cannot kick at all (vhost-user rings set
+ * up without a kick fd).
+ */
+enum uvdpa_poll_mode {
+	UVDPA_POLL_OFF,
+	UVDPA_POLL_ADAPTIVE,
+	UVDPA_POLL_ALWAYS,
+};
+
 struct uvdpa_device_ops {
 	/* --- virtqueues --- */
 	int (*set_vq_address)(struct uvdpa_device *d, uint16_t idx, uint64_t desc_area,
@@ -165,8 +178,8 @@ struct uvdpa_device_ops {
 	int (*set_map)(struct uvdpa_device *d, const struct uvdpa_memmap *map);
 
 	/* --- datapath mode (uvdpa extension) --- */
-	/* true: the worker busy-polls its queues with adaptive back-off. */
-	int (*set_poll_mode)(struct uvdpa_device *d, bool poll);
+	/* How the worker finds work: see enum uvdpa_poll_mode. */
+	int (*set_poll_mode)(struct uvdpa_device *d, enum uvdpa_poll_mode mode);
 
 	/* Releases the device; called by the bus after the mgmtdev's dev_del. */
 	void (*free)(struct uvdpa_device *d);

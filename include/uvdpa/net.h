@@ -68,7 +68,7 @@ struct uvdpa_net_config {
  *                above the device's maximum) or more pairs than the device has
  *   -EIO         the device refused the features, or the queue pair count
  *   -ENOMEM      out of memory
- * On error the device is left reset.
+ * On error the device is left reset (status ACKNOWLEDGE), ready for another try.
  */
 int uvdpa_net_open(struct uvdpa_virtio *v, const struct uvdpa_net_opts *opts,
 		   struct uvdpa_net **out);
@@ -84,8 +84,8 @@ unsigned uvdpa_net_queue_pairs(const struct uvdpa_net *n);
  * Reclaims finished transmissions first when no buffer is free.
  * Returns 0, or:
  *   -EINVAL  len outside [UVDPA_NET_FRAME_MIN, UVDPA_NET_FRAME_MAX], or bad q
- *   -EAGAIN  every transmit buffer is in flight; retry after the device
- *            has consumed some (uvdpa_net_reclaim)
+ *   -EAGAIN  every transmit buffer (or ring slot) is in flight; retry
+ *            after the device has finished some (uvdpa_net_wait_tx)
  */
 int uvdpa_net_send(struct uvdpa_net *n, unsigned q, const void *frame, size_t len);
 

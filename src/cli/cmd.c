@@ -402,7 +402,10 @@ static enum cli_parse_result cmd_config(int argc, char **argv, struct cli_req *r
 		config_help(err);
 		return CLI_PARSE_DONE;
 	}
-	if (argc <= 0 || matches(argv[0], "show"))
+	if (argc <= 0)
+		return show_cmd(0, argv, req, err, UVDPA_CMD_DEV_CONFIG_GET, CLI_SHOW_CONFIG,
+				"config", CLI_OPT_DEV_HANDLE);
+	if (matches(argv[0], "show"))
 		return show_cmd(argc - 1, argv + 1, req, err, UVDPA_CMD_DEV_CONFIG_GET,
 				CLI_SHOW_CONFIG, "config", CLI_OPT_DEV_HANDLE);
 	fprintf(err, "Command \"%s\" not found\n", argv[0]);

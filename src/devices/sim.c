@@ -267,20 +267,15 @@ static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
 	return s->attr.work_fn(s, again);
 }
 
-/* Poll mode, before sleeping: asks for kicks again; true if work arrived. */
-static bool arm_kicks(struct vdpasim *s)
+/* Asks the driver for kicks again on every live queue. */
+static void arm_kicks(struct vdpasim *s)
 {
-	bool busy = false;
 	unsigned i;
 
-	for (i = 0; i < s->attr.nvqs; i++) {
-		struct vdpasim_vq *vq = &s->vqs[i];
-
-		if (vdpasim_vq_usable(vq) && uvdpa_vq_dev_enable_kicks(&vq->dev) && !vq->stalled)
-			busy = true;
-	}
+	for (i = 0; i < s->attr.nvqs; i++)
+		if (vdpasim_vq_usable(&s->vqs[i]))
+			uvdpa_vq_dev_enable_kicks(&s->vqs[i].dev);
 	s->kicks_off = false;
-	return busy;
 }
 
 static void disarm_kicks(struct vdpasim *s)
@@ -297,10 +292,15 @@ struct poll_state {
 	uint64_t budget_ns;        /* idle time before going back to epoll */
 	uint64_t last_work_ns;
 	uint64_t slept_at_ns;      /* 0: not sleeping */
+	bool armed;                /* kicks re-armed, one last pass to go */
 };
 
 /*
  * Poll mode after a pass (mutex held): returns true to sleep in epoll.
+ * Going to sleep takes two steps: re-arm kicks, then one more pass; only if
+ * that finds nothing does the worker sleep, so a chain added just before
+ * the driver saw kicks armed is not left behind. (Available chains alone do
+ * not mean work: an idle net device always has RX buffers posted.)
  * The budget adapts: a sleep that ended sooner than the budget means the
  * device is busy enough to poll longer; a long sleep halves it.
  */
@@ -320,19 +320,23 @@ static bool poll_decide(struct vdpasim *s, struct poll_state *p, unsigned handle
 	}
 	if (handled || again) {
 		p->last_work_ns = now;
+		p->armed = false;
 		if (!s->kicks_off)
 			disarm_kicks(s);
 		return false;
 	}
-	if (now - p->last_work_ns < p->budget_ns)
+	if (s->poll == UVDPA_POLL_ALWAYS)
 		return false;
-	if (arm_kicks(s)) {
-		disarm_kicks(s);
-		p->last_work_ns = now;
-		return false;
+	if (p->armed) {
+		p->armed = false;
+		p->slept_at_ns = now;
+		return true;
 	}
-	p->slept_at_ns = now;
-	return true;
+	if (now - p->last_work_ns >= p->budget_ns) {
+		arm_kicks(s);
+		p->armed = true;
+	}
+	return false;
 }
 
 static void *sim_worker(void *arg)
@@ -372,6 +376,7 @@ static void *sim_worker(void *arg)
 			if (s->kicks_off)
 				arm_kicks(s);
 			ps.slept_at_ns = 0;
+			ps.armed = false;
 			sleep = !again;
 		}
 		pthread_mutex_unlock(&s->mutex);
@@ -923,13 +928,15 @@ static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 	return 0;
 }
 
-static int sim_set_poll_mode(struct uvdpa_device *d, bool poll)
+static int sim_set_poll_mode(struct uvdpa_device *d, enum uvdpa_poll_mode mode)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
 
+	if (mode > UVDPA_POLL_ALWAYS)
+		return -EINVAL;
 	vdpasim_lock(s);
-	s->poll = poll;
-	if (!poll && s->kicks_off)
+	s->poll = mode;
+	if (mode == UVDPA_POLL_OFF && s->kicks_off)
 		arm_kicks(s);
 	wake(s);
 	vdpasim_unlock(s);

@@ -105,7 +105,7 @@ struct vdpasim {
 	uint8_t status;
 	bool running;                   /* DRIVER_OK and not suspended */
 	bool pending_kick;              /* kicked while suspended */
-	bool poll;                      /* busy-poll mode */
+	enum uvdpa_poll_mode poll;      /* OFF: kicks only */
 	bool kicks_off;                 /* poll mode has disabled kicks */
 	uint32_t generation;
 	struct uvdpa_callback config_cb;

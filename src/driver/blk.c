@@ -445,6 +445,7 @@ int uvdpa_blk_get_id(struct uvdpa_blk *b, char id[UVDPA_BLK_ID_BYTES + 1])
 
 static void blk_free(struct uvdpa_blk *b)
 {
+	struct uvdpa_virtio *v = b->v;
 	unsigned i;
 
 	for (i = 0; b->qs && i < b->nq; i++) {
@@ -455,6 +456,7 @@ static void blk_free(struct uvdpa_blk *b)
 	}
 	free(b->qs);
 	free(b);
+	vdrv_dma_sync(v);
 }
 
 void uvdpa_blk_close(struct uvdpa_blk *b)
@@ -504,7 +506,7 @@ static int blk_queue_setup(struct uvdpa_blk *b, struct blk_queue *q, uint16_t id
 	unsigned i;
 	int err;
 
-	err = vdrv_vq_setup(b->v, &q->vq, idx, b->qsize);
+	err = vdrv_vq_alloc(b->v, &q->vq, idx, b->qsize);
 	if (err)
 		return err;
 	uvdpa_vq_drv_disable_cb(&q->vq.drv);    /* wait asks when it sleeps */
@@ -551,8 +553,12 @@ static int blk_start(struct uvdpa_blk *b, const struct uvdpa_blk_opts *o)
 		if (err)
 			return err;
 	}
-	vdrv_driver_ok(b->v);
-	return 0;
+	for (i = 0; i < b->nq; i++) {
+		err = vdrv_vq_enable(b->v, &b->qs[i].vq);
+		if (err)
+			return err;
+	}
+	return vdrv_driver_ok(b->v);
 }
 
 int uvdpa_blk_open(struct uvdpa_virtio *v, const struct uvdpa_blk_opts *opts,

@@ -170,6 +170,7 @@ static void net_queue_free(struct uvdpa_net *n, struct net_queue *q)
 
 static void net_free(struct uvdpa_net *n)
 {
+	struct uvdpa_virtio *v = n->v;
 	unsigned i;
 
 	for (i = 0; n->pairs && i < n->npairs; i++) {
@@ -179,6 +180,7 @@ static void net_free(struct uvdpa_net *n)
 	net_queue_free(n, &n->cvq);
 	free(n->pairs);
 	free(n);
+	vdrv_dma_sync(v);
 }
 
 void uvdpa_net_close(struct uvdpa_net *n)
@@ -207,7 +209,7 @@ static int rx_setup(struct uvdpa_net *n, struct net_queue *q, uint16_t idx)
 	unsigned nslots, i;
 	int err;
 
-	err = vdrv_vq_setup(n->v, &q->vq, idx, n->qsize);
+	err = vdrv_vq_alloc(n->v, &q->vq, idx, n->qsize);
 	if (err)
 		return err;
 	uvdpa_vq_drv_disable_cb(&q->vq.drv);    /* wait_rx asks when it sleeps */
@@ -233,7 +235,7 @@ static int tx_setup(struct uvdpa_net *n, struct net_queue *q, uint16_t idx)
 	unsigned nslots = n->qsize < NET_SLOTS_MAX ? n->qsize : NET_SLOTS_MAX, i;
 	int err;
 
-	err = vdrv_vq_setup(n->v, &q->vq, idx, n->qsize);
+	err = vdrv_vq_alloc(n->v, &q->vq, idx, n->qsize);
 	if (err)
 		return err;
 	/* Completions are reaped on the next send, never waited for. */
@@ -257,7 +259,7 @@ static int cvq_setup(struct uvdpa_net *n, uint16_t idx)
 	uint16_t num = n->qsize < 64 ? n->qsize : 64;
 	int err;
 
-	err = vdrv_vq_setup(n->v, &n->cvq.vq, idx, num);
+	err = vdrv_vq_alloc(n->v, &n->cvq.vq, idx, num);
 	if (err)
 		return err;
 	uvdpa_vq_drv_disable_cb(&n->cvq.vq.drv);
@@ -322,7 +324,19 @@ static int net_start(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 		if (err)
 			return err;
 	}
-	vdrv_driver_ok(n->v);
+	/* Everything is laid out: the device gets the memory once, then the
+	 * queues (§3.1.1 step 7), then DRIVER_OK. */
+	for (i = 0; !err && i < n->npairs; i++) {
+		err = vdrv_vq_enable(n->v, &n->pairs[i].rx.vq);
+		if (!err)
+			err = vdrv_vq_enable(n->v, &n->pairs[i].tx.vq);
+	}
+	if (!err && n->has_cvq)
+		err = vdrv_vq_enable(n->v, &n->cvq.vq);
+	if (!err)
+		err = vdrv_driver_ok(n->v);
+	if (err)
+		return err;
 	/* Buffers were published before DRIVER_OK; now tell the device. */
 	for (i = 0; i < n->npairs; i++)
 		n->v->t->ops->kick(n->v->t, n->pairs[i].rx.vq.idx);

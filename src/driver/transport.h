@@ -43,10 +43,20 @@ struct vtransport_ops {
 	/* Eventfd (non-blocking) the device writes on a used-buffer notification. */
 	int (*call_fd)(struct vtransport *t, uint16_t idx);
 
-	/* Zeroed memory the device may read and write; 0 or -ENOMEM/-ENOSPC. */
+	/*
+	 * Zeroed memory the device may read and write; 0 or -ENOMEM/-ENOSPC.
+	 * The device learns about it at the next dma_sync.
+	 */
 	int (*dma_alloc)(struct vtransport *t, size_t size, struct vdma *out);
-	/* Only after a reset (the device no longer touches it). */
+	/* Only after a reset (the device no longer touches it). The memory is
+	 * released at the next dma_sync, once the device has forgotten it. */
 	void (*dma_free)(struct vtransport *t, struct vdma *d);
+	/*
+	 * Tells the device about every dma_alloc and dma_free since the last
+	 * sync, in one go (one set_map, one vhost-user SET_MEM_TABLE), then
+	 * releases freed memory. 0 or -EIO.
+	 */
+	int (*dma_sync)(struct vtransport *t);
 
 	/* Status 0, every queue disabled; 0 or -EIO. */
 	int (*reset)(struct vtransport *t);

@@ -27,6 +27,9 @@ struct local_transport {
 	struct uvdpa_device *dev;
 	struct uvdpa_memmap *map;
 	uint64_t next_iova;
+	bool dirty;                     /* map changed since the device got it */
+	struct vdma *freed;             /* unmapped at the next sync */
+	unsigned nfreed, cap_freed;
 	unsigned nvqs;
 	int *call_fds;                  /* per queue, created on first set-up */
 };
@@ -137,11 +140,6 @@ static void local_kick(struct vtransport *t, uint16_t idx)
 	d->ops->kick_vq(d, idx);
 }
 
-static int local_publish_map(struct local_transport *lt)
-{
-	return lt->dev->ops->set_map(lt->dev, lt->map) ? -EIO : 0;
-}
-
 static int local_dma_alloc(struct vtransport *t, size_t size, struct vdma *out)
 {
 	struct local_transport *lt = to_local(t);
@@ -161,20 +159,38 @@ static int local_dma_alloc(struct vtransport *t, size_t size, struct vdma *out)
 	r.host = p;
 	r.perm = UVDPA_MAP_RW;
 	err = uvdpa_memmap_add(lt->map, &r);
-	if (!err) {
-		err = local_publish_map(lt);
-		if (err)
-			uvdpa_memmap_remove(lt->map, r.iova, r.size);
-	}
 	if (err) {
 		munmap(p, size);
 		return err;
 	}
+	lt->dirty = true;
 	lt->next_iova += ((size + LOCAL_IOVA_ALIGN - 1) & ~(LOCAL_IOVA_ALIGN - 1)) +
 			 LOCAL_IOVA_GUARD;
 	out->host = p;
 	out->iova = r.iova;
 	out->size = size;
+	return 0;
+}
+
+static void unmap_freed(struct local_transport *lt)
+{
+	unsigned i;
+
+	for (i = 0; i < lt->nfreed; i++)
+		munmap(lt->freed[i].host, lt->freed[i].size);
+	lt->nfreed = 0;
+}
+
+static int local_dma_sync(struct vtransport *t)
+{
+	struct local_transport *lt = to_local(t);
+
+	if (lt->dirty) {
+		if (lt->dev->ops->set_map(lt->dev, lt->map))
+			return -EIO;    /* the device may still use what was freed */
+		lt->dirty = false;
+	}
+	unmap_freed(lt);
 	return 0;
 }
 
@@ -184,10 +200,23 @@ static void local_dma_free(struct vtransport *t, struct vdma *dma)
 
 	if (!dma->host)
 		return;
-	/* The device gets the map without the region before it is unmapped. */
 	if (uvdpa_memmap_remove(lt->map, dma->iova, dma->size) == 0)
-		local_publish_map(lt);
-	munmap(dma->host, dma->size);
+		lt->dirty = true;
+	if (lt->nfreed == lt->cap_freed) {
+		unsigned cap = lt->cap_freed ? 2 * lt->cap_freed : 16;
+		struct vdma *f = realloc(lt->freed, cap * sizeof(*f));
+
+		if (!f) {
+			/* No room to defer: tell the device now, then unmap. */
+			local_dma_sync(t);
+			munmap(dma->host, dma->size);
+			memset(dma, 0, sizeof(*dma));
+			return;
+		}
+		lt->freed = f;
+		lt->cap_freed = cap;
+	}
+	lt->freed[lt->nfreed++] = *dma;
 	memset(dma, 0, sizeof(*dma));
 }
 
@@ -207,9 +236,17 @@ static void local_close(struct vtransport *t)
 	unsigned i;
 
 	local_reset(t);
-	/* Regions left by a driver would be a leak of the driver; the map
-	 * itself is ours: give the device an empty one before freeing it. */
-	lt->dev->ops->set_map(lt->dev, NULL);
+	/* The device forgets every region before any is unmapped, including
+	 * regions a driver failed to free. */
+	if (lt->dirty || uvdpa_memmap_count(lt->map))
+		lt->dev->ops->set_map(lt->dev, NULL);
+	unmap_freed(lt);
+	for (i = 0; i < uvdpa_memmap_count(lt->map); i++) {
+		const struct uvdpa_map_region *r = uvdpa_memmap_region(lt->map, i);
+
+		munmap(r->host, r->size);
+	}
+	free(lt->freed);
 	for (i = 0; i < lt->nvqs; i++)
 		if (lt->call_fds[i] >= 0)
 			close(lt->call_fds[i]);
@@ -235,6 +272,7 @@ static const struct vtransport_ops local_ops = {
 	.call_fd = local_call_fd,
 	.dma_alloc = local_dma_alloc,
 	.dma_free = local_dma_free,
+	.dma_sync = local_dma_sync,
 	.reset = local_reset,
 	.close = local_close,
 };

@@ -164,7 +164,7 @@ uint16_t vdrv_vq_max(struct uvdpa_virtio *v, uint16_t idx)
 	return max > UVDPA_VQ_MAX_NUM ? UVDPA_VQ_MAX_NUM : max;
 }
 
-int vdrv_vq_setup(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num)
+int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num)
 {
 	bool packed = vdrv_has(v->features, VIRTIO_F_RING_PACKED);
 	bool event_idx = vdrv_has(v->features, VIRTIO_RING_F_EVENT_IDX);
@@ -195,8 +195,19 @@ int vdrv_vq_setup(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint
 	}
 	vq->drv.indirect = vdrv_has(v->features, VIRTIO_RING_F_INDIRECT_DESC);
 	vq->set_up = true;
-	return v->t->ops->vq_setup(v->t, idx, num, vq->ring.iova, vq->ring.iova + drv_off,
-				   vq->ring.iova + dev_off);
+	vq->driver_iova = vq->ring.iova + drv_off;
+	vq->device_iova = vq->ring.iova + dev_off;
+	return 0;
+}
+
+int vdrv_vq_enable(struct uvdpa_virtio *v, struct vdrv_vq *vq)
+{
+	int err = vdrv_dma_sync(v);
+
+	if (err)
+		return err;
+	return v->t->ops->vq_setup(v->t, vq->idx, vq->num, vq->ring.iova, vq->driver_iova,
+				   vq->device_iova);
 }
 
 void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq)
@@ -207,10 +218,15 @@ void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 	vdrv_dma_free(v, &vq->ring);
 }
 
-void vdrv_driver_ok(struct uvdpa_virtio *v)
+int vdrv_driver_ok(struct uvdpa_virtio *v)
 {
+	int err = vdrv_dma_sync(v);
+
+	if (err)
+		return err;
 	v->t->ops->set_status(v->t, UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER |
 			      UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK);
+	return 0;
 }
 
 void vdrv_fail(struct uvdpa_virtio *v)
@@ -241,6 +257,11 @@ void vdrv_dma_free(struct uvdpa_virtio *v, struct vdma *d)
 {
 	if (d->host)
 		v->t->ops->dma_free(v->t, d);
+}
+
+int vdrv_dma_sync(struct uvdpa_virtio *v)
+{
+	return v->t->ops->dma_sync(v->t);
 }
 
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)

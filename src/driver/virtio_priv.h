@@ -27,6 +27,7 @@ struct uvdpa_virtio {
 struct vdrv_vq {
 	struct uvdpa_vq_drv drv;
 	struct vdma ring;
+	uint64_t driver_iova, device_iova;
 	uint16_t idx;
 	uint16_t num;
 	int call_fd;                    /* owned by the transport */
@@ -47,8 +48,10 @@ static inline bool vdrv_has(uint64_t features, unsigned bit)
  */
 int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required);
 
-/* Sets the queue up on fresh DMA memory and enables it. */
-int vdrv_vq_setup(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num);
+/* Lays the queue out on fresh DMA memory (not yet known to the device). */
+int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num);
+/* Gives the device the memory allocated so far, then the queue, enabled. */
+int vdrv_vq_enable(struct uvdpa_virtio *v, struct vdrv_vq *vq);
 
 /* Frees the queue's memory; only after vdrv_remove or a failed probe's reset. */
 void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq);
@@ -56,8 +59,8 @@ void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq);
 /* Largest queue size the device takes for queue idx. */
 uint16_t vdrv_vq_max(struct uvdpa_virtio *v, uint16_t idx);
 
-/* §3.1.1 step 8. */
-void vdrv_driver_ok(struct uvdpa_virtio *v);
+/* §3.1.1 step 8 (after a last DMA sync); 0 or -EIO. */
+int vdrv_driver_ok(struct uvdpa_virtio *v);
 
 /* Marks the device FAILED (a driver gave up half-way) and resets it. */
 void vdrv_fail(struct uvdpa_virtio *v);
@@ -65,8 +68,14 @@ void vdrv_fail(struct uvdpa_virtio *v);
 /* Resets the device and forgets the driver (then free queues and memory). */
 void vdrv_remove(struct uvdpa_virtio *v);
 
+/*
+ * DMA memory. Allocations reach the device and frees are released at the
+ * next vdrv_dma_sync (vdrv_vq_enable and vdrv_driver_ok sync too), so a
+ * driver's whole set-up costs the device one map update.
+ */
 int vdrv_dma_alloc(struct uvdpa_virtio *v, size_t size, struct vdma *out);
 void vdrv_dma_free(struct uvdpa_virtio *v, struct vdma *d);
+int vdrv_dma_sync(struct uvdpa_virtio *v);
 
 /* Publishes what was added and kicks the device if the ring says so. */
 static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)

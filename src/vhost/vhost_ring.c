@@ -328,7 +328,7 @@ static int set_kick(struct vhost_session *s, unsigned idx, int fd)
 	}
 	if (fd < 0) {
 		/* "No fd" means: poll the ring. */
-		if (!s->ops->set_poll_mode || s->ops->set_poll_mode(s->dev, true)) {
+		if (!s->ops->set_poll_mode || s->ops->set_poll_mode(s->dev, UVDPA_POLL_ALWAYS)) {
 			vhost_logf(s, "SET_VRING_KICK: ring %u without fd, and the device "
 				   "cannot poll", idx);
 			return -EOPNOTSUPP;

@@ -358,7 +358,7 @@ void vhost_session_reset(struct vhost_session *s)
 	reset_device_state(s);
 	vhost_memtable_clear(s);
 	if (s->forced_poll && s->ops->set_poll_mode)
-		s->ops->set_poll_mode(s->dev, false);
+		s->ops->set_poll_mode(s->dev, UVDPA_POLL_OFF);
 	s->forced_poll = false;
 	s->proto = 0;
 }

@@ -50,6 +50,9 @@ stop_daemon() {
 	return $rc
 }
 
+# whole file into a variable, trailing newlines included, without a fork
+slurp() { IFS= read -r -d '' "$1" <"$2"; true; }
+
 fails=0 checks=0
 for sc in "$@"; do
 	t=$(echo "$transcripts/$sc"-*.txt)
@@ -61,26 +64,30 @@ for sc in "$@"; do
 	[ -f "$ovr" ] || ovr=-
 	RUNDIR=$run VERSION=$version perl "$here/golden-expect.pl" "$t" "$ovr" "$exp" || exit 1
 	start_daemon "$run" || exit 1
+	export UVDPA_RUNDIR="$run" PATH="$work/bin:$PATH"
 	for c in "$exp"/*.cmd; do
 		id=${c%.cmd}
-		cmd=$(cat "$c")
+		read -r cmd <"$c"
 		case "$cmd" in
 		vdpa|"vdpa "*) ;;
 		*) continue ;;
 		esac
 		checks=$((checks + 1))
-		(cd "$work" && env PATH="$work/bin:$PATH" UVDPA_RUNDIR="$run" \
-			bash -c "u$cmd" >"$id.got.out" 2>"$id.got.err")
-		echo $? >"$id.got.rc"
-		what="$name: u$cmd ($(cat "$id.src"))"
-		if cmp -s "$id.out" "$id.got.out" && cmp -s "$id.err" "$id.got.err" &&
-		   cmp -s "$id.rc" "$id.got.rc"; then
+		(cd "$work" && eval "u$cmd") >"$id.got.out" 2>"$id.got.err"
+		got_rc=$?
+		slurp want_out "$id.out"; slurp got_out "$id.got.out"
+		slurp want_err "$id.err"; slurp got_err "$id.got.err"
+		read -r want_rc <"$id.rc"
+		read -r src <"$id.src"
+		what="$name: u$cmd ($src)"
+		if [ "$want_out" == "$got_out" ] && [ "$want_err" == "$got_err" ] &&
+		   [ "$want_rc" == "$got_rc" ]; then
 			echo "ok   $what"
 		else
 			echo "FAIL $what"
 			diff -u --label expected --label got "$id.out" "$id.got.out" | sed 's/^/    out /'
 			diff -u --label expected --label got "$id.err" "$id.got.err" | sed 's/^/    err /'
-			diff -u --label expected --label got "$id.rc" "$id.got.rc" | sed 's/^/    rc  /'
+			echo "    rc  expected $want_rc, got $got_rc"
 			fails=$((fails + 1))
 		fi
 	done

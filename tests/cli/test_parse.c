@@ -346,9 +346,9 @@ static void test_messages(void)
 	expect_msg("dev add name b mgmtdev vdpasim_blk capacity 262144 num_queues 2 "
 		   "device_features 0x100000000", 0x5, blk, sizeof(blk));
 	expect_msg("dev set name x mac 02:00:00:00:00:01", 0x5, set, sizeof(set));
-	expect_msg("dev show", 0x305, NULL, 0);
-	expect_msg("mgmtdev show", 0x305, NULL, 0);
-	expect_msg("dev config show", 0x305, NULL, 0);
+	expect_msg("dev show", 0x305, vstats, 0);
+	expect_msg("mgmtdev show", 0x305, vstats, 0);
+	expect_msg("dev config show", 0x305, vstats, 0);
 	expect_msg("dev show vdpa0", 0x5, vstats, 12);
 }
 

@@ -149,6 +149,43 @@ static void edges(struct uvdpa_blk *b)
 	free(r);
 }
 
+/* Four queues: each carries its own requests to the same disk. */
+static void multiqueue(struct uvdpa_bus *bus)
+{
+	struct uvdpa_dev_set_config cfg = { .blk.capacity = 2048, .blk.num_queues = 4,
+		.mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_CAPACITY) |
+			UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES) };
+	struct uvdpa_device *d = t_dev(bus, "vdpasim_blk", "blkmq", &cfg);
+	struct uvdpa_blk_opts o = { .num_queues = 4 }, five = { .num_queues = 5 };
+	struct uvdpa_virtio *v = NULL;
+	struct uvdpa_blk *b = NULL;
+	struct async_ctx c = { 0, 0 };
+	uint8_t w[4][4096], r[4096];
+	unsigned q, ok = 0;
+
+	REQUIRE(uvdpa_virtio_open_local(d, &v) == 0, "open_local 4-queue device");
+	CHECK(uvdpa_blk_open(v, &five, &b) == -EINVAL, "5 queues on a 4-queue device: -EINVAL");
+	REQUIRE(uvdpa_blk_open(v, &o, &b) == 0, "blk open with 4 queues");
+	CHECK(uvdpa_blk_num_queues(b) == 4, "4 queues set up");
+	for (q = 0; q < 4; q++) {
+		struct uvdpa_blk_req rq = { .op = UVDPA_BLK_OP_WRITE, .sector = q * 8,
+					    .buf = w[q], .len = 4096 };
+
+		pattern(w[q], q * 8, 4096, 5);
+		if (uvdpa_blk_submit(b, q, &rq, async_cb, &c) == 0 &&
+		    uvdpa_blk_wait(b, q, 1, 10000) == 1)
+			ok++;
+	}
+	CHECK(ok == 4 && c.errors == 0, "one write completed on each queue");
+	ok = 0;
+	for (q = 0; q < 4; q++)
+		if (uvdpa_blk_read(b, q * 8, r, 4096) == 0 && memcmp(r, w[q], 4096) == 0)
+			ok++;
+	CHECK(ok == 4, "all four writes read back through queue 0");
+	uvdpa_blk_close(b);
+	uvdpa_virtio_close(v);
+}
+
 int main(void)
 {
 	struct uvdpa_bus *bus = t_bus();
@@ -185,6 +222,7 @@ int main(void)
 	edges(b);
 	uvdpa_blk_close(b);
 	uvdpa_virtio_close(vb);
+	multiqueue(bus);
 	uvdpa_bus_free(bus);
 	return t_done();
 }

@@ -39,6 +39,16 @@ static void reprobe_net(struct uvdpa_device *d)
 		CHECK(uvdpa_virtio_read_config(v, 0, tmp, 6) == -EINVAL,
 		      "config read before features: -EINVAL");
 	}
+	{
+		struct uvdpa_net_opts odd = { .queue_size = 24 }, big = { .queue_size = 512 };
+		struct uvdpa_net_opts one = { .queue_size = 1, .flags = UVDPA_NET_PACKED };
+
+		CHECK(uvdpa_net_open(v, &odd, &n) == -EINVAL, "split ring of 24: -EINVAL");
+		CHECK(uvdpa_net_open(v, &big, &n) == -EINVAL, "ring of 512 > device max 256: -EINVAL");
+		CHECK(uvdpa_net_open(v, &one, &n) == -EINVAL, "ring of 1: -EINVAL");
+		CHECK(uvdpa_virtio_status(v) == UVDPA_STATUS_ACKNOWLEDGE,
+		      "refused opens leave the device reset and acknowledged");
+	}
 	for (i = 0; i < 20; i++) {
 		struct uvdpa_net_opts o = { .flags = flags[i % 4] };
 

@@ -11,7 +11,8 @@
 # Back ends: uvdpa (default): uvdpad + `uvdpa dev add` vdpasim_blk/vdpasim_net.
 #   stock: qemu-storage-daemon's vhost-user-blk export and DPDK's vhost PMD in
 #   testpmd io-forward mode (a loopback), to show the harness itself works.
-# Environment: UVDPAD, UVDPA (binaries), BACKEND, PEERS_KEEP=1 keeps the scratch dir.
+# Environment: UVDPAD, UVDPA (binaries), BACKEND, PEERS_KEEP=1 keeps the scratch dir,
+# PEERS_QEMU_TIMEOUT (seconds per guest run, default 300).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +42,8 @@ read -r kernel initramfs <<<"$images"
 peers_setup_tmp
 mac=52:54:00:12:34:56
 sectors=65536 # 32 MiB: the whole disk is written and read back under TCG
+# A run takes 20-40 s; a guest stuck on a device is killed well before meson's timeout.
+qemu_timeout=${PEERS_QEMU_TIMEOUT:-300}
 
 # --- back ends: each sets blk_sock, net_sock, want_sectors, blk_ring_limit -----
 uvdpa_up() { # RING
@@ -127,7 +130,7 @@ run_guest() { # RING
 	cat "$ser.out" >"$console" &
 	cpid=$!
 	start=$(date +%s.%N)
-	timeout 600 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -display none \
+	timeout "$qemu_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -display none \
 		-no-reboot -monitor none -chardev "pipe,id=ser0,path=$ser" -serial chardev:ser0 \
 		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
 		-kernel "$kernel" -initrd "$initramfs" \
@@ -143,7 +146,7 @@ uvdpa_hostwait=60" \
 	peers_pids+=("$qpid")
 	# The device's view of the traffic, read while the guest still runs.
 	local c= dtx= drx=
-	if wait_for 6000 guest_waits "$console" "$qpid"; then
+	if wait_for $((qemu_timeout * 10)) guest_waits "$console" "$qpid"; then
 		c=$("${backend}_counters" "$ring") || c=
 		echo go >"$ser.in"
 	fi
@@ -151,7 +154,9 @@ uvdpa_hostwait=60" \
 	local qrc=0
 	wait "$qpid" || qrc=$?
 	[ $qrc = 0 ] || note "qemu exited $qrc: $(tail -n 3 "$peers_tmp/qemu-$ring.log")"
-	wait "$cpid" || true
+	# cat still blocks in open() if QEMU never started.
+	wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
 	end=$(date +%s.%N)
 	note "$t: guest run took $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s;" \
 		"$(grep -a '^GUEST' "$console" | tr -d '\r' | paste -sd' ')"

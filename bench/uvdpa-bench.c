@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uvdpa-bench: datapath figures of the in-process stack. The drivers run
+ * on the main thread, each simulator's worker on its own thread (busy
+ * polling unless --no-poll). Every figure is the median of --runs runs of
+ * --duration milliseconds. Nothing here asserts a time.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uvdpa/uvdpa.h>
+#include <uvdpa/vdpa_abi.h>
+
+#define MAX_RUNS 99
+#define NET_WINDOW 128          /* frames in flight: below the RX buffers */
+#define STALL_NS 2000000000ULL  /* no progress for this long: give up */
+
+struct opts {
+	bool net, blk, poll, packed;
+	unsigned runs, duration_ms;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct uvdpa_device *add_dev(struct uvdpa_bus *bus, const char *mgmt, const char *name,
+				    const struct uvdpa_dev_set_config *cfg)
+{
+	struct uvdpa_mgmtdev *m = uvdpa_bus_find_mgmtdev(bus, NULL, mgmt);
+	struct uvdpa_device *d = NULL;
+	const char *msg = NULL;
+	int r;
+
+	if (!m) {
+		fprintf(stderr, "uvdpa-bench: no mgmtdev %s\n", mgmt);
+		return NULL;
+	}
+	r = uvdpa_bus_dev_add(bus, m, name, cfg, &d, &msg);
+	if (r) {
+		fprintf(stderr, "uvdpa-bench: dev add %s: %s%s%s\n", name, strerror(-r),
+			msg ? ": " : "", msg ? msg : "");
+		return NULL;
+	}
+	return d;
+}
+
+/* ---- net ---- */
+
+/* Frames looped per second over one run; -1 on a stall. */
+static double net_run(struct uvdpa_net *n, const uint8_t *frame, size_t len, uint64_t dur_ns)
+{
+	static uint8_t rx[65536];
+	struct iovec iov[32];
+	uint64_t sent = 0, got = 0, seen = 0, start = now_ns(), end = start + dur_ns, last = start, t = start;
+	unsigned i, turn = 0;
+
+	for (i = 0; i < 32; i++) {
+		iov[i].iov_base = (void *)frame;
+		iov[i].iov_len = len;
+	}
+	for (;;) {
+		unsigned room = (unsigned)(NET_WINDOW - (sent - got));
+		int r;
+
+		if (room > 32)
+			room = 32;
+		if (room) {
+			r = uvdpa_net_send_burst(n, 0, iov, room);
+			if (r > 0)
+				sent += (uint64_t)r;
+		}
+		while ((r = uvdpa_net_recv(n, 0, rx, sizeof(rx))) > 0)
+			got++;
+		if (r != -EAGAIN && r < 0)
+			return -1;
+		/* Reading the clock costs as much as a frame: not every turn. */
+		if (++turn % 16)
+			continue;
+		t = now_ns();
+		if (got == sent || got != seen)
+			last = t;
+		seen = got;
+		if (t >= end)
+			break;
+		if (t - last > STALL_NS)
+			return -1;
+	}
+	/* Drain what is still in flight so the next run starts clean. */
+	while (got < sent && now_ns() - t < STALL_NS)
+		if (uvdpa_net_recv(n, 0, rx, sizeof(rx)) > 0)
+			got++;
+		else
+			uvdpa_net_wait_rx(n, 0, 10);
+	return (double)got / ((double)(t - start) / 1e9);
+}
+
+static int bench_net(const struct opts *o)
+{
+	static const size_t sizes[] = { 64, 1500 };
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	struct uvdpa_dev_set_config cfg = { .mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR) };
+	struct uvdpa_net_opts no = { .flags = UVDPA_NET_INDIRECT | UVDPA_NET_EVENT_IDX |
+					      UVDPA_NET_MRG_RXBUF |
+					      (o->packed ? UVDPA_NET_PACKED : 0) };
+	struct uvdpa_bus *bus = uvdpa_bus_new();
+	struct uvdpa_virtio *v = NULL;
+	struct uvdpa_net *n = NULL;
+	struct uvdpa_device *d;
+	uint8_t frame[1500];
+	int err = 1;
+
+	memcpy(cfg.net.mac, mac, 6);
+	if (!bus || uvdpa_bus_register_builtin(bus))
+		goto out;
+	d = add_dev(bus, "vdpasim_net", "bench-net", &cfg);
+	if (!d)
+		goto out;
+	if (d->ops->set_poll_mode)
+		d->ops->set_poll_mode(d, o->poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
+	if (uvdpa_virtio_open_local(d, &v) || uvdpa_net_open(v, &no, &n)) {
+		fprintf(stderr, "uvdpa-bench: cannot open the net driver\n");
+		goto out;
+	}
+	memset(frame, 0x5a, sizeof(frame));
+	memcpy(frame, mac, 6);
+	for (unsigned s = 0; s < 2; s++) {
+		double pps[MAX_RUNS], med;
+		unsigned i;
+
+		net_run(n, frame, sizes[s], 100000000ULL);     /* warm-up */
+		for (i = 0; i < o->runs; i++) {
+			pps[i] = net_run(n, frame, sizes[s], o->duration_ms * 1000000ULL);
+			if (pps[i] < 0) {
+				fprintf(stderr, "uvdpa-bench: net loopback stalled\n");
+				goto out;
+			}
+		}
+		med = median(pps, o->runs);
+		printf("net loopback  %5zu B        %9.3f Mpps  %8.2f Gbit/s\n", sizes[s],
+		       med / 1e6, med * (double)sizes[s] * 8 / 1e9);
+		fflush(stdout);
+	}
+	err = 0;
+out:
+	uvdpa_net_close(n);
+	uvdpa_virtio_close(v);
+	uvdpa_bus_free(bus);
+	return err;
+}
+
+/* ---- blk ---- */
+
+struct blk_run {
+	uint64_t done;
+	int errors;
+};
+
+static void blk_done(void *opaque, int res)
+{
+	struct blk_run *r = opaque;
+
+	r->done++;
+	if (res)
+		r->errors++;
+}
+
+/* Random 4 KiB requests kept at depth qd; IOPS of one run, -1 on error. */
+static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
+		      uint8_t *bufs, uint64_t blocks, uint64_t dur_ns, uint64_t *seed)
+{
+	struct blk_run st = { 0, 0 };
+	uint64_t start = now_ns(), end = start + dur_ns, last = start, t = start, seen = 0;
+	unsigned slot = 0, turn = 0;
+
+	for (;;) {
+		while (uvdpa_blk_inflight(b, 0) < qd) {
+			struct uvdpa_blk_req rq = { .op = op, .len = 4096 };
+
+			*seed ^= *seed << 13;
+			*seed ^= *seed >> 7;
+			*seed ^= *seed << 17;
+			rq.sector = (*seed % blocks) * 8;
+			rq.buf = bufs + (size_t)(slot++ % qd) * 4096;
+			if (uvdpa_blk_submit(b, 0, &rq, blk_done, &st))
+				break;
+		}
+		uvdpa_blk_poll(b, 0);
+		if (st.errors)
+			return -1;
+		if (++turn % 16)
+			continue;
+		t = now_ns();
+		if (st.done != seen) {
+			seen = st.done;
+			last = t;
+		}
+		if (t >= end)
+			break;
+		if (t - last > STALL_NS)
+			return -1;
+	}
+	while (uvdpa_blk_inflight(b, 0) && uvdpa_blk_wait(b, 0, 1, 2000) > 0)
+		;
+	return (double)seen / ((double)(t - start) / 1e9);
+}
+
+static int bench_blk(const struct opts *o)
+{
+	static const unsigned qds[] = { 1, 32, 128 };
+	struct uvdpa_dev_set_config cfg = { 0 };
+	struct uvdpa_blk_opts bo = { .queue_depth = 128, .flags = UVDPA_BLK_INDIRECT |
+						UVDPA_BLK_EVENT_IDX |
+						(o->packed ? UVDPA_BLK_PACKED : 0) };
+	struct uvdpa_bus *bus = uvdpa_bus_new();
+	struct uvdpa_virtio *v = NULL;
+	struct uvdpa_blk *b = NULL;
+	struct uvdpa_device *d;
+	uint8_t *bufs = calloc(128, 4096);
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, blocks;
+	int err = 1;
+
+	if (!bus || !bufs || uvdpa_bus_register_builtin(bus))
+		goto out;
+	d = add_dev(bus, "vdpasim_blk", "bench-blk", &cfg);
+	if (!d)
+		goto out;
+	if (d->ops->set_poll_mode)
+		d->ops->set_poll_mode(d, o->poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
+	if (uvdpa_virtio_open_local(d, &v) || uvdpa_blk_open(v, &bo, &b)) {
+		fprintf(stderr, "uvdpa-bench: cannot open the blk driver\n");
+		goto out;
+	}
+	blocks = uvdpa_blk_capacity(b) / 8;
+	for (int w = 0; w < 2; w++) {
+		enum uvdpa_blk_op op = w ? UVDPA_BLK_OP_WRITE : UVDPA_BLK_OP_READ;
+
+		for (unsigned q = 0; q < 3; q++) {
+			double iops[MAX_RUNS];
+			unsigned i;
+
+			blk_run(b, op, qds[q], bufs, blocks, 100000000ULL, &seed);
+			for (i = 0; i < o->runs; i++) {
+				iops[i] = blk_run(b, op, qds[q], bufs, blocks,
+						  o->duration_ms * 1000000ULL, &seed);
+				if (iops[i] < 0) {
+					fprintf(stderr, "uvdpa-bench: blk I/O failed or stalled\n");
+					goto out;
+				}
+			}
+			printf("blk rand%-5s 4 KiB QD%-3u  %9.0f IOPS\n", w ? "write" : "read",
+			       qds[q], median(iops, o->runs));
+			fflush(stdout);
+		}
+	}
+	err = 0;
+out:
+	uvdpa_blk_close(b);
+	uvdpa_virtio_close(v);
+	uvdpa_bus_free(bus);
+	free(bufs);
+	return err;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: uvdpa-bench [OPTIONS] [net|blk]...\n"
+		"Datapath figures of uvdpa's in-process stack: libuvdpa's virtio drivers on\n"
+		"the main thread against vdpasim_net / vdpasim_blk, whose worker runs on its\n"
+		"own thread. Each figure is the median of several runs.\n"
+		"\n"
+		"Tests (default: all):\n"
+		"  net   loopback packets/s and Gbit/s with 64 and 1500-byte frames\n"
+		"  blk   4 KiB random read and write IOPS at queue depth 1, 32 and 128\n"
+		"\n"
+		"Options:\n"
+		"  -d, --duration MS   length of one run in milliseconds (default 1000)\n"
+		"  -r, --runs N        runs per figure, median printed (default 5, max %d)\n"
+		"  -p, --packed        packed rings instead of split rings\n"
+		"      --no-poll       device worker sleeps until kicked (default: busy-poll)\n"
+		"  -h, --help          this text\n", MAX_RUNS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "packed", no_argument, NULL, 'p' },
+		{ "no-poll", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .poll = true, .runs = 5, .duration_ms = 1000 };
+	int c, err = 0;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "d:r:ph", lopts, NULL)) != -1) {
+		unsigned long val;
+
+		switch (c) {
+		case 'd':
+		case 'r':
+			errno = 0;
+			val = strtoul(optarg, &end, 10);
+			if (errno || *end || !val || val > (c == 'r' ? MAX_RUNS : 3600000)) {
+				fprintf(stderr, "uvdpa-bench: bad --%s \"%s\"\n",
+					c == 'r' ? "runs" : "duration", optarg);
+				return 2;
+			}
+			if (c == 'r')
+				o.runs = (unsigned)val;
+			else
+				o.duration_ms = (unsigned)val;
+			break;
+		case 'p':
+			o.packed = true;
+			break;
+		case 'P':
+			o.poll = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (strcmp(argv[optind], "net") == 0) {
+			o.net = true;
+		} else if (strcmp(argv[optind], "blk") == 0) {
+			o.blk = true;
+		} else {
+			fprintf(stderr, "uvdpa-bench: unknown test \"%s\"\n", argv[optind]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.net && !o.blk)
+		o.net = o.blk = true;
+	printf("uvdpa-bench: in-process, %s rings, device worker %s, median of %u x %u ms\n",
+	       o.packed ? "packed" : "split", o.poll ? "polling" : "woken by kicks", o.runs,
+	       o.duration_ms);
+	printf("%-27s %s\n", "test", "result");
+	fflush(stdout);
+	if (o.net)
+		err |= bench_net(&o);
+	if (o.blk)
+		err |= bench_blk(&o);
+	return err ? 1 : 0;
+}
