@@ -67,6 +67,7 @@ static unsigned make_fds(const struct vhost_user_msg *m, int *fds)
 			fds[i] = dup(memfd);
 		break;
 	case VHOST_USER_ADD_MEM_REG:
+	case VHOST_USER_SET_INFLIGHT_FD:
 		fds[n++] = dup(memfd);
 		break;
 	case VHOST_USER_SET_VRING_KICK:

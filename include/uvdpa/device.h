@@ -181,6 +181,19 @@ struct uvdpa_device_ops {
 	/* How the worker finds work: see enum uvdpa_poll_mode. */
 	int (*set_poll_mode)(struct uvdpa_device *d, enum uvdpa_poll_mode mode);
 
+	/* --- inflight tracking (uvdpa extension: vhost-user INFLIGHT_SHMFD) --- */
+	/*
+	 * Gives queue idx an area of len bytes, shared with the driver's side,
+	 * in which the device records the chains it has taken and not completed
+	 * (the vhost-user spec's inflight layout), and from which it resubmits
+	 * the chains a previous device left in flight when the queue is made
+	 * ready. NULL detaches. Only while the queue is not ready (-EBUSY
+	 * otherwise); a reset detaches every area. The memory stays the
+	 * caller's and must stay mapped until detached or reset. Optional:
+	 * NULL means the device does not track.
+	 */
+	int (*set_vq_inflight)(struct uvdpa_device *d, uint16_t idx, void *area, size_t len);
+
 	/* Releases the device; called by the bus after the mgmtdev's dev_del. */
 	void (*free)(struct uvdpa_device *d);
 };
@@ -197,6 +210,9 @@ struct uvdpa_device {
 	uint32_t nvqs;
 	bool features_valid;
 	void *face_priv;                /* for the face the device is bound to */
+	/* The datapath mode its owner chose; a face that changed the mode for
+	 * one driver (a vhost-user ring without kick fd) returns to this. */
+	enum uvdpa_poll_mode poll_default;
 };
 
 /* Helpers with the kernel core's side effects (vdpa_reset, vdpa_set_features). */

@@ -17,6 +17,12 @@ static void on_added(void *opaque, struct uvdpa_device *d)
 	unsigned i;
 
 	dlog(DLOG_INFO, "device %s added", d->name);
+	if (fs->poll != UVDPA_POLL_OFF) {
+		if (d->ops->set_poll_mode && d->ops->set_poll_mode(d, fs->poll) == 0)
+			d->poll_default = fs->poll;
+		else
+			dlog(DLOG_WARN, "device %s cannot poll; it runs on kicks", d->name);
+	}
 	for (i = 0; i < fs->n; i++)
 		fs->f[i].ops->device_added(fs->f[i].face, d);
 }
@@ -32,12 +38,14 @@ static void on_removed(void *opaque, struct uvdpa_device *d)
 	dlog(DLOG_INFO, "device %s removed", d->name);
 }
 
-int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir)
+int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
+		enum uvdpa_poll_mode poll)
 {
 	unsigned i;
 
 	memset(fs, 0, sizeof(*fs));
 	fs->bus = bus;
+	fs->poll = poll;
 	for (i = 0; builtin_faces[i] && i < FACES_MAX; i++) {
 		void *face = builtin_faces[i]->create(bus, rundir);
 

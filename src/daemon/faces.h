@@ -26,6 +26,7 @@ extern const struct face_ops vhost_face_ops;   /* face_vhost.c */
 
 struct faces {
 	struct uvdpa_bus *bus;
+	enum uvdpa_poll_mode poll;      /* every new device's datapath mode */
 	unsigned n;
 	struct {
 		const struct face_ops *ops;
@@ -33,8 +34,12 @@ struct faces {
 	} f[FACES_MAX];
 };
 
-/* Creates every built-in face and becomes the bus listener. -1 on failure. */
-int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir);
+/*
+ * Creates every built-in face and becomes the bus listener; new devices get
+ * datapath mode poll. -1 on failure.
+ */
+int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
+		enum uvdpa_poll_mode poll);
 /* Detaches from the bus and destroys the faces (devices must be gone). */
 void faces_stop(struct faces *fs);
 /* For mgmt_server_set_socket_path_fn: the first face's socket for d. */

@@ -28,13 +28,16 @@
 struct opts {
 	const char *rundir;
 	bool daemonize;
+	enum uvdpa_poll_mode poll;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: uvdpad [ -d ] [ -r RUNDIR ] [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
+		"Usage: uvdpad [ -d ] [ -P ] [ -r RUNDIR ] [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
 		"  -d, --daemon         detach and run in the background\n"
+		"  -P, --poll           device workers busy-poll their queues while there is\n"
+		"                       traffic (one CPU each), and sleep when idle\n"
 		"  -r, --rundir DIR     run directory (default: $UVDPA_RUNDIR, else /run/uvdpa\n"
 		"                       for root, else $XDG_RUNTIME_DIR/uvdpa)\n"
 		"  -v, --verbose        log more (repeat for debug)\n"
@@ -48,6 +51,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "daemon", no_argument, NULL, 'd' },
+		{ "poll", no_argument, NULL, 'P' },
 		{ "rundir", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -57,10 +61,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c, lvl;
 
-	while ((c = getopt_long(argc, argv, "dr:vl:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dPr:vl:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->daemonize = true;
+			break;
+		case 'P':
+			o->poll = UVDPA_POLL_ADAPTIVE;
 			break;
 		case 'r':
 			o->rundir = optarg;
@@ -180,7 +187,7 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		close(lfd);
 		return -1;
 	}
-	if (faces_start(&d->faces, d->bus, d->rundir) < 0) {
+	if (faces_start(&d->faces, d->bus, d->rundir, o->poll) < 0) {
 		close(lfd);
 		return -1;
 	}

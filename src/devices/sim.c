@@ -102,6 +102,21 @@ static struct vdpasim_vq *sim_vq(struct vdpasim *s, uint16_t idx)
 /* Queue setup and datapath helpers                                    */
 /* ------------------------------------------------------------------ */
 
+/* Setting up a queue resets the engine: its inflight area is attached
+ * again, and the record in it says where the queue really is. */
+static int vq_attach_inflight(struct vdpasim_vq *vq)
+{
+	if (vq->resubmit_cap < vq->num) {
+		struct uvdpa_vq_resubmit *n = realloc(vq->resubmit, vq->num * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		vq->resubmit = n;
+		vq->resubmit_cap = vq->num;
+	}
+	return uvdpa_vq_dev_set_inflight(&vq->dev, vq->inflight, vq->inflight_len, vq->resubmit);
+}
+
 static int vq_setup(struct vdpasim *s, struct vdpasim_vq *vq)
 {
 	struct uvdpa_vq_layout l = {
@@ -119,6 +134,8 @@ static int vq_setup(struct vdpasim *s, struct vdpasim_vq *vq)
 	if (vq->num == 0 || vq->num > UVDPA_VQ_MAX_NUM)
 		return -EINVAL;
 	r = uvdpa_vq_dev_setup(&vq->dev, &l, s->map, vq->has_state ? &vq->state : NULL);
+	if (!r && vq->inflight)
+		r = vq_attach_inflight(vq);
 	if (r)
 		return r;
 	vq->set_up = true;
@@ -185,19 +202,7 @@ int vdpasim_pop(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_chain *c)
 
 void vdpasim_unpop(struct vdpasim_vq *vq, const struct uvdpa_chain *c)
 {
-	struct uvdpa_vq_dev *d = &vq->dev;
-
-	if (!d->l.packed) {
-		d->last_avail_idx--;          /* split: one avail slot per chain */
-		return;
-	}
-	/* packed: step back over the ring slots the chain took */
-	if (d->last_avail_idx >= c->ndesc) {
-		d->last_avail_idx -= c->ndesc;
-	} else {
-		d->last_avail_idx += d->l.num - c->ndesc;
-		d->avail_wrap = !d->avail_wrap;
-	}
+	uvdpa_vq_dev_unpop(&vq->dev, c);
 }
 
 void vdpasim_flush(struct vdpasim *s, struct vdpasim_vq *vq)
@@ -261,7 +266,9 @@ static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
 			if (r)
 				vdpasim_vq_break(s, vq, r == -EFAULT ?
 						 "ring areas outside the memory map" :
-						 "invalid ring size, alignment or state");
+						 r == -EBADMSG ?
+						 "inflight record inconsistent with the ring" :
+						 "invalid ring size, alignment, state or inflight area");
 		}
 	}
 	return s->attr.work_fn(s, again);
@@ -787,6 +794,8 @@ static void do_reset(struct vdpasim *s)
 		vq->desc_addr = vq->driver_addr = vq->device_addr = 0;
 		cb_clear(&vq->cb);
 		vq_drop_ext_kick(s, vq);
+		vq->inflight = NULL;
+		vq->inflight_len = 0;
 	}
 	cb_clear(&s->config_cb);
 	s->features = 0;
@@ -928,6 +937,25 @@ static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 	return 0;
 }
 
+static int sim_set_vq_inflight(struct uvdpa_device *d, uint16_t idx, void *area, size_t len)
+{
+	struct vdpasim *s = vdpa_to_sim(d);
+	struct vdpasim_vq *vq = sim_vq(s, idx);
+	int ret = 0;
+
+	if (!vq || (area && !len))
+		return -EINVAL;
+	vdpasim_lock(s);
+	if (vq->ready) {
+		ret = -EBUSY;
+	} else {
+		vq->inflight = area;
+		vq->inflight_len = area ? len : 0;
+	}
+	vdpasim_unlock(s);
+	return ret;
+}
+
 static int sim_set_poll_mode(struct uvdpa_device *d, enum uvdpa_poll_mode mode)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
@@ -980,6 +1008,7 @@ static const struct uvdpa_device_ops vdpasim_ops = {
 	.get_generation = sim_get_generation,
 	.set_map = sim_set_map,
 	.set_poll_mode = sim_set_poll_mode,
+	.set_vq_inflight = sim_set_vq_inflight,
 	.free = sim_free,
 };
 
@@ -997,9 +1026,11 @@ void vdpasim_destroy(struct vdpasim *s)
 	if (s->attr.free)
 		s->attr.free(s);
 	if (s->vqs) {
-		for (i = 0; i < s->attr.nvqs; i++)
+		for (i = 0; i < s->attr.nvqs; i++) {
 			if (atomic_load(&s->vqs[i].kick_fd) >= 0)
 				close(atomic_load(&s->vqs[i].kick_fd));
+			free(s->vqs[i].resubmit);
+		}
 		free(s->vqs);
 	}
 	if (s->ctl_fd >= 0)
@@ -1026,6 +1057,21 @@ static int sim_init(struct vdpasim *s, const char *name)
 	}
 	snprintf(s->tname, sizeof(s->tname), "vdpasim:%s", name ? name : "");
 	return 0;
+}
+
+/*
+ * The datapath reads the config (the MAC filter) for every frame: give it
+ * cache lines of its own, so no allocation that other threads write shares
+ * them.
+ */
+static uint8_t *config_alloc(size_t size)
+{
+	size_t len = (size + 63) & ~(size_t)63;
+	uint8_t *p = aligned_alloc(64, len ? len : 64);
+
+	if (p)
+		memset(p, 0, len ? len : 64);
+	return p;
 }
 
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
@@ -1059,7 +1105,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	s->epfd = s->ctl_fd = -1;
 	pthread_mutex_init(&s->mutex, NULL);
 	s->vqs = calloc(attr->nvqs, sizeof(*s->vqs));
-	s->config = calloc(1, attr->config_size ? attr->config_size : 1);
+	s->config = config_alloc(attr->config_size);
 	s->map = uvdpa_memmap_new();
 	if (s->vqs)
 		for (i = 0; i < attr->nvqs; i++)

@@ -61,6 +61,11 @@ struct vdpasim_vq {
 	atomic_int kick_fd;             /* ours, written by kick_vq; -1 until the worker starts */
 	int ext_kick_fd;                /* the caller's, or -1 */
 	uint16_t idx;
+	/* inflight area (set_vq_inflight), attached at every setup */
+	void *inflight;
+	size_t inflight_len;
+	struct uvdpa_vq_resubmit *resubmit;   /* engine scratch, resubmit_cap entries */
+	uint32_t resubmit_cap;
 };
 
 struct vdpasim_dev_attr {

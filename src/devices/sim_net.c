@@ -59,6 +59,21 @@ struct mrg_buf {
 	uint32_t len;
 };
 
+/*
+ * TX chains taken ahead of the one being looped. The frames were written on
+ * another CPU: each first touch is a cache miss, and asking for several
+ * frames' headers at once lets those misses overlap.
+ */
+#define NET_TX_AHEAD 8
+
+struct tx_window {
+	struct uvdpa_chain c[NET_TX_AHEAD];
+	int r[NET_TX_AHEAD];            /* vdpasim_pop's result for c[i] */
+	unsigned n;
+	bool end;                       /* the ring is empty or broken */
+	struct iovec iov[NET_TX_AHEAD][VDPASIM_CHAIN_IOV];
+};
+
 struct vdpasim_net {
 	struct vdpasim sim;             /* first */
 	uint16_t max_vqp;
@@ -70,6 +85,7 @@ struct vdpasim_net {
 	struct iovec iov_rx0[VDPASIM_CHAIN_IOV];
 	struct iovec iov_rx[VDPASIM_CHAIN_IOV];
 	struct mrg_buf mrg[NET_MRG_MAX];
+	struct tx_window txw;
 };
 
 enum deliver { DELIVERED, DROPPED, STALLED };
@@ -235,41 +251,87 @@ static enum deliver net_deliver(struct vdpasim *s, struct vdpasim_vq *rxq,
 	return deliver_one(s, rxq, tx, hdr_len, &st->rx);
 }
 
+/* Where the frame (its destination MAC, read first) starts in a TX chain. */
+static const void *tx_frame_start(const struct uvdpa_chain *c, unsigned hdr_len)
+{
+	if (!c->n_out)
+		return NULL;
+	if (c->iov[0].iov_len > hdr_len)
+		return (const char *)c->iov[0].iov_base + hdr_len;
+	return c->n_out > 1 ? c->iov[1].iov_base : NULL;
+}
+
+/* Takes up to max TX chains and prefetches the start of each frame. */
+static void tx_window_fill(struct vdpasim *s, struct vdpasim_vq *txq, struct tx_window *w,
+			   unsigned max)
+{
+	unsigned hdr_len = net_hdr_len(s);
+
+	for (w->n = 0; w->n < max; w->n++) {
+		struct uvdpa_chain *c = &w->c[w->n];
+		int r;
+
+		chain_init(c, w->iov[w->n]);
+		r = vdpasim_pop(s, txq, c);
+		if (r == 0 || r == -EIO) {
+			w->end = true;
+			break;
+		}
+		w->r[w->n] = r;
+		if (tx_frame_start(c, hdr_len))
+			__builtin_prefetch(tx_frame_start(c, hdr_len));
+	}
+}
+
+/* Loops one TX chain into the RX queue; false if RX ran out of buffers. */
+static bool net_tx_one(struct vdpasim *s, struct vdpasim_vq *rxq, struct vdpasim_vq *txq,
+		       struct uvdpa_chain *tx, int r, struct net_pair_stats *st)
+{
+	unsigned hdr_len = net_hdr_len(s);
+	enum deliver res;
+
+	if (r == -E2BIG || tx->out_len > hdr_len + NET_MAX_FRAME) {
+		st->tx.errors++;
+		uvdpa_vq_dev_push(&txq->dev, tx, 0);
+		return true;
+	}
+	st->tx.packets++;
+	st->tx.bytes += tx->out_len;
+	res = rxq->broken ? STALLED : net_deliver(s, rxq, tx, st);
+	/* The kernel completes the TX chain even when the frame is lost. */
+	uvdpa_vq_dev_push(&txq->dev, tx, 0);
+	return res != STALLED;
+}
+
 /* Loops a burst of TX frames of pair p into its RX queue. */
 static unsigned net_pair_work(struct vdpasim *s, unsigned p, bool *again)
 {
 	struct vdpasim_net *n = sim_to_net(s);
 	struct vdpasim_vq *rxq = &s->vqs[2 * p], *txq = &s->vqs[2 * p + 1];
 	struct net_pair_stats *st = &n->pairs[p];
-	unsigned hdr_len = net_hdr_len(s), done;
-	struct uvdpa_chain tx;
+	struct tx_window *w = &n->txw;
+	unsigned done = 0, i;
 
-	for (done = 0; done < VDPASIM_BURST; done++) {
-		enum deliver res;
-		int r;
+	w->end = false;
+	while (done < VDPASIM_BURST && !w->end) {
+		unsigned max = VDPASIM_BURST - done;
 
-		chain_init(&tx, n->iov_tx);
-		r = vdpasim_pop(s, txq, &tx);
-		if (r == 0 || r == -EIO)
-			break;
-		if (r == -E2BIG || tx.out_len > hdr_len + NET_MAX_FRAME) {
-			st->tx.errors++;
-			uvdpa_vq_dev_push(&txq->dev, &tx, 0);
-			continue;
-		}
-		st->tx.packets++;
-		st->tx.bytes += tx.out_len;
-		res = rxq->broken ? STALLED : net_deliver(s, rxq, &tx, st);
-		/* The kernel completes the TX chain even when the frame is lost. */
-		uvdpa_vq_dev_push(&txq->dev, &tx, 0);
-		if (res == STALLED) {
-			/* Out of RX buffers: wait for the driver to add some (its
-			 * RX kick runs the work again), as the kernel does. */
+		tx_window_fill(s, txq, w, max < NET_TX_AHEAD ? max : NET_TX_AHEAD);
+		for (i = 0; i < w->n; i++) {
+			if (net_tx_one(s, rxq, txq, &w->c[i], w->r[i], st))
+				continue;
+			/* Out of RX buffers: give the chains taken ahead back
+			 * (newest first) and wait for the driver to add buffers
+			 * (its RX kick runs the work again), as the kernel does. */
+			while (w->n-- > i + 1)
+				vdpasim_unpop(txq, &w->c[w->n]);
 			txq->stalled = true;
-			done++;
-			break;
+			done += i + 1;
+			goto out;
 		}
+		done += w->n;
 	}
+out:
 	vdpasim_flush(s, rxq);
 	vdpasim_flush(s, txq);
 	if (done == VDPASIM_BURST && !txq->stalled)

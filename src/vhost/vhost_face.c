@@ -77,8 +77,11 @@ static int serve_message(struct face_dev *fd, int conn)
 	err = vhost_session_handle(fd->session, &msg, fds, nfds, &reply, &has_reply);
 	if (err)
 		return err;
-	if (has_reply)
-		err = vhost_conn_send(conn, fd->stop_fd, &reply, NULL, 0);
+	if (has_reply) {
+		int rfd = vhost_session_reply_fd(fd->session);
+
+		err = vhost_conn_send(conn, fd->stop_fd, &reply, rfd >= 0 ? &rfd : NULL, rfd >= 0);
+	}
 	return err;
 }
 

@@ -150,6 +150,10 @@ static int ring_start(struct vhost_session *s, unsigned i)
 			return err;
 		}
 	}
+	/* before ready: making the queue ready replays what the region holds */
+	err = vhost_inflight_attach(s, i);
+	if (err)
+		return err;
 	s->ops->set_vq_ready(s->dev, i, true);
 	r->live = true;
 	if (!s->ops->get_vq_ready(s->dev, i)) {

@@ -50,6 +50,8 @@ static const struct msg_rule rules[] = {
 	[VHOST_USER_NET_SET_MTU]           = { 8, 0, false },
 	[VHOST_USER_GET_CONFIG]            = { SZ_VAR, 0, true },
 	[VHOST_USER_SET_CONFIG]            = { SZ_VAR, 0, false },
+	[VHOST_USER_GET_INFLIGHT_FD]       = { sizeof(struct vhost_user_inflight), 0, true },
+	[VHOST_USER_SET_INFLIGHT_FD]       = { sizeof(struct vhost_user_inflight), 1, false },
 	[VHOST_USER_RESET_DEVICE]          = { SZ_NONE, 0, false },
 	[VHOST_USER_GET_MAX_MEM_SLOTS]     = { SZ_NONE, 0, true },
 	[VHOST_USER_ADD_MEM_REG]           = { sizeof(struct vhost_user_mem_reg), 1, false },
@@ -348,6 +350,7 @@ static void reset_device_state(struct vhost_session *s)
 {
 	vhost_device_reset(s, false);
 	vhost_rings_reset(s);
+	vhost_inflight_clear(s);
 	s->features = 0;
 	s->features_set = false;
 	s->mtu = 0;
@@ -358,7 +361,7 @@ void vhost_session_reset(struct vhost_session *s)
 	reset_device_state(s);
 	vhost_memtable_clear(s);
 	if (s->forced_poll && s->ops->set_poll_mode)
-		s->ops->set_poll_mode(s->dev, UVDPA_POLL_OFF);
+		s->ops->set_poll_mode(s->dev, s->dev->poll_default);
 	s->forced_poll = false;
 	s->proto = 0;
 }
@@ -373,16 +376,27 @@ static void reply_u64(struct vhost_user_msg *reply, uint64_t v)
 	reply->hdr.size = sizeof(uint64_t);
 }
 
+/* The rule of a request this session serves, or NULL. A device that does
+ * not offer inflight tracking (net) answers its messages as unknown ones. */
+static const struct msg_rule *rule_of(const struct vhost_session *s, uint32_t req)
+{
+	if (req >= ARRAY_SIZE(rules) || !rules[req].size)
+		return NULL;
+	if ((req == VHOST_USER_GET_INFLIGHT_FD || req == VHOST_USER_SET_INFLIGHT_FD) &&
+	    !vhost_inflight_offered(s))
+		return NULL;
+	return &rules[req];
+}
+
 static int check_rule(struct vhost_session *s, const struct vhost_user_msg *m, unsigned nfds)
 {
 	uint32_t req = m->hdr.request;
-	const struct msg_rule *r;
+	const struct msg_rule *r = rule_of(s, req);
 
-	if (req >= ARRAY_SIZE(rules) || !rules[req].size) {
+	if (!r) {
 		vhost_logf(s, "request %u (%s) is not supported", req, vhost_user_request_name(req));
 		return -EOPNOTSUPP;
 	}
-	r = &rules[req];
 	if (r->size != SZ_NONE && r->size != SZ_VAR && m->hdr.size != r->size) {
 		vhost_logf(s, "%s: payload of %u bytes, expected %u",
 			   vhost_user_request_name(req), m->hdr.size, r->size);
@@ -448,6 +462,11 @@ static int dispatch(struct vhost_session *s, const struct vhost_user_msg *m,
 		return 0;
 	case VHOST_USER_SET_CONFIG:
 		return h_set_config(s, m);
+	case VHOST_USER_GET_INFLIGHT_FD:
+		vhost_h_get_inflight_fd(s, m, reply);
+		return 0;
+	case VHOST_USER_SET_INFLIGHT_FD:
+		return vhost_h_set_inflight_fd(s, m, fds, nfds);
 	case VHOST_USER_SET_STATUS:
 		return h_set_status(s, m);
 	case VHOST_USER_GET_STATUS:
@@ -469,13 +488,15 @@ int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m
 			 bool *has_reply)
 {
 	uint32_t req = m->hdr.request;
-	bool own_reply = req < ARRAY_SIZE(rules) && rules[req].has_reply;
+	const struct msg_rule *rule = rule_of(s, req);
+	bool own_reply = rule && rule->has_reply;
 	bool ack = (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
 		   vhost_has_proto(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	int err;
 
 	*has_reply = false;
 	memset(&reply->hdr, 0, sizeof(reply->hdr));
+	s->reply_fd = -1;
 	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
 	    (m->hdr.flags & VHOST_USER_REPLY) || m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
 		vhost_logf(s, "malformed header (request %u flags 0x%x size %u)",
@@ -508,6 +529,11 @@ out:
 	return 0;
 }
 
+int vhost_session_reply_fd(const struct vhost_session *s)
+{
+	return s->reply_fd;
+}
+
 /* ------------------------------------------------------------------ */
 /* lifetime                                                            */
 /* ------------------------------------------------------------------ */
@@ -523,6 +549,8 @@ static uint64_t offered_protocol(const struct vhost_session *s)
 
 	if (s->is_net)
 		p |= BIT_ULL(VHOST_USER_PROTOCOL_F_NET_MTU);
+	if (vhost_inflight_offered(s))
+		p |= BIT_ULL(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
 	return p;
 }
 
@@ -538,6 +566,8 @@ struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn l
 	s->ops = dev->ops;
 	s->log = log;
 	s->log_opaque = log_opaque;
+	s->inflight.fd = -1;
+	s->reply_fd = -1;
 	s->is_net = s->ops->get_device_id(dev) == VIRTIO_ID_NET;
 	/* A net device's odd last queue is its control queue, which vhost-user
 	 * front ends (QEMU, virtio-user) emulate themselves. Ring indexes are 8

@@ -43,6 +43,12 @@ int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m
 			 bool *has_reply);
 
 /*
+ * The fd that travels with the last reply (GET_INFLIGHT_FD), or -1. It
+ * stays the session's: send it before the next message is handled.
+ */
+int vhost_session_reply_fd(const struct vhost_session *s);
+
+/*
  * Kick relay for devices without set_vq_kick_fd: the kick fds of live rings
  * to poll (returns how many were written, at most max), and the forwarding
  * of a readable one.

@@ -23,6 +23,21 @@ struct vhost_ring {
 	bool started, enabled, live;
 };
 
+/*
+ * The inflight area (INFLIGHT_SHMFD): one region per queue, stride bytes
+ * apart, in a shared file the back end made (GET_INFLIGHT_FD) or the front
+ * end handed back (SET_INFLIGHT_FD). Each ring gets its region when it
+ * starts.
+ */
+struct vhost_inflight {
+	void *map;                      /* NULL: none */
+	size_t map_len;
+	uint8_t *base;                  /* queue 0's region */
+	int fd;                         /* ours (GET), sent with the reply; else -1 */
+	uint16_t num_queues, queue_size;
+	size_t stride;
+};
+
 struct vhost_session {
 	struct uvdpa_device *dev;
 	const struct uvdpa_device_ops *ops;
@@ -40,6 +55,9 @@ struct vhost_session {
 	bool dev_features_ok;           /* the device holds those features */
 	uint16_t mtu;                   /* NET_SET_MTU, 0 = none */
 	bool forced_poll;               /* we put the device in poll mode */
+
+	struct vhost_inflight inflight;
+	int reply_fd;                   /* goes with the last reply, or -1 */
 
 	struct vhost_mem mem;
 	struct uvdpa_memmap *map;       /* what the device was last given */
@@ -97,5 +115,16 @@ int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 			int *fds, unsigned nfds);
 /* Empties the table: the device gets an empty map, then everything is unmapped. */
 void vhost_memtable_clear(struct vhost_session *s);
+
+/* ---- inflight area (vhost_inflight.c) ---- */
+bool vhost_inflight_offered(const struct vhost_session *s);
+void vhost_h_get_inflight_fd(struct vhost_session *s, const struct vhost_user_msg *m,
+			     struct vhost_user_msg *reply);
+int vhost_h_set_inflight_fd(struct vhost_session *s, const struct vhost_user_msg *m,
+			    int *fds, unsigned nfds);
+/* Gives ring i its region (or none) before it starts. */
+int vhost_inflight_attach(struct vhost_session *s, unsigned i);
+/* Detaches it from every queue, then unmaps it. */
+void vhost_inflight_clear(struct vhost_session *s);
 
 #endif

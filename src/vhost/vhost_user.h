@@ -127,6 +127,14 @@ struct vhost_user_config {
 };
 #define VHOST_USER_CONFIG_HDR_SIZE 12u
 
+/* GET/SET_INFLIGHT_FD (24 bytes with the tail padding QEMU sends). */
+struct vhost_user_inflight {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+	uint16_t num_queues;
+	uint16_t queue_size;
+};
+
 /* Every payload fits in this; a larger size field is a framing error. */
 union vhost_user_payload {
 	uint64_t u64;
@@ -135,6 +143,7 @@ union vhost_user_payload {
 	struct vhost_user_memory memory;
 	struct vhost_user_mem_reg mem_reg;
 	struct vhost_user_config config;
+	struct vhost_user_inflight inflight;
 	uint8_t raw[VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_MAX_CONFIG];
 };
 

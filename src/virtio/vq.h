@@ -72,6 +72,9 @@ struct uvdpa_chain {
 	uint32_t out_len, in_len;     /* total bytes readable / writable */
 	uint16_t id;                  /* split: head index; packed: buffer id */
 	uint16_t ndesc;               /* ring slots the chain took (packed) */
+	/* set by the engine when an inflight area is attached (see below) */
+	uint16_t slot;                /* packed: area entry of the chain's head */
+	bool resubmitted;             /* taken again from the area, not the ring */
 };
 
 struct uvdpa_vq_dev {
@@ -99,6 +102,14 @@ struct uvdpa_vq_dev {
 	uint16_t batch_head_idx;
 	uint16_t batch_head_flags;
 	bool batch_head_pending;
+	/* inflight tracking (NULL: off; see uvdpa_vq_dev_set_inflight) */
+	void *inflight;
+	struct uvdpa_vq_resubmit *resubmit;   /* the caller's scratch */
+	uint16_t resubmit_n, resubmit_pos;    /* chains to take again, next one */
+	uint64_t inflight_counter;            /* order in which chains were taken */
+	/* packed: chains completed in this batch, put back on the area's free
+	 * list only when the batch is published (so no pop reuses them first) */
+	uint16_t pend_head, pend_last, pend_n;
 };
 
 /*
@@ -131,6 +142,52 @@ void uvdpa_vq_dev_disable_kicks(struct uvdpa_vq_dev *vq);
 
 /* State for GET_VRING_BASE / migration. */
 void uvdpa_vq_dev_get_state(const struct uvdpa_vq_dev *vq, struct uvdpa_vq_state *s);
+
+/*
+ * Gives back the chain taken last (not pushed): the next pop returns it
+ * again. Call newest first to give back several.
+ */
+void uvdpa_vq_dev_unpop(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c);
+
+/*
+ * Inflight tracking (vhost-user INFLIGHT_SHMFD, "Inflight I/O tracking" in
+ * the vhost-user spec). The device records in an area shared with the
+ * driver's side which chains it has taken and not completed yet: split, a
+ * 16-byte header {features, version, desc_num, last_batch_head, used_idx}
+ * and one 16-byte entry per descriptor {inflight, next, counter}; packed, a
+ * 32-byte header (free list, used index and wrap counter, each with its
+ * last published value) and one 32-byte entry per ring slot holding a copy
+ * of the descriptor. Taking a chain marks it; publishing its used entry
+ * clears it, in the spec's order, so that a device that dies at any point
+ * leaves a record the next one can repair.
+ *
+ * Attaching an area that holds such a record (a previous run, version 1)
+ * repairs its last batch, makes the queue continue where the record says
+ * (split: last_avail = used->idx + chains inflight; packed: used index and
+ * wrap from the record, avail = used + slots inflight) and hands the chains
+ * still inflight out again, oldest first, before any new chain. A zeroed
+ * area (version 0) is initialized from the queue's current state.
+ *
+ * Every index read from the area is bounded: a driver that scribbles on it
+ * can lose its own requests, never make the device touch memory outside.
+ */
+struct uvdpa_vq_resubmit {
+	uint64_t counter;
+	uint16_t idx;                 /* split: head index; packed: area entry */
+};
+
+/* Bytes the area of one queue of num entries takes. */
+size_t uvdpa_vq_inflight_size(uint16_t num, bool packed);
+/*
+ * After uvdpa_vq_dev_setup and before the first pop. area: len bytes, at
+ * least uvdpa_vq_inflight_size, 8-byte aligned; scratch: room for l.num
+ * entries. Both stay the caller's and must live until the queue is set up
+ * again (which detaches). Returns 0; -EINVAL (too small, misaligned);
+ * -EBADMSG: the record is inconsistent (wrong size or version, an index out
+ * of range); the area is then not attached.
+ */
+int uvdpa_vq_dev_set_inflight(struct uvdpa_vq_dev *vq, void *area, size_t len,
+			      struct uvdpa_vq_resubmit *scratch);
 
 /* Copies between a chain's segments and a flat buffer; return bytes copied. */
 size_t uvdpa_chain_read(const struct uvdpa_chain *c, size_t off, void *buf, size_t len);

@@ -115,6 +115,8 @@ int uvdpa_vq_dev_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 {
 	if (vq->broken)
 		return -EIO;
+	if (unlikely(vq->inflight))
+		return vq_inflight_pop(vq, c);
 	return vq->l.packed ? vq_packed_pop(vq, c) : vq_split_pop(vq, c);
 }
 
@@ -122,6 +124,8 @@ bool uvdpa_vq_dev_has_avail(const struct uvdpa_vq_dev *vq)
 {
 	if (vq->broken)
 		return false;
+	if (unlikely(vq->resubmit_pos < vq->resubmit_n))
+		return true;
 	return vq->l.packed ? vq_packed_has_avail(vq) : vq_split_has_avail(vq);
 }
 
@@ -140,20 +144,28 @@ void uvdpa_vq_dev_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uin
 		vq_packed_push(vq, c, written);
 	else
 		vq_split_push(vq, c, written);
+	if (unlikely(vq->inflight))
+		vq_inflight_push(vq, c);
 }
 
 bool uvdpa_vq_dev_flush(struct uvdpa_vq_dev *vq)
 {
 	if (!rings_mapped(vq))
 		return false;
+	if (unlikely(vq->inflight))
+		return vq_inflight_flush(vq);
 	return vq->l.packed ? vq_packed_flush(vq) : vq_split_flush(vq);
 }
 
 bool uvdpa_vq_dev_enable_kicks(struct uvdpa_vq_dev *vq)
 {
+	bool more;
+
 	if (vq->broken)
 		return false;
-	return vq->l.packed ? vq_packed_enable_kicks(vq) : vq_split_enable_kicks(vq);
+	more = vq->l.packed ? vq_packed_enable_kicks(vq) : vq_split_enable_kicks(vq);
+	/* chains to resubmit need no kick */
+	return more || vq->resubmit_pos < vq->resubmit_n;
 }
 
 void uvdpa_vq_dev_disable_kicks(struct uvdpa_vq_dev *vq)
@@ -176,5 +188,22 @@ void uvdpa_vq_dev_get_state(const struct uvdpa_vq_dev *vq, struct uvdpa_vq_state
 		s->packed.last_used_counter = vq->used_wrap;
 	} else {
 		s->split.avail_index = vq->last_avail_idx;
+	}
+}
+
+void uvdpa_vq_dev_unpop(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c)
+{
+	if (unlikely(vq->inflight) && !vq_inflight_unpop(vq, c))
+		return;
+	if (!vq->l.packed) {
+		vq->last_avail_idx--;          /* split: one avail slot per chain */
+		return;
+	}
+	/* packed: step back over the ring slots the chain took */
+	if (vq->last_avail_idx >= c->ndesc) {
+		vq->last_avail_idx -= c->ndesc;
+	} else {
+		vq->last_avail_idx += vq->l.num - c->ndesc;
+		vq->avail_wrap = !vq->avail_wrap;
 	}
 }

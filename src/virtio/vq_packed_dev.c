@@ -7,7 +7,7 @@
 #include "vq_priv.h"
 
 /* The indirect descriptor is a chain's last; its table is read in order. */
-static int packed_indirect(struct uvdpa_vq_dev *vq, struct chain_walk *w, const struct desc *d)
+int vq_packed_indirect(struct uvdpa_vq_dev *vq, struct chain_walk *w, const struct desc *d)
 {
 	const struct vring_packed_desc *tab;
 	uint32_t n, k;
@@ -56,7 +56,7 @@ int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 		if (++ndesc > num)
 			return vq_violation(vq);
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (packed_indirect(vq, &w, &d))
+			if (vq_packed_indirect(vq, &w, &d))
 				return vq_violation(vq);
 		} else {
 			if (++w.count > num)

@@ -201,6 +201,20 @@ static inline int vq_violation(struct uvdpa_vq_dev *vq)
 	return -EIO;
 }
 
+/* Chain walkers the inflight code shares (resubmission). */
+int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c);
+int vq_packed_indirect(struct uvdpa_vq_dev *vq, struct chain_walk *w, const struct desc *d);
+
+/* Inflight tracking (vq_inflight.c): the device entry points divert here
+ * only while an area is attached, so a queue without one pays one branch. */
+int vq_inflight_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+void vq_inflight_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c);
+bool vq_inflight_flush(struct uvdpa_vq_dev *vq);
+/* Undoes the area's part of a pop; false if the ring's index must not move. */
+bool vq_inflight_unpop(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c);
+
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 /* Per-format halves of the public device functions. */
 int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
 bool vq_split_has_avail(const struct uvdpa_vq_dev *vq);

@@ -177,10 +177,10 @@ find_uvdpa() {
 }
 
 # Starts uvdpad in a private run directory; exports UVDPA_RUNDIR for uvdpa.
-uvdpad_start() {
+uvdpad_start() { # [UVDPAD OPTIONS]
 	export UVDPA_RUNDIR=$peers_tmp/run
 	mkdir -p "$UVDPA_RUNDIR"
-	"$UVDPAD" >"$peers_tmp/uvdpad.log" 2>&1 &
+	"$UVDPAD" "$@" >>"$peers_tmp/uvdpad.log" 2>&1 &
 	uvdpad_pid=$!
 	peers_pids+=("$uvdpad_pid")
 	if ! wait_for 100 test -S "$UVDPA_RUNDIR/uvdpa.sock"; then

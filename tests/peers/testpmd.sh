@@ -3,10 +3,11 @@
 # vhost-user in io-forward mode. `start tx_first` puts 32 frames in flight; they
 # circulate for a few seconds; then forwarding stops, the frames still in the
 # rings are drained (rxonly) and the port counters must equal the device's.
-# Four variants: split/packed rings x mrg_rxbuf on/off.
+# Four variants: split/packed rings x mrg_rxbuf on/off; with the uvdpa back end,
+# then again (--poll-variants) with uvdpad's devices in poll mode (uvdpad -P).
 #
 #   testpmd.sh [--backend uvdpa|stock] [--variants split-mrg,split-nomrg,packed-mrg,packed-nomrg]
-#              [--seconds N]
+#              [--poll-variants split-mrg,packed-nomrg] [--seconds N]
 #
 # Back ends: uvdpa (default): uvdpad + `uvdpa dev add … mgmtdev vdpasim_net`;
 #   counters from `uvdpa dev vstats show DEV qidx 0|1`.
@@ -17,6 +18,7 @@ set -euo pipefail
 
 backend=${BACKEND:-uvdpa}
 variants=split-mrg,split-nomrg,packed-mrg,packed-nomrg
+poll_variants=split-mrg,packed-nomrg
 secs=3
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -24,8 +26,10 @@ while [ $# -gt 0 ]; do
 	--uvdpad) UVDPAD=$2; shift 2 ;;
 	--uvdpa) UVDPA=$2; shift 2 ;;
 	--variants) variants=$2; shift 2 ;;
+	--poll-variants) poll_variants=$2; shift 2 ;;
 	--seconds) secs=$2; shift 2 ;;
-	*) echo "usage: $0 [--backend uvdpa|stock] [--variants LIST] [--seconds N]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--backend uvdpa|stock] [--variants LIST] [--poll-variants LIST] [--seconds N]" >&2
+	   exit 2 ;;
 	esac
 done
 
@@ -78,8 +82,8 @@ negotiated() {
 	tr -d '\r' <"$(pty_log "$1")" | sed -n 's/.*features after negotiate = \([0-9a-fA-F]*\).*/\1/p' | tail -n1
 }
 
-run_variant() { # VARIANT
-	local v=$1 t=testpmd-$1 packed=0 mrg=0 fe=fe-$1
+run_variant() { # VARIANT [TAG]
+	local v=$1 t=testpmd-$1${2:+-$2} packed=0 mrg=0 fe=fe-$1${2:+-$2}
 	case $v in packed-*) packed=1 ;; esac
 	case $v in *-mrg) mrg=1 ;; esac
 	if ! "${backend}_up" "$v"; then
@@ -147,5 +151,13 @@ for v in ${variants//,/ }; do
 done
 if [ "$backend" = uvdpa ]; then
 	if uvdpad_stop; then pass uvdpad-exit; else fail uvdpad-exit "uvdpad exited non-zero"; fi
+	if [ -n "$poll_variants" ]; then
+		note "uvdpad -P: the device workers poll"
+		uvdpad_start -P || skip "uvdpad -P did not start"
+		for v in ${poll_variants//,/ }; do
+			run_variant "$v" poll
+		done
+		if uvdpad_stop; then pass uvdpad-exit-poll; else fail uvdpad-exit-poll "uvdpad -P exited non-zero"; fi
+	fi
 fi
 peers_exit

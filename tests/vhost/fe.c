@@ -89,6 +89,31 @@ void fe_open(struct fe *f, const char *path, size_t mem_size)
 	f->mem_size = mem_size;
 }
 
+static int fe_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, i;
+
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0, "socket");
+	for (i = 0; i < 200; i++) {
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		usleep(10000);
+	}
+	REQUIRE(i < 200, "connect %s: %s", path, strerror(errno));
+	return fd;
+}
+
+void fe_reconnect(struct fe *f, const char *path)
+{
+	if (f->sock >= 0)
+		close(f->sock);
+	f->proto = f->features = 0;
+	f->sock = fe_connect(path);
+}
+
 void fe_close(struct fe *f)
 {
 	for (int i = 0; i < FE_MAX_RINGS; i++) {
@@ -200,6 +225,34 @@ int fe_recv(struct fe *f, struct vhost_user_msg *m, int timeout_ms)
 
 	if (err)
 		return err;
+	if (m->hdr.size > sizeof(m->p))
+		return -EPROTO;
+	return m->hdr.size ? recv_all(f, &m->p, m->hdr.size, timeout_ms) : 0;
+}
+
+int fe_recv_fd(struct fe *f, struct vhost_user_msg *m, int *fd, int timeout_ms)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &m->hdr, .iov_len = sizeof(m->hdr) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct pollfd p = { .fd = f->sock, .events = POLLIN };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	if (poll(&p, 1, timeout_ms) == 0)
+		return -ETIMEDOUT;
+	/* the fd rides on the header's first byte; the header is sent whole */
+	n = recvmsg(f->sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n != (ssize_t)sizeof(m->hdr))
+		return n < 0 ? -errno : -EPROTO;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
 	if (m->hdr.size > sizeof(m->p))
 		return -EPROTO;
 	return m->hdr.size ? recv_all(f, &m->p, m->hdr.size, timeout_ms) : 0;
@@ -333,6 +386,36 @@ int64_t fe_ring_start(struct fe *f, uint16_t idx, uint16_t num, bool packed, boo
 		return e;
 	if (!(f->features & F(FE_PROTO_FEATURES)))
 		return 0;   /* legacy front end: rings are enabled from the start */
+	return fe_acked(f, VHOST_USER_SET_VRING_ENABLE, &en, sizeof(en), NULL, 0);
+}
+
+int64_t fe_ring_resume(struct fe *f, uint16_t idx, uint32_t base)
+{
+	struct fe_ring *r = &f->ring[idx];
+	struct vhost_vring_state st = { .index = idx, .num = r->num };
+	struct vhost_vring_addr a = {
+		.index = idx,
+		.desc_user_addr = (uint64_t)(uintptr_t)r->desc,
+		.avail_user_addr = (uint64_t)(uintptr_t)r->driver,
+		.used_user_addr = (uint64_t)(uintptr_t)r->device,
+	};
+	struct vhost_vring_state en = { .index = idx, .num = 1 };
+	uint64_t u = idx;
+	int64_t e;
+
+	if ((e = fe_acked(f, VHOST_USER_SET_VRING_NUM, &st, sizeof(st), NULL, 0)))
+		return e;
+	st.num = base;
+	if ((e = fe_acked(f, VHOST_USER_SET_VRING_BASE, &st, sizeof(st), NULL, 0)))
+		return e;
+	if ((e = fe_acked(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0)))
+		return e;
+	if ((e = fe_acked(f, VHOST_USER_SET_VRING_CALL, &u, 8, &r->call, 1)))
+		return e;
+	if ((e = fe_acked(f, VHOST_USER_SET_VRING_KICK, &u, 8, &r->kick, 1)))
+		return e;
+	if (!(f->features & F(FE_PROTO_FEATURES)))
+		return 0;
 	return fe_acked(f, VHOST_USER_SET_VRING_ENABLE, &en, sizeof(en), NULL, 0);
 }
 

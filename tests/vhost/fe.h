@@ -97,6 +97,10 @@ void fe_add_region(struct fe *f, uint64_t off, uint64_t size, uint64_t gpa);
 int fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *payload,
 	    uint32_t size, const int *fds, unsigned nfds);
 int fe_recv(struct fe *f, struct vhost_user_msg *m, int timeout_ms);
+/* fe_recv that also takes the fd the reply carries (*fd = -1 if none). */
+int fe_recv_fd(struct fe *f, struct vhost_user_msg *m, int *fd, int timeout_ms);
+/* Drops the connection and opens a new one; memory and rings stay. */
+void fe_reconnect(struct fe *f, const char *path);
 /* True if the back end closed the connection (within timeout_ms). */
 bool fe_closed_by_peer(struct fe *f, int timeout_ms);
 
@@ -123,6 +127,9 @@ void *fe_alloc(struct fe *f, unsigned region, size_t size, size_t align);
  * front end did not negotiate protocol features). */
 int64_t fe_ring_start(struct fe *f, uint16_t idx, uint16_t num, bool packed, bool event_idx,
 		      uint32_t base);
+/* A ring whose memory the front end kept, on a back end that knows
+ * nothing of it (new connection): NUM, BASE, ADDR, CALL, KICK, ENABLE. */
+int64_t fe_ring_resume(struct fe *f, uint16_t idx, uint32_t base);
 /* After GET_VRING_BASE stopped it: SET_VRING_BASE + SET_VRING_KICK again. */
 int64_t fe_ring_restart(struct fe *f, uint16_t idx, uint32_t base);
 void fe_kick(struct fe_ring *r);
