@@ -278,6 +278,9 @@ static void tx_window_fill(struct vdpasim *s, struct vdpasim_vq *txq, struct tx_
 			break;
 		}
 		w->r[w->n] = r;
+		/* the header is copied too: it may sit on a line of its own */
+		if (c->n_out)
+			__builtin_prefetch(c->iov[0].iov_base);
 		if (tx_frame_start(c, hdr_len))
 			__builtin_prefetch(tx_frame_start(c, hdr_len));
 	}

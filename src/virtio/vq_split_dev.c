@@ -50,22 +50,53 @@ int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
 }
 
 /*
- * The driver wrote the descriptors on another CPU, so reading one is a cache
- * miss; asking for a later chain's head descriptor now lets those misses
- * overlap instead of queueing one after the other.
+ * The driver wrote the descriptors and buffers on another CPU, so the first
+ * read of each is a cache miss. Asking for them before they are needed lets
+ * the misses overlap instead of queueing one after the other: the head
+ * descriptors of every newly published chain at once, and the first buffer
+ * of the chain after next (its descriptor is in cache by then).
  */
-#define SPLIT_PREFETCH_DISTANCE 4
+#define SPLIT_PREFETCH_BATCH 32
+#define SPLIT_PREFETCH_DATA   2
 
-static inline void split_prefetch_ahead(const struct uvdpa_vq_dev *vq)
+static void split_prefetch_descs(const struct uvdpa_vq_dev *vq, uint16_t from, uint16_t to)
 {
-	uint16_t ahead = vq->last_avail_idx + SPLIT_PREFETCH_DISTANCE;
-	uint16_t head;
+	uint16_t n = to - from, mask = vq->l.num - 1, i;
+
+	if (n > SPLIT_PREFETCH_BATCH)
+		n = SPLIT_PREFETCH_BATCH;
+	for (i = 0; i < n; i++) {
+		uint16_t head = le16toh(load_once(&vq->avail->ring[(uint16_t)(from + i) & mask]));
+
+		if (head <= mask)
+			__builtin_prefetch(&vq->sdesc[head]);
+	}
+}
+
+static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
+{
+	uint16_t ahead = vq->last_avail_idx + SPLIT_PREFETCH_DATA, head, flags;
+	const struct vring_desc *d;
+	void *p;
 
 	if ((uint16_t)(vq->shadow_avail_idx - ahead - 1) >= vq->l.num)
 		return;   /* not published yet: the entry may still change */
 	head = le16toh(load_once(&vq->avail->ring[ahead & (vq->l.num - 1)]));
-	if (head < vq->l.num)
-		__builtin_prefetch(&vq->sdesc[head]);
+	if (head >= vq->l.num)
+		return;
+	d = &vq->sdesc[head];
+	flags = le16toh(load_once(&d->flags));
+	/* only a hint: a bad address is simply not prefetched */
+	p = uvdpa_memmap_translate(vq->map, le64toh(load_once(&d->addr)), 1, 0);
+	if (!p)
+		return;
+	/* An indirect table is read next; fetching a line the driver may
+	 * still write for ownership would pull it away from the driver, so
+	 * only buffers the device fills are fetched for writing. */
+	if ((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) == VRING_DESC_F_WRITE)
+		__builtin_prefetch(p, 1);
+	else
+		__builtin_prefetch(p, 0);
 }
 
 int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
@@ -81,11 +112,12 @@ int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 		vq->shadow_avail_idx = idx;
 		if (idx == vq->last_avail_idx)
 			return 0;
+		split_prefetch_descs(vq, vq->last_avail_idx, idx);
 	}
 	head = le16toh(load_once(&vq->avail->ring[vq->last_avail_idx & (num - 1)]));
 	if (head >= num)
 		return vq_violation(vq);
-	split_prefetch_ahead(vq);
+	split_prefetch_data(vq);
 	ret = vq_split_walk(vq, head, c);
 	if (ret == -EIO)
 		return vq_violation(vq);
