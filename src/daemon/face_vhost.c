@@ -6,9 +6,22 @@
 #include "daemon/log.h"
 #include "vhost/vhost_face.h"
 
+_Static_assert((int)UVDPA_VHOST_LOG_ERROR == (int)DLOG_ERROR &&
+	       (int)UVDPA_VHOST_LOG_DEBUG == (int)DLOG_DEBUG, "log levels line up");
+
+static void vhost_log(void *opaque, enum uvdpa_vhost_log_level level, const char *line)
+{
+	(void)opaque;
+	dlog((enum dlog_level)level, "%s", line);
+}
+
 static void *vhost_create(struct uvdpa_bus *bus, const char *rundir)
 {
-	return uvdpa_vhost_face_new(bus, rundir);
+	struct uvdpa_vhost_face *face = uvdpa_vhost_face_new(bus, rundir);
+
+	if (face)
+		uvdpa_vhost_face_set_log(face, vhost_log, NULL);
+	return face;
 }
 
 static void vhost_destroy(void *face)

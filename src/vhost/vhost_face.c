@@ -8,6 +8,7 @@
  * kick eventfds itself and signals its call eventfds.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 struct face_dev {
 	struct face_dev *next;
+	struct uvdpa_vhost_face *face;
 	struct uvdpa_device *dev;
 	char *path;
 	int listen_fd;
@@ -39,12 +41,42 @@ struct uvdpa_vhost_face {
 	char *rundir;
 	pthread_mutex_t lock;       /* devs, against socket_path from elsewhere */
 	struct face_dev *devs;
+	uvdpa_vhost_log_fn *log;
+	void *log_opaque;
 };
 
-static void face_log(void *opaque, const char *line)
+static void face_logf(struct face_dev *fd, enum uvdpa_vhost_log_level level,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void face_logf(struct face_dev *fd, enum uvdpa_vhost_log_level level,
+		      const char *fmt, ...)
 {
-	(void)opaque;
-	fprintf(stderr, "uvdpad: %s\n", line);
+	struct uvdpa_vhost_face *face = fd->face;
+	char line[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "vhost %s: ", fd->dev->name);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (face->log)
+		face->log(face->log_opaque, level, line);
+	else
+		fprintf(stderr, "uvdpad: %s\n", line);
+}
+
+/* The session reports what a front end got wrong. */
+static void session_log(void *opaque, const char *line)
+{
+	struct face_dev *fd = opaque;
+
+	if (fd->face->log)
+		fd->face->log(fd->face->log_opaque, UVDPA_VHOST_LOG_WARN, line);
+	else
+		fprintf(stderr, "uvdpad: %s\n", line);
 }
 
 /* ------------------------------------------------------------------ */
@@ -57,8 +89,8 @@ static void refuse_extra(struct face_dev *fd)
 	int c = accept4(fd->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (c >= 0) {
-		fprintf(stderr, "uvdpad: vhost %s: refused a second front end "
-			"(one is connected)\n", fd->dev->name);
+		face_logf(fd, UVDPA_VHOST_LOG_WARN,
+			  "refused a second front end (one is connected)");
 		close(c);
 	}
 }
@@ -74,6 +106,8 @@ static int serve_message(struct face_dev *fd, int conn)
 	err = vhost_conn_recv(conn, fd->stop_fd, &msg, fds, &nfds);
 	if (err)
 		return err;
+	face_logf(fd, UVDPA_VHOST_LOG_DEBUG, "%s (%u), %u bytes, %u fds",
+		  vhost_user_request_name(msg.hdr.request), msg.hdr.request, msg.hdr.size, nfds);
 	err = vhost_session_handle(fd->session, &msg, fds, nfds, &reply, &has_reply);
 	if (err)
 		return err;
@@ -120,11 +154,23 @@ static bool serve_conn(struct face_dev *fd, int conn)
 			return true;
 		if (err) {
 			if (err != -ECONNRESET)
-				fprintf(stderr, "uvdpad: vhost %s: dropping the front end: %s\n",
-					fd->dev->name, strerror(-err));
+				face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: %s",
+					  strerror(-err));
 			return false;
 		}
 	}
+}
+
+static void log_peer(struct face_dev *fd, int conn)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+		face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end connected: pid %d uid %u",
+			  (int)cr.pid, (unsigned)cr.uid);
+	else
+		face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end connected");
 }
 
 static void *serve_thread(void *arg)
@@ -140,10 +186,12 @@ static void *serve_thread(void *arg)
 		conn = accept4(fd->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (conn < 0)
 			continue;
+		log_peer(fd, conn);
 		stop = serve_conn(fd, conn);
 		/* Whatever the front end left behind goes: the next one starts clean. */
 		vhost_session_reset(fd->session);
 		close(conn);
+		face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end gone; device reset");
 		if (stop)
 			break;
 	}
@@ -217,6 +265,13 @@ struct uvdpa_vhost_face *uvdpa_vhost_face_new(struct uvdpa_bus *bus, const char 
 	return face;
 }
 
+void uvdpa_vhost_face_set_log(struct uvdpa_vhost_face *face, uvdpa_vhost_log_fn *fn,
+			      void *opaque)
+{
+	face->log = fn;
+	face->log_opaque = opaque;
+}
+
 static void face_dev_free(struct face_dev *fd)
 {
 	if (fd->listen_fd >= 0) {
@@ -242,12 +297,13 @@ int uvdpa_vhost_face_device_added(struct uvdpa_vhost_face *face, struct uvdpa_de
 	if (!fd)
 		return -ENOMEM;
 	fd->dev = d;
+	fd->face = face;
 	fd->listen_fd = fd->stop_fd = -1;
 	if (asprintf(&fd->path, "%s/%s.sock", face->rundir, d->name) < 0) {
 		fd->path = NULL;
 		goto fail;
 	}
-	fd->session = vhost_session_new(d, face_log, NULL);
+	fd->session = vhost_session_new(d, session_log, fd);
 	if (!fd->session)
 		goto fail;
 	fd->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -296,8 +352,8 @@ static void stop_dev(struct face_dev *fd)
 	uint64_t one = 1;
 
 	if (write(fd->stop_fd, &one, sizeof(one)) != sizeof(one))
-		fprintf(stderr, "uvdpad: vhost %s: cannot stop the control thread\n",
-			fd->dev->name);
+		face_logf(fd, UVDPA_VHOST_LOG_ERROR, "cannot stop the control thread: %s",
+			  strerror(errno));
 	pthread_join(fd->thread, NULL);
 	face_dev_free(fd);
 }

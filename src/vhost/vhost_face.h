@@ -20,8 +20,22 @@
 
 struct uvdpa_vhost_face;
 
-/* rundir must exist; NULL on allocation failure. */
+/* How loud a log line is; the same order as uvdpad's levels. */
+enum uvdpa_vhost_log_level {
+	UVDPA_VHOST_LOG_ERROR,
+	UVDPA_VHOST_LOG_WARN,           /* a front end misbehaved */
+	UVDPA_VHOST_LOG_INFO,           /* front ends coming and going */
+	UVDPA_VHOST_LOG_DEBUG,          /* every message */
+};
+/* Called from the devices' control threads, one whole line at a time. */
+typedef void uvdpa_vhost_log_fn(void *opaque, enum uvdpa_vhost_log_level level, const char *line);
+
+/* rundir must exist; NULL on allocation failure. Logs go to stderr until
+ * uvdpa_vhost_face_set_log says otherwise. */
 struct uvdpa_vhost_face *uvdpa_vhost_face_new(struct uvdpa_bus *bus, const char *rundir);
+/* Before the first device is added: where log lines go (NULL: stderr). */
+void uvdpa_vhost_face_set_log(struct uvdpa_vhost_face *face, uvdpa_vhost_log_fn *fn,
+			      void *opaque);
 /* Stops serving every device still registered with the face. */
 void uvdpa_vhost_face_free(struct uvdpa_vhost_face *face);
 
