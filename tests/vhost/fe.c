@@ -353,11 +353,6 @@ int64_t fe_ring_start(struct fe *f, uint16_t idx, uint16_t num, bool packed, boo
 		      uint32_t base)
 {
 	struct fe_ring *r = &f->ring[idx];
-	struct vhost_vring_state st = { .index = idx, .num = num };
-	struct vhost_vring_addr a = { .index = idx };
-	struct vhost_vring_state en = { .index = idx, .num = 1 };
-	uint64_t u = idx;
-	int64_t e;
 
 	REQUIRE(idx < FE_MAX_RINGS && r->kick < 0, "ring %u", idx);
 	r->idx = idx;
@@ -370,23 +365,7 @@ int64_t fe_ring_start(struct fe *f, uint16_t idx, uint16_t num, bool packed, boo
 	r->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	r->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	REQUIRE(r->kick >= 0 && r->call >= 0, "eventfd");
-	a.desc_user_addr = (uint64_t)(uintptr_t)r->desc;
-	a.avail_user_addr = (uint64_t)(uintptr_t)r->driver;
-	a.used_user_addr = (uint64_t)(uintptr_t)r->device;
-	if ((e = fe_acked(f, VHOST_USER_SET_VRING_NUM, &st, sizeof(st), NULL, 0)))
-		return e;
-	st.num = base;
-	if ((e = fe_acked(f, VHOST_USER_SET_VRING_BASE, &st, sizeof(st), NULL, 0)))
-		return e;
-	if ((e = fe_acked(f, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0)))
-		return e;
-	if ((e = fe_acked(f, VHOST_USER_SET_VRING_CALL, &u, 8, &r->call, 1)))
-		return e;
-	if ((e = fe_acked(f, VHOST_USER_SET_VRING_KICK, &u, 8, &r->kick, 1)))
-		return e;
-	if (!(f->features & F(FE_PROTO_FEATURES)))
-		return 0;   /* legacy front end: rings are enabled from the start */
-	return fe_acked(f, VHOST_USER_SET_VRING_ENABLE, &en, sizeof(en), NULL, 0);
+	return fe_ring_resume(f, idx, base);
 }
 
 int64_t fe_ring_resume(struct fe *f, uint16_t idx, uint32_t base)
@@ -415,7 +394,7 @@ int64_t fe_ring_resume(struct fe *f, uint16_t idx, uint32_t base)
 	if ((e = fe_acked(f, VHOST_USER_SET_VRING_KICK, &u, 8, &r->kick, 1)))
 		return e;
 	if (!(f->features & F(FE_PROTO_FEATURES)))
-		return 0;
+		return 0;   /* legacy front end: rings are enabled from the start */
 	return fe_acked(f, VHOST_USER_SET_VRING_ENABLE, &en, sizeof(en), NULL, 0);
 }
 
