@@ -12,7 +12,7 @@ ninja -C build-fuzz
 shopt -s nullglob
 ran=0
 for f in build-fuzz/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue   # not the .p object folders
 	name=$(basename "$f")
 	corpus=build-fuzz/corpus-$name
 	mkdir -p "$corpus"
