@@ -10,8 +10,9 @@
 
 static const uint8_t own[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
-/* Sends one 60-byte frame to dst; returns true if it came back. */
-static bool loop(struct tdev *t, const uint8_t dst[6], uint32_t seed)
+/* Sends one 60-byte frame to dst, its header in a descriptor of its own or
+ * (flat) in the frame's; returns true if it came back. */
+static bool loop_as(struct tdev *t, const uint8_t dst[6], uint32_t seed, bool flat)
 {
 	uint8_t frame[60];
 	uint32_t len;
@@ -19,7 +20,10 @@ static bool loop(struct tdev *t, const uint8_t dst[6], uint32_t seed)
 
 	tfill(frame, sizeof(frame), seed);
 	memcpy(frame, dst, 6);
-	tnet_send(t, 0, frame, sizeof(frame), 1, false);
+	if (flat)
+		tnet_send_flat(t, 0, frame, sizeof(frame));
+	else
+		tnet_send(t, 0, frame, sizeof(frame), 1, false);
 	tnet_reap_tx(t, 0, 1);
 	rx = tvq_poll(t, 0, &len);
 	if (!rx)
@@ -30,6 +34,11 @@ static bool loop(struct tdev *t, const uint8_t dst[6], uint32_t seed)
 		"looped frame intact");
 	tnet_post_rx(t, 0, 2048, 1, false);
 	return true;
+}
+
+static bool loop(struct tdev *t, const uint8_t dst[6], uint32_t seed)
+{
+	return loop_as(t, dst, seed, false);
 }
 
 int main(void)
@@ -63,10 +72,16 @@ int main(void)
 	      tstat(&t, 1, "tx packets") == 7 && tstat(&t, 1, "tx drops") == 0,
 	      "rx drops 3, rx packets 4, tx packets 7 (dropped frames count on TX)");
 
+	/* The MAC read in place when header and frame share a descriptor. */
+	CHECK(loop_as(&t, own, 10, true) && loop_as(&t, bcast, 11, true) &&
+	      !loop_as(&t, other, 12, true) && !loop_as(&t, last_differs, 13, true) &&
+	      tstat(&t, 0, "rx drops") == 5 && tstat(&t, 0, "rx packets") == 6,
+	      "header and frame in one descriptor: filtered the same");
+
 	/* Runt frames (shorter than a destination MAC) are dropped too. */
 	tnet_send(&t, 0, own, 4, 1, false);
 	tnet_reap_tx(&t, 0, 1);
-	CHECK(tvq_idle(&t, 0, 50) && tstat(&t, 0, "rx drops") == 4, "4-byte runt dropped");
+	CHECK(tvq_idle(&t, 0, 50) && tstat(&t, 0, "rx drops") == 6, "4-byte runt dropped");
 
 	/* The default MAC is all zeroes: a frame to 00:11:.. is not for it. */
 	tdev_close(&t);

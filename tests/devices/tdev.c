@@ -315,6 +315,22 @@ void tnet_send(struct tdev *t, unsigned p, const void *frame, size_t len, unsign
 	REQUIRE(r == 0, "tx add: %d", r);
 }
 
+/* One TX frame with its header in the same descriptor, as DPDK and QEMU send it. */
+void tnet_send_flat(struct tdev *t, unsigned p, const void *frame, size_t len)
+{
+	unsigned hl = tnet_hdr_len(t);
+	struct uvdpa_vq_buf b;
+	uint8_t *buf;
+	int r;
+
+	buf = talloc(t, hl + len, 64);
+	memset(buf, 0, hl);
+	memcpy(buf + hl, frame, len);
+	b = (struct uvdpa_vq_buf){ .addr = tiova(t, buf), .len = (uint32_t)(hl + len), .write = false };
+	r = tvq_add(t, (uint16_t)(2 * p + 1), &b, 1, buf, false);
+	REQUIRE(r == 0, "tx add: %d", r);
+}
+
 uint8_t *tnet_post_rx(struct tdev *t, unsigned p, size_t size, unsigned nseg, bool indirect)
 {
 	struct uvdpa_vq_buf b[64];

@@ -112,6 +112,8 @@ unsigned tnet_hdr_len(const struct tdev *t);
 /* Queues header + frame on TX of pair p, split into nseg descriptors. */
 void tnet_send(struct tdev *t, unsigned p, const void *frame, size_t len, unsigned nseg,
 	       bool indirect);
+/* Queues header + frame on TX of pair p in one descriptor (ANY_LAYOUT, as DPDK sends). */
+void tnet_send_flat(struct tdev *t, unsigned p, const void *frame, size_t len);
 /* Posts an RX buffer of size bytes in nseg descriptors; returns it (also the token). */
 uint8_t *tnet_post_rx(struct tdev *t, unsigned p, size_t size, unsigned nseg, bool indirect);
 /* Reclaims n TX completions (all must come back with length 0). */
