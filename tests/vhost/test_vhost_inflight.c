@@ -7,7 +7,8 @@
  * chains taken, a published batch not yet cleared) gets the region back over
  * a new connection and completes exactly the unfinished requests, oldest
  * counter first; hostile SET_INFLIGHT_FD messages are refused and the device
- * goes on. Argument "packed": the same on a packed ring, crash part excepted.
+ * goes on. Argument "packed": the same on a packed ring, with the packed
+ * record's free list, used index and old_* fields.
  */
 #include <errno.h>
 #include <string.h>
@@ -41,6 +42,23 @@ struct hdr {
 	uint16_t version, desc_num, last_batch_head, used_idx;
 	struct ent desc[];
 };
+
+/* The spec's packed layout. */
+struct pent {
+	uint8_t inflight, pad;
+	uint16_t next, last, num;
+	uint64_t counter;
+	uint16_t id, flags;
+	uint32_t len;
+	uint64_t addr;
+};
+struct phdr {
+	uint64_t features;
+	uint16_t version, desc_num, free_head, old_free_head, used_idx, old_used_idx;
+	uint8_t used_wrap_counter, old_used_wrap_counter, pad[10];
+	struct pent desc[];
+};
+_Static_assert(sizeof(struct pent) == 32 && sizeof(struct phdr) == 32, "packed layout");
 
 struct req {
 	struct virtio_blk_outhdr *h;
@@ -262,6 +280,107 @@ static void crash_and_recover(struct fe *f, struct harness *h, void *region, int
 	      "new requests after the resubmission");
 }
 
+/*
+ * The packed record a back end leaves when it dies while publishing: it took
+ * q[0..3] (copies of their descriptors in free entries, counters 100..103),
+ * wrote the used descriptors of q[1] and q[2] into the ring and linked their
+ * entries back on the free list with the used index moved, but neither
+ * cleared their marks nor committed the old_* fields.
+ */
+static void take_packed(struct phdr *rg, const struct vring_packed_desc *ring, uint16_t slot,
+			unsigned ndesc, uint64_t counter, uint16_t *head, uint16_t *last)
+{
+	uint16_t e = rg->free_head;
+
+	*head = e;
+	for (unsigned k = 0; k < ndesc; k++) {
+		const struct vring_packed_desc *d = &ring[(slot + k) % QSIZE];
+		struct pent *p = &rg->desc[e];
+
+		*p = (struct pent){ .next = p->next, .addr = d->addr, .len = d->len,
+				    .flags = d->flags, .id = d->id };
+		*last = e;
+		e = p->next;
+	}
+	rg->desc[*head].num = (uint16_t)ndesc;
+	rg->desc[*head].last = *last;
+	rg->desc[*head].counter = counter;
+	rg->desc[*head].inflight = 1;
+	rg->free_head = rg->old_free_head = e;
+}
+
+static void crash_and_recover_packed(struct fe *f, struct harness *h, void *region, int rfd)
+{
+	struct fe_ring *r = &f->ring[0];
+	struct phdr *rg = region;
+	struct vring_packed_desc *ring = r->drv.pdesc;
+	uint16_t used0, slot0, head[4], last[4], flags;
+	struct req q[4], *done[4];
+	bool wrap0;
+	uint32_t base;
+	unsigned k;
+
+	CHECK(!fe_get_vring_base(f, 0, &base), "ring 0 stopped at 0x%x", base);
+	used0 = rg->used_idx;
+	slot0 = r->drv.avail_idx_shadow;
+	wrap0 = r->drv.avail_wrap;
+	CHECK(used0 == slot0 && rg->used_wrap_counter == wrap0 && rg->old_used_idx == used0,
+	      "record at rest: used index %u = next avail slot %u", used0, slot0);
+	for (k = 0; k < 4; k++)
+		post(f, &q[k], VIRTIO_BLK_T_OUT, 1000 + k, 50 + k);
+	uvdpa_vq_drv_publish(&r->drv);
+
+	for (k = 0; k < 4; k++)
+		take_packed(rg, ring, (uint16_t)(slot0 + 3 * k), 3, 100 + k, &head[k], &last[k]);
+	/* q[1] then q[2] completed: used descriptors at the used index, each
+	 * moving it by its chain's 3 slots */
+	flags = wrap0 ? (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED) : 0;
+	for (k = 1; k <= 2; k++) {
+		struct vring_packed_desc *u = &ring[(slot0 + 3 * (k - 1)) % QSIZE];
+
+		u->id = ring[(slot0 + 3 * k + 2) % QSIZE].id;
+		u->len = 1;
+		__atomic_store_n(&u->flags, flags, __ATOMIC_RELEASE);
+	}
+	rg->desc[last[2]].next = head[1];
+	rg->desc[last[1]].next = rg->free_head;
+	rg->free_head = head[2];
+	rg->used_idx = (uint16_t)((used0 + 6) % QSIZE);
+	rg->used_wrap_counter = (uint8_t)(used0 + 6 >= QSIZE ? !wrap0 : wrap0);
+
+	close(f->sock);
+	f->sock = -1;
+	CHECK(wait_device_status(h->dev, 0, 2000), "disconnect reset the device");
+	fe_reconnect(f, h->sock);
+	setup(f, blk_features());
+	CHECK(set_inflight(f, rfd, NQ * stride(), 0, NQ, QSIZE) == 0,
+	      "SET_INFLIGHT_FD with the region of the previous session");
+	CHECK(fe_ring_resume(f, 0, base) == 0, "ring 0 resumed");
+
+	CHECK(reap(f, done, 4) == 4, "four completions (two published before the crash)");
+	CHECK(done[0] == &q[1] && done[1] == &q[2], "the published batch comes first");
+	CHECK(done[2] == &q[0] && done[3] == &q[3] && *q[0].st == 0 && *q[3].st == 0,
+	      "q[0] and q[3] resubmitted in counter order, status OK");
+	usleep(100000);
+	CHECK(!uvdpa_vq_drv_get_used(&r->drv, &base), "nothing completed twice");
+	CHECK(rg->used_idx == r->drv.last_used_idx && rg->old_used_idx == rg->used_idx &&
+	      rg->used_wrap_counter == r->drv.used_wrap,
+	      "record's used index %u = the driver's %u", rg->used_idx, r->drv.last_used_idx);
+	for (k = 0; k < QSIZE; k++)
+		if (rg->desc[k].inflight)
+			break;
+	CHECK(k == QSIZE, "no entry left in flight");
+	for (k = 0; k < 4; k++) {
+		bool ran = k == 0 || k == 3;
+
+		CHECK(sector_is(f, 1000 + k, ran ? (int)(50 + k) : -1),
+		      "sector %u %s", 1000 + k, ran ? "holds request's data" :
+		      "untouched: a published request is not run again");
+	}
+	CHECK(io(f, VIRTIO_BLK_T_OUT, 2000, 77, NULL) && sector_is(f, 2000, 77),
+	      "new requests after the resubmission");
+}
+
 static void hostile(struct fe *f, struct harness *h, int rfd)
 {
 	int memfd = memfd_create("small", MFD_CLOEXEC);
@@ -382,7 +501,9 @@ int main(int argc, char **argv)
 	}
 
 	hostile(&f, &h, rfd);
-	if (!packed)
+	if (packed)
+		crash_and_recover_packed(&f, &h, map, rfd);
+	else
 		crash_and_recover(&f, &h, map, rfd);
 
 	munmap(map, in.mmap_size);
