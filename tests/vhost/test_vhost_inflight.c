@@ -204,6 +204,34 @@ static void net_not_offered(void)
 	harness_close(&h);
 }
 
+/* The front end comes back after the back end's crash: a new connection
+ * that hands over the region of the previous session. */
+static void reconnect_with(struct fe *f, struct harness *h, int rfd)
+{
+	close(f->sock);
+	f->sock = -1;
+	CHECK(wait_device_status(h->dev, 0, 2000), "disconnect reset the device");
+	fe_reconnect(f, h->sock);
+	setup(f, blk_features());
+	CHECK(set_inflight(f, rfd, NQ * stride(), 0, NQ, QSIZE) == 0,
+	      "SET_INFLIGHT_FD with the region of the previous session");
+}
+
+/* Requests 0..n-1 wrote sectors 1000 + k; those in published (a bit mask)
+ * had completed before the crash and must not have run again. */
+static void check_after_recovery(struct fe *f, unsigned n, unsigned published)
+{
+	for (unsigned k = 0; k < n; k++) {
+		bool ran = !(published & 1u << k);
+
+		CHECK(sector_is(f, 1000 + k, ran ? (int)(50 + k) : -1),
+		      "sector %u %s", 1000 + k, ran ? "holds request's data" :
+		      "untouched: a published request is not run again");
+	}
+	CHECK(io(f, VIRTIO_BLK_T_OUT, 2000, 77, NULL) && sector_is(f, 2000, 77),
+	      "new requests after the resubmission");
+}
+
 /*
  * The record a back end leaves when it dies right after publishing a batch
  * (used->idx moved, marks not cleared yet) with other chains taken and not
@@ -245,13 +273,7 @@ static void crash_and_recover(struct fe *f, struct harness *h, void *region, int
 
 	/* the front end reconnects and, not knowing better, restarts the ring
 	 * at used->idx, as QEMU does after a back-end crash */
-	close(f->sock);
-	f->sock = -1;
-	CHECK(wait_device_status(h->dev, 0, 2000), "disconnect reset the device");
-	fe_reconnect(f, h->sock);
-	setup(f, blk_features());
-	CHECK(set_inflight(f, rfd, NQ * stride(), 0, NQ, QSIZE) == 0,
-	      "SET_INFLIGHT_FD with the region of the previous session");
+	reconnect_with(f, h, rfd);
 	CHECK(fe_ring_resume(f, 0, (uint16_t)(u0 + 2)) == 0, "ring 0 resumed at base %u",
 	      (uint16_t)(u0 + 2));
 
@@ -269,15 +291,7 @@ static void crash_and_recover(struct fe *f, struct harness *h, void *region, int
 		if (rg->desc[k].inflight)
 			break;
 	CHECK(k == QSIZE, "no entry left in flight");
-	for (k = 0; k < 6; k++) {
-		bool ran = k != 1 && k != 3;
-
-		CHECK(sector_is(f, 1000 + k, ran ? (int)(50 + k) : -1),
-		      "sector %u %s", 1000 + k, ran ? "holds request's data" :
-		      "untouched: a published request is not run again");
-	}
-	CHECK(io(f, VIRTIO_BLK_T_OUT, 2000, 77, NULL) && sector_is(f, 2000, 77),
-	      "new requests after the resubmission");
+	check_after_recovery(f, 6, 1u << 1 | 1u << 3);
 }
 
 /*
@@ -348,13 +362,7 @@ static void crash_and_recover_packed(struct fe *f, struct harness *h, void *regi
 	rg->used_idx = (uint16_t)((used0 + 6) % QSIZE);
 	rg->used_wrap_counter = (uint8_t)(used0 + 6 >= QSIZE ? !wrap0 : wrap0);
 
-	close(f->sock);
-	f->sock = -1;
-	CHECK(wait_device_status(h->dev, 0, 2000), "disconnect reset the device");
-	fe_reconnect(f, h->sock);
-	setup(f, blk_features());
-	CHECK(set_inflight(f, rfd, NQ * stride(), 0, NQ, QSIZE) == 0,
-	      "SET_INFLIGHT_FD with the region of the previous session");
+	reconnect_with(f, h, rfd);
 	CHECK(fe_ring_resume(f, 0, base) == 0, "ring 0 resumed");
 
 	CHECK(reap(f, done, 4) == 4, "four completions (two published before the crash)");
@@ -370,15 +378,7 @@ static void crash_and_recover_packed(struct fe *f, struct harness *h, void *regi
 		if (rg->desc[k].inflight)
 			break;
 	CHECK(k == QSIZE, "no entry left in flight");
-	for (k = 0; k < 4; k++) {
-		bool ran = k == 0 || k == 3;
-
-		CHECK(sector_is(f, 1000 + k, ran ? (int)(50 + k) : -1),
-		      "sector %u %s", 1000 + k, ran ? "holds request's data" :
-		      "untouched: a published request is not run again");
-	}
-	CHECK(io(f, VIRTIO_BLK_T_OUT, 2000, 77, NULL) && sector_is(f, 2000, 77),
-	      "new requests after the resubmission");
+	check_after_recovery(f, 4, 1u << 1 | 1u << 2);
 }
 
 static void hostile(struct fe *f, struct harness *h, int rfd)
