@@ -236,9 +236,10 @@ static enum deliver deliver_mrg(struct vdpasim *s, struct vdpasim_vq *rxq,
 
 /*
  * The frame's destination MAC, read where it lies when one segment holds it.
- * Copying it to the stack first costs a store-forwarding miss on the compare,
- * and that waits for the store buffer, where the previous frame's writes to
- * the driver's RX buffers are still waiting for their cache lines.
+ * With a copy on the stack, perf put most of the worker's samples on the
+ * compare: a load the copy's stores cannot forward waits for the store
+ * buffer, which still holds the previous frame's writes to the driver's RX
+ * buffers, cache lines owned by another CPU.
  */
 static const uint8_t *tx_dst(const struct uvdpa_chain *tx, unsigned hdr_len, uint8_t buf[6])
 {
