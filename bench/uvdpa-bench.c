@@ -46,14 +46,20 @@ static double median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static struct uvdpa_device *add_dev(struct uvdpa_bus *bus, const char *mgmt, const char *name,
-				    const struct uvdpa_dev_set_config *cfg)
+/* Adds device name of mgmt to a new bus's builtins, in the chosen poll mode,
+ * and opens it in-process; NULL after saying why. */
+static struct uvdpa_virtio *open_dev(struct uvdpa_bus *bus, const char *mgmt, const char *name,
+				     const struct uvdpa_dev_set_config *cfg, bool poll)
 {
-	struct uvdpa_mgmtdev *m = uvdpa_bus_find_mgmtdev(bus, NULL, mgmt);
+	struct uvdpa_mgmtdev *m;
 	struct uvdpa_device *d = NULL;
+	struct uvdpa_virtio *v = NULL;
 	const char *msg = NULL;
 	int r;
 
+	if (!bus || uvdpa_bus_register_builtin(bus))
+		return NULL;
+	m = uvdpa_bus_find_mgmtdev(bus, NULL, mgmt);
 	if (!m) {
 		fprintf(stderr, "uvdpa-bench: no mgmtdev %s\n", mgmt);
 		return NULL;
@@ -64,7 +70,13 @@ static struct uvdpa_device *add_dev(struct uvdpa_bus *bus, const char *mgmt, con
 			msg ? ": " : "", msg ? msg : "");
 		return NULL;
 	}
-	return d;
+	if (d->ops->set_poll_mode)
+		d->ops->set_poll_mode(d, poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
+	if (uvdpa_virtio_open_local(d, &v)) {
+		fprintf(stderr, "uvdpa-bench: cannot open %s in-process\n", name);
+		return NULL;
+	}
+	return v;
 }
 
 /* ---- net ---- */
@@ -128,19 +140,14 @@ static int bench_net(const struct opts *o)
 	struct uvdpa_bus *bus = uvdpa_bus_new();
 	struct uvdpa_virtio *v = NULL;
 	struct uvdpa_net *n = NULL;
-	struct uvdpa_device *d;
 	uint8_t frame[1500];
 	int err = 1;
 
 	memcpy(cfg.net.mac, mac, 6);
-	if (!bus || uvdpa_bus_register_builtin(bus))
+	v = open_dev(bus, "vdpasim_net", "bench-net", &cfg, o->poll);
+	if (!v)
 		goto out;
-	d = add_dev(bus, "vdpasim_net", "bench-net", &cfg);
-	if (!d)
-		goto out;
-	if (d->ops->set_poll_mode)
-		d->ops->set_poll_mode(d, o->poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
-	if (uvdpa_virtio_open_local(d, &v) || uvdpa_net_open(v, &no, &n)) {
+	if (uvdpa_net_open(v, &no, &n)) {
 		fprintf(stderr, "uvdpa-bench: cannot open the net driver\n");
 		goto out;
 	}
@@ -237,19 +244,16 @@ static int bench_blk(const struct opts *o)
 	struct uvdpa_bus *bus = uvdpa_bus_new();
 	struct uvdpa_virtio *v = NULL;
 	struct uvdpa_blk *b = NULL;
-	struct uvdpa_device *d;
 	uint8_t *bufs = calloc(128, 4096);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, blocks;
 	int err = 1;
 
-	if (!bus || !bufs || uvdpa_bus_register_builtin(bus))
+	if (!bufs)
 		goto out;
-	d = add_dev(bus, "vdpasim_blk", "bench-blk", &cfg);
-	if (!d)
+	v = open_dev(bus, "vdpasim_blk", "bench-blk", &cfg, o->poll);
+	if (!v)
 		goto out;
-	if (d->ops->set_poll_mode)
-		d->ops->set_poll_mode(d, o->poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
-	if (uvdpa_virtio_open_local(d, &v) || uvdpa_blk_open(v, &bo, &b)) {
+	if (uvdpa_blk_open(v, &bo, &b)) {
 		fprintf(stderr, "uvdpa-bench: cannot open the blk driver\n");
 		goto out;
 	}
