@@ -153,13 +153,15 @@ int rundir_listen(const char *dir, char *path, size_t size)
 		dlog(DLOG_ERROR, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Messages name sa.sun_path, not path: GCC's -Wformat-overflow under
+	 * -fsanitize=undefined cannot prove a pointer argument non-null. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		dlog(DLOG_ERROR, "cannot bind %s: %s", path, strerror(errno));
+		dlog(DLOG_ERROR, "cannot bind %s: %s", sa.sun_path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
-		dlog(DLOG_ERROR, "cannot listen on %s: %s", path, strerror(errno));
-		unlink(path);
+	if (chmod(sa.sun_path, 0660) < 0 || listen(fd, 128) < 0) {
+		dlog(DLOG_ERROR, "cannot listen on %s: %s", sa.sun_path, strerror(errno));
+		unlink(sa.sun_path);
 		goto fail;
 	}
 	return fd;
