@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uvdpa/device.h>
+#include <uvdpa/vdpa_abi.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,9 @@ struct uvdpa_mgmtdev {
 };
 
 typedef void (*uvdpa_bus_notify_fn)(void *opaque, struct uvdpa_device *d);
+/* An added listener that may refuse the device: a negative errno undoes the
+ * add (removed is not called for it); msg (may stay NULL) says why. */
+typedef int (*uvdpa_bus_added_fn)(void *opaque, struct uvdpa_device *d, const char **msg);
 
 struct uvdpa_bus *uvdpa_bus_new(void);
 /* Deletes every device (dev_del + free), then frees the bus. */
@@ -69,6 +73,10 @@ void uvdpa_bus_free(struct uvdpa_bus *bus);
  * dev_del. One listener per bus (the daemon's face dispatcher). */
 void uvdpa_bus_set_listener(struct uvdpa_bus *bus, uvdpa_bus_notify_fn added,
 			    uvdpa_bus_notify_fn removed, void *opaque);
+/* The same, with a listener that can veto a new device (the daemon's faces:
+ * a device nobody can reach must not exist). Replaces any listener. */
+void uvdpa_bus_set_checked_listener(struct uvdpa_bus *bus, uvdpa_bus_added_fn added,
+				    uvdpa_bus_notify_fn removed, void *opaque);
 
 /* The bus does not own m; it must outlive the registration. */
 int uvdpa_bus_register_mgmtdev(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m);
@@ -82,10 +90,13 @@ struct uvdpa_mgmtdev *uvdpa_bus_find_mgmtdev(const struct uvdpa_bus *bus,
 					     const char *bus_name, const char *dev_name);
 
 /*
- * Creates a device through m. -EEXIST for a duplicate name, -EINVAL for an
- * invalid name (empty, '/', longer than UVDPA_NAME_MAX), or the parent's error.
+ * Creates a device through m. Names follow the kernel's device naming
+ * (dev_set_name): any bytes but NUL, each '/' stored as '!', so "a/b" is
+ * the device "a!b" (and a duplicate of it). -EINVAL for an empty name or
+ * one longer than UVDPA_NAME_MAX (msg says which), -EEXIST for a duplicate,
+ * the parent's error, or the checked listener's veto.
  */
-#define UVDPA_NAME_MAX 64   /* bytes, without the NUL */
+#define UVDPA_NAME_MAX UVDPA_DEV_NAME_MAX   /* bytes, without the NUL */
 int uvdpa_bus_dev_add(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m, const char *name,
 		      const struct uvdpa_dev_set_config *cfg, struct uvdpa_device **out,
 		      const char **msg);

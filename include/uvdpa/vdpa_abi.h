@@ -69,6 +69,17 @@ enum uvdpa_attr {
 #define UVDPA_ATTR_BIT(a) (1ULL << (a))
 
 /*
+ * The longest device name (bytes, without the NUL) that uvdpad, its netlink
+ * policy (DEV_NAME) and the uvdpa CLI accept: one limit everywhere. The
+ * kernel has none; uvdpa needs one because each name becomes a socket file,
+ * RUNDIR/vhost/NAME.sock, and a Unix socket path holds 107 bytes: 64 leaves
+ * 31 bytes for RUNDIR (/run/uvdpa and /run/user/UID/uvdpa fit).
+ */
+#define UVDPA_DEV_NAME_MAX 64
+/* What both say to a longer name (the daemon as an extack, -ERANGE). */
+#define UVDPA_DEV_NAME_TOO_LONG_MSG "vdpa: device name is longer than 64 bytes"
+
+/*
  * uvdpa's own reply-only attributes, numbered far above the kernel's so a
  * future kernel attribute can never collide. Clients that do not know them
  * (iproute2) ignore them, as they ignore any type above their VDPA_ATTR_MAX.

@@ -173,6 +173,15 @@ int cli_parse_mac(const char *s, uint8_t mac[6], FILE *err)
 	return 0;
 }
 
+/* The daemon's own limit and words, so both refuse a name alike. */
+static int check_dev_name(const char *s, FILE *err)
+{
+	if (strlen(s) <= UVDPA_DEV_NAME_MAX)
+		return 0;
+	fprintf(err, "Error: %s.\n", UVDPA_DEV_NAME_TOO_LONG_MSG);
+	return -1;
+}
+
 static int check_name(const char *what, const char *s, FILE *err)
 {
 	size_t len = strlen(s);
@@ -217,7 +226,7 @@ static int opt_value(unsigned opt, const char *kw, const char *v, struct cli_opt
 
 	switch (opt) {
 	case CLI_OPT_NAME:
-		if (check_name("device name", v, err))
+		if (check_dev_name(v, err))
 			return -1;
 		o->name = v;
 		return 0;
@@ -322,7 +331,7 @@ static int parse_opts(int argc, char **argv, unsigned required, unsigned optiona
 				return -1;
 			found |= CLI_OPT_MGMTDEV_HANDLE;
 		} else {
-			if (check_name("device name", argv[0], err))
+			if (check_dev_name(argv[0], err))
 				return -1;
 			o->name = argv[0];
 			found |= CLI_OPT_DEV_HANDLE;

@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Names longer than this crash iproute2; uvdpa refuses them up front. */
+/* Management device handles longer than this crash iproute2; uvdpa refuses
+ * them up front. Device names have uvdpad's limit, UVDPA_DEV_NAME_MAX. */
 #define CLI_NAME_MAX 63
 
 /* Options a command may take (iproute2's VDPA_OPT_* set, plus blk sizing). */

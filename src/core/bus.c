@@ -22,6 +22,7 @@ struct uvdpa_bus {
 	struct uvdpa_device **devs;
 	unsigned n_devs, cap_devs;
 	uvdpa_bus_notify_fn added, removed;
+	uvdpa_bus_added_fn checked_added;
 	void *opaque;
 };
 
@@ -51,6 +52,16 @@ void uvdpa_bus_set_listener(struct uvdpa_bus *bus, uvdpa_bus_notify_fn added,
 			    uvdpa_bus_notify_fn removed, void *opaque)
 {
 	bus->added = added;
+	bus->checked_added = NULL;
+	bus->removed = removed;
+	bus->opaque = opaque;
+}
+
+void uvdpa_bus_set_checked_listener(struct uvdpa_bus *bus, uvdpa_bus_added_fn added,
+				    uvdpa_bus_notify_fn removed, void *opaque)
+{
+	bus->added = NULL;
+	bus->checked_added = added;
 	bus->removed = removed;
 	bus->opaque = opaque;
 }
@@ -136,15 +147,25 @@ static bool mgmtdev_registered(const struct uvdpa_bus *bus, const struct uvdpa_m
 	return false;
 }
 
-static bool valid_name(const char *name)
+/*
+ * The kernel's naming (dev_set_name -> kobject_set_name_vargs): '/' becomes
+ * '!', an empty name is refused (kobject_add). The length limit is uvdpa's:
+ * the name is a socket file name. Returns the stored copy or NULL.
+ */
+static char *device_name(const char *name, const char **msg)
 {
-	size_t len;
+	size_t len = name ? strnlen(name, UVDPA_NAME_MAX + 1) : 0;
+	char *copy;
 
-	if (!name)
-		return false;
-	len = strnlen(name, UVDPA_NAME_MAX + 1);
-	/* '/' would make the name unusable as a socket file name. */
-	return len > 0 && len <= UVDPA_NAME_MAX && !strchr(name, '/');
+	if (!len || len > UVDPA_NAME_MAX) {
+		if (msg)
+			*msg = len ? UVDPA_DEV_NAME_TOO_LONG_MSG : "vdpa: device name is empty";
+		return NULL;
+	}
+	copy = strdup(name);
+	for (char *p = copy; p && (p = strchr(p, '/')) != NULL; p++)
+		*p = '!';
+	return copy;
 }
 
 static int find_index(const struct uvdpa_bus *bus, const char *name)
@@ -168,6 +189,23 @@ static void destroy_dev(struct uvdpa_device *d, struct uvdpa_mgmtdev *m)
 	free(name);
 }
 
+/* Tells the listener; a veto takes the device back out, as if never added. */
+static int notify_added(struct uvdpa_bus *bus, struct uvdpa_device *d, const char **msg)
+{
+	int ret;
+
+	if (bus->added)
+		bus->added(bus->opaque, d);
+	if (!bus->checked_added)
+		return 0;
+	ret = bus->checked_added(bus->opaque, d, msg);
+	if (ret >= 0)
+		return 0;
+	bus->n_devs--;
+	destroy_dev(d, d->mdev);
+	return ret;
+}
+
 int uvdpa_bus_dev_add(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m, const char *name,
 		      const struct uvdpa_dev_set_config *cfg, struct uvdpa_device **out,
 		      const char **msg)
@@ -179,35 +217,38 @@ int uvdpa_bus_dev_add(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m, const char
 
 	if (out)
 		*out = NULL;
-	if (!bus || !m || !valid_name(name))
+	if (!bus || !m)
 		return -EINVAL;
+	if (!name || !*name || strnlen(name, UVDPA_NAME_MAX + 1) > UVDPA_NAME_MAX) {
+		device_name(name, msg);
+		return -EINVAL;
+	}
 	if (!mgmtdev_registered(bus, m))
 		return -ENODEV;
-	/* Checked before creating so a duplicate costs nothing (the kernel
-	 * finds it at registration; the answer is the same EEXIST). */
-	if (find_index(bus, name) >= 0)
-		return -EEXIST;
 	if (grow((void **)&bus->devs, &bus->cap_devs, bus->n_devs, sizeof(*bus->devs)))
 		return -ENOMEM;
-	copy = strdup(name);
+	copy = device_name(name, msg);
 	if (!copy)
 		return -ENOMEM;
-
-	ret = m->ops->dev_add(m, name, cfg ? cfg : &none, &d, msg);
-	if (ret < 0) {
+	/* Checked before creating so a duplicate costs nothing (the kernel
+	 * finds it at registration, on the stored name; the answer is the same
+	 * EEXIST). */
+	if (find_index(bus, copy) >= 0) {
 		free(copy);
-		return ret;
+		return -EEXIST;
 	}
-	if (!d) {
+	ret = m->ops->dev_add(m, copy, cfg ? cfg : &none, &d, msg);
+	if (ret < 0 || !d) {
 		free(copy);
-		return -EINVAL;
+		return ret < 0 ? ret : -EINVAL;
 	}
 	d->name = copy;
 	d->mdev = m;
 	d->bus = bus;
 	bus->devs[bus->n_devs++] = d;
-	if (bus->added)
-		bus->added(bus->opaque, d);
+	ret = notify_added(bus, d, msg);
+	if (ret < 0)
+		return ret;
 	if (out)
 		*out = d;
 	return 0;

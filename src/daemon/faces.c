@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/faces.h"
@@ -11,20 +12,36 @@ static const struct face_ops *const builtin_faces[] = {
 	NULL,
 };
 
-static void on_added(void *opaque, struct uvdpa_device *d)
+static int on_added(void *opaque, struct uvdpa_device *d, const char **msg)
 {
 	struct faces *fs = opaque;
 	unsigned i;
+	int err;
 
-	dlog(DLOG_INFO, "device %s added", d->name);
 	if (fs->poll != UVDPA_POLL_OFF) {
 		if (d->ops->set_poll_mode && d->ops->set_poll_mode(d, fs->poll) == 0)
 			d->poll_default = fs->poll;
 		else
 			dlog(DLOG_WARN, "device %s cannot poll; it runs on kicks", d->name);
 	}
-	for (i = 0; i < fs->n; i++)
-		fs->f[i].ops->device_added(fs->f[i].face, d);
+	for (i = 0; i < fs->n; i++) {
+		fs->msg[0] = '\0';
+		err = fs->f[i].ops->device_added(fs->f[i].face, d, fs->msg, sizeof(fs->msg));
+		if (err < 0)
+			goto undo;
+	}
+	dlog(DLOG_INFO, "device %s added", d->name);
+	return 0;
+undo:
+	if (!fs->msg[0])
+		snprintf(fs->msg, sizeof(fs->msg), "vdpa: the %s face cannot serve the device: %s",
+			 fs->f[i].ops->name, strerror(-err));
+	dlog(DLOG_ERROR, "device %s refused: %s", d->name, fs->msg);
+	while (i-- > 0)
+		fs->f[i].ops->device_removed(fs->f[i].face, d);
+	if (msg)
+		*msg = fs->msg;
+	return err;
 }
 
 static void on_removed(void *opaque, struct uvdpa_device *d)
@@ -59,7 +76,7 @@ int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 		fs->n++;
 		dlog(DLOG_DEBUG, "%s face started", builtin_faces[i]->name);
 	}
-	uvdpa_bus_set_listener(bus, on_added, on_removed, fs);
+	uvdpa_bus_set_checked_listener(bus, on_added, on_removed, fs);
 	return 0;
 }
 

@@ -13,7 +13,9 @@ struct face_ops {
 	const char *name;
 	void *(*create)(struct uvdpa_bus *bus, const char *rundir);
 	void (*destroy)(void *face);
-	void (*device_added)(void *face, struct uvdpa_device *d);
+	/* 0, or a negative errno with msg[size] saying why ("vdpa: ..."):
+	 * the device is then refused and every face already done undone. */
+	int (*device_added)(void *face, struct uvdpa_device *d, char *msg, size_t size);
 	void (*device_removed)(void *face, struct uvdpa_device *d);
 	const char *(*socket_path)(void *face, struct uvdpa_device *d);   /* optional */
 };
@@ -27,6 +29,7 @@ extern const struct face_ops vhost_face_ops;   /* face_vhost.c */
 struct faces {
 	struct uvdpa_bus *bus;
 	enum uvdpa_poll_mode poll;      /* every new device's datapath mode */
+	char msg[512];                  /* why the last device was refused */
 	unsigned n;
 	struct {
 		const struct face_ops *ops;
@@ -35,8 +38,10 @@ struct faces {
 };
 
 /*
- * Creates every built-in face and becomes the bus listener; new devices get
- * datapath mode poll. -1 on failure.
+ * Creates every built-in face and becomes the bus's checked listener (a
+ * device that a face cannot serve is refused); new devices get datapath mode
+ * poll. Device faces live in rundir (vhost-user sockets: rundir/NAME.sock).
+ * -1 on failure.
  */
 int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 		enum uvdpa_poll_mode poll);

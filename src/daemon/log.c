@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 
@@ -32,9 +36,38 @@ int dlog_parse_level(const char *s)
 	return -1;
 }
 
+/*
+ * Lines going to a file get a UTC timestamp: nothing else would date them.
+ * A terminal, a pipe or journald's socket get none (journald stamps lines
+ * itself). Decided at the first line: stderr does not change afterwards.
+ */
+static bool stderr_is_file(void)
+{
+	static int is_file = -1;
+	struct stat st;
+
+	if (is_file < 0)
+		is_file = fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	return is_file;
+}
+
+static void timestamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	buf[0] = '\0';
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !gmtime_r(&ts.tv_sec, &tm))
+		return;
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n)
+		snprintf(buf + n, size - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+}
+
 void dlog(enum dlog_level level, const char *fmt, ...)
 {
-	char line[512];
+	char line[1024], stamp[40] = "";
 	va_list ap;
 
 	if (level > log_level)
@@ -42,6 +75,8 @@ void dlog(enum dlog_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (stderr_is_file())
+		timestamp(stamp, sizeof(stamp));
 	/* One write per line so concurrent writers do not interleave. */
-	fprintf(stderr, "uvdpad: %s: %s\n", level_names[level], line);
+	fprintf(stderr, "%suvdpad: %s: %s\n", stamp, level_names[level], line);
 }

@@ -215,6 +215,7 @@ struct loop *loop_new(int listen_fd, struct mgmt_server *mgmt)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	l->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->signal_fd < 0 || l->epfd < 0 ||

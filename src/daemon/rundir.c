@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,32 +63,64 @@ int rundir_create(const char *dir)
 	return 0;
 }
 
+/* The lock file is removed at exit: a lock taken on an unlinked file (the
+ * old daemon removed it between our open and our flock) is no lock at all. */
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void log_lock_holder(int fd, const char *dir)
+{
+	char pid[32] = "";
+	ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	dlog(DLOG_ERROR, "another uvdpad%s%s%s is already running on %s",
+	     *pid ? " (pid " : "", pid, *pid ? ")" : "", dir);
+}
+
 int rundir_lock(const char *dir)
 {
-	char path[4096], pid[32] = "";
-	ssize_t n;
-	int fd;
+	char path[4096];
+	int fd, tries;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, UVDPAD_LOCK_NAME) >= (int)sizeof(path))
 		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		dlog(DLOG_ERROR, "cannot open %s: %s", path, strerror(errno));
-		return -1;
+	for (tries = 0; tries < 10; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			dlog(DLOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno == EWOULDBLOCK)
+				log_lock_holder(fd, dir);
+			else
+				dlog(DLOG_ERROR, "cannot lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (lock_is_current(fd, path))
+			return fd;
+		close(fd);
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return fd;
-	if (errno == EWOULDBLOCK) {
-		n = pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		dlog(DLOG_ERROR, "another uvdpad%s%s%s is already running on %s",
-		     *pid ? " (pid " : "", pid, *pid ? ")" : "", dir);
-	} else {
-		dlog(DLOG_ERROR, "cannot lock %s: %s", path, strerror(errno));
-	}
-	close(fd);
+	dlog(DLOG_ERROR, "cannot lock %s: it keeps being replaced", path);
 	return -1;
+}
+
+void rundir_unlock(const char *dir, int fd)
+{
+	char path[4096];
+
+	/* Unlinked while still held, so no one can lock the old file after us. */
+	if (snprintf(path, sizeof(path), "%s/%s", dir, UVDPAD_LOCK_NAME) < (int)sizeof(path))
+		unlink(path);
+	close(fd);
 }
 
 void rundir_lock_write_pid(int fd)
@@ -168,4 +201,36 @@ int rundir_listen(const char *dir, char *path, size_t size)
 fail:
 	close(fd);
 	return -1;
+}
+
+int rundir_vhost_dir(const char *dir, char *path, size_t size)
+{
+	struct stat st;
+	int n = snprintf(path, size, "%s/%s", dir, UVDPAD_VHOST_DIR);
+
+	if (n < 0 || (size_t)n >= size) {
+		dlog(DLOG_ERROR, "run directory path is too long");
+		return -1;
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		dlog(DLOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A symlink or someone else's directory would put device sockets
+	 * where we do not control them. */
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		dlog(DLOG_ERROR, "%s is not a directory of ours", path);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0755 && chmod(path, 0755) < 0) {
+		dlog(DLOG_ERROR, "cannot chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void rundir_vhost_dir_remove(const char *path)
+{
+	if (rmdir(path) < 0 && errno != ENOENT)
+		dlog(DLOG_WARN, "cannot remove %s: %s", path, strerror(errno));
 }

@@ -146,6 +146,7 @@ static void delete_all_devices(struct uvdpa_bus *bus)
 struct daemon {
 	char rundir[PATH_MAX];
 	char sock_path[PATH_MAX];
+	char vhost_dir[PATH_MAX];
 	int lock_fd;
 	bool listening;         /* sock_path is ours to remove */
 	struct uvdpa_bus *bus;
@@ -168,6 +169,11 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 	if (lfd < 0)
 		return -1;
 	d->listening = true;
+	if (rundir_vhost_dir(d->rundir, d->vhost_dir, sizeof(d->vhost_dir)) < 0) {
+		d->vhost_dir[0] = '\0';
+		close(lfd);
+		return -1;
+	}
 	/* Before any thread exists: devices start theirs when created. */
 	if (o->daemonize && daemonize() < 0) {
 		close(lfd);
@@ -187,7 +193,7 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		close(lfd);
 		return -1;
 	}
-	if (faces_start(&d->faces, d->bus, d->rundir, o->poll) < 0) {
+	if (faces_start(&d->faces, d->bus, d->vhost_dir, o->poll) < 0) {
 		close(lfd);
 		return -1;
 	}
@@ -205,10 +211,12 @@ static void daemon_teardown(struct daemon *d)
 	if (d->bus)
 		delete_all_devices(d->bus);
 	faces_stop(&d->faces);
+	if (d->vhost_dir[0])
+		rundir_vhost_dir_remove(d->vhost_dir);
 	mgmt_server_free(d->mgmt);
 	uvdpa_bus_free(d->bus);
 	if (d->lock_fd >= 0)
-		close(d->lock_fd);
+		rundir_unlock(d->rundir, d->lock_fd);
 }
 
 int main(int argc, char **argv)
@@ -225,6 +233,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -106,7 +106,7 @@ static int validate_string(const struct nlattr *a, const struct genl_policy *pol
 	}
 	return 0;
 range:
-	ext_attr(ext, a, pol, "Attribute failed policy validation");
+	ext_attr(ext, a, pol, pol->range_msg ? pol->range_msg : "Attribute failed policy validation");
 	return -ERANGE;
 }
 

@@ -4,8 +4,8 @@
  * kernel): policy, ops and doit/dumpit handlers. Checks run in the kernel's
  * order with its errno values and extack messages (reference/kernel-vdpa.md
  * §3-4). uvdpa additions: DEV_NEW accepts BLK_CFG_CAPACITY (21, u64 sectors)
- * and BLK_CFG_NUM_QUEUES (25, u16) on the kernel's own attribute numbers, and
- * a device name the bus cannot take gets "vdpa: invalid device name".
+ * and BLK_CFG_NUM_QUEUES (25, u16) on the kernel's own attribute numbers;
+ * DEV_NAME is at most UVDPA_DEV_NAME_MAX bytes (the kernel has no limit).
  */
 #include <errno.h>
 #include <string.h>
@@ -30,7 +30,8 @@
 #define VDPA_FAMILY_POLICY \
 	[UVDPA_ATTR_MGMTDEV_BUS_NAME] = { .type = GENL_POL_NUL_STRING }, \
 	[UVDPA_ATTR_MGMTDEV_DEV_NAME] = { .type = GENL_POL_STRING }, \
-	[UVDPA_ATTR_DEV_NAME] = { .type = GENL_POL_STRING }, \
+	[UVDPA_ATTR_DEV_NAME] = { .type = GENL_POL_STRING, .len = UVDPA_DEV_NAME_MAX, \
+				  .range_msg = UVDPA_DEV_NAME_TOO_LONG_MSG }, \
 	[UVDPA_ATTR_DEV_NET_CFG_MACADDR] = { .type = GENL_POL_BINARY, .range = true, \
 					     .min = 6, .max = 6 }, \
 	[UVDPA_ATTR_DEV_NET_CFG_MAX_VQP] = { .type = GENL_POL_U16 }, \
@@ -206,12 +207,6 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 	return 0;
 }
 
-/* The bus's naming rule: 1..UVDPA_NAME_MAX bytes, no '/' (socket file names). */
-static bool dev_name_ok(const struct nlattr *a, char *name, size_t size)
-{
-	return genl_attr_str(a, name, size) && name[0] && !strchr(name, '/');
-}
-
 static void dev_new_parent_msg(struct genl_req *r, const char *msg)
 {
 	if (!msg)
@@ -243,11 +238,9 @@ static int dev_new_doit(struct genl_req *r)
 	err = dev_new_check_mgmtdev(r, m, &cfg);
 	if (err)
 		return err;
-	if (!dev_name_ok(r->tb[UVDPA_ATTR_DEV_NAME], name, sizeof(name))) {
-		mgmt_extack_printf(r->ext, "vdpa: invalid device name (1 to %d bytes, no '/')",
-				   UVDPA_NAME_MAX);
-		return -EINVAL;
-	}
+	/* The policy bounds the length; the bus applies the kernel's naming. */
+	if (!genl_attr_str(r->tb[UVDPA_ATTR_DEV_NAME], name, sizeof(name)))
+		return -ERANGE;
 	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, NULL, &msg);
 	if (err)
 		dev_new_parent_msg(r, msg);
