@@ -101,12 +101,16 @@ static int validate_string(const struct nlattr *a, const struct genl_policy *pol
 	if (pol->len) {
 		if (data[alen - 1] == '\0')
 			alen--;
+		if (alen > pol->len && pol->range_msg) {
+			ext_attr(ext, a, pol, pol->range_msg);
+			return -ERANGE;
+		}
 		if (alen > pol->len)
 			goto range;
 	}
 	return 0;
 range:
-	ext_attr(ext, a, pol, pol->range_msg ? pol->range_msg : "Attribute failed policy validation");
+	ext_attr(ext, a, pol, "Attribute failed policy validation");
 	return -ERANGE;
 }
 

@@ -87,11 +87,14 @@ check "-s with the socket path" 0 "vdpasim_blk:
 " "" -- env -u UVDPA_RUNDIR uvdpa -s "$run/uvdpa.sock" mgmtdev show vdpasim_blk
 check "\$UVDPA_SOCK" 0 "{\"mgmtdev\":{\"vdpasim_blk\":{\"supported_classes\":[\"block\"],\"max_supported_vqs\":0,\"dev_features\":[]}}}
 " "" -- env -u UVDPA_RUNDIR UVDPA_SOCK="$run/uvdpa.sock" uvdpa -j mgmtdev show vdpasim_blk
-name63=$(printf 'x%.0s' {1..63})
-check "63-character name" 0 "" "" -- uvdpa dev add name "$name63" mgmtdev vdpasim_blk
-check "shown in full" 0 "$name63: type block mgmtdev vdpasim_blk vendor_id 0 max_vqs 1 max_vq_size 256 vhost_socket $run/$name63.sock
-" "" -- uvdpa dev show "$name63"
-check "deleted" 0 "" "" -- uvdpa dev del "$name63"
+name64=$(printf 'x%.0s' {1..64})
+check "64-character name" 0 "" "" -- uvdpa dev add name "$name64" mgmtdev vdpasim_blk
+check "shown in full" 0 "$name64: type block mgmtdev vdpasim_blk vendor_id 0 max_vqs 1 max_vq_size 256 vhost_socket $run/vhost/$name64.sock
+" "" -- uvdpa dev show "$name64"
+check "config shown" 0 "" "" -- sh -c 'uvdpa dev config show "$1" >/dev/null' - "$name64"
+check "deleted" 0 "" "" -- uvdpa dev del "$name64"
+check "65 characters: the CLI refuses, in the daemon's words" 1 "" "Error: vdpa: device name is longer than 64 bytes.
+" -- uvdpa dev add name "${name64}x" mgmtdev vdpasim_blk
 
 for d in n1 n2 b1; do
 	check "del $d" 0 "" "" -- uvdpa dev del "$d"

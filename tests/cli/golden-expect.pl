@@ -47,13 +47,13 @@ sub rewrite_out {
 	for my $l (@_) {
 		$l =~ s/^vdpa utility, iproute2-6\.1\.0$/uvdpa utility, uvdpa-$version/;
 		# dev show, plain: " vhost_socket PATH" ends the line
-		$l =~ s/^(\S+): (type .* max_vq_size \d+)$/$1: $2 vhost_socket $rundir\/$1.sock/;
+		$l =~ s/^(\S+): (type .* max_vq_size \d+)$/$1: $2 vhost_socket $rundir\/vhost\/$1.sock/;
 		# dev show, -j
-		$l =~ s/"([^"]+)":\{("type":"[^"]*","mgmtdev":"[^"]*"[^{}]*,"max_vq_size":\d+)\}/"$1":{$2,"vhost_socket":"$rundir\/$1.sock"}/g;
+		$l =~ s/"([^"]+)":\{("type":"[^"]*","mgmtdev":"[^"]*"[^{}]*,"max_vq_size":\d+)\}/"$1":{$2,"vhost_socket":"$rundir\/vhost\/$1.sock"}/g;
 		# dev show, -jp
 		$dev = $1 if $l =~ /^        "([^"]+)": \{$/;
 		if (defined $dev && $l =~ /^            "max_vq_size": \d+$/) {
-			push @out, "$l,", "            \"vhost_socket\": \"$rundir/$dev.sock\"";
+			push @out, "$l,", "            \"vhost_socket\": \"$rundir/vhost/$dev.sock\"";
 			next;
 		}
 		push @out, $l;

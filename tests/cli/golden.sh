@@ -7,13 +7,17 @@
 # come from golden-expect.pl (program name, version, vhost socket) and the
 # override files in golden/ (uvdpa's deliberate differences, explained there).
 #
-# usage: golden.sh UVDPA UVDPAD VERSION SCENARIO...   (env: UVDPA_SHARED)
+# The transcripts are kept in the repository, in golden/transcripts
+# (scripts/refresh-golden.sh copies them from ../shared/reference/transcripts).
+#
+# usage: golden.sh UVDPA UVDPAD VERSION SCENARIO...
 set -u
 
 uvdpa=$(readlink -f "$1"); uvdpad=$(readlink -f "$2"); version=$3; shift 3
 here=$(cd "$(dirname "$0")" && pwd)
-transcripts=${UVDPA_SHARED:?UVDPA_SHARED is not set}/reference/transcripts
-[ -d "$transcripts" ] || { echo "no transcripts in $transcripts"; exit 77; }
+transcripts=$here/golden/transcripts
+# Never a skip: the data is part of the repository.
+[ -d "$transcripts" ] || { echo "FAIL: no transcripts in $transcripts"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/uvdpa-golden.XXXXXX")
 # argv[0] must be plain "uvdpa", as iproute2's was "vdpa" (getopt messages)

@@ -59,7 +59,7 @@ check "-j argument error" 1 "
 " 'Invalid mtu "x": not a decimal number.
 ' -- uvdpa -j dev add name a mgmtdev b mtu x
 long=$(printf 'a%.0s' {1..100})
-check "100-character name: error, no crash" 1 "" "device name is too long (100 characters, at most 63).
+check "100-character name: error, no crash" 1 "" "Error: vdpa: device name is longer than 64 bytes.
 " -- uvdpa dev add name "$long" mgmtdev vdpasim_net
 check "100-character handle" 1 "" "management device handle is too long (100 characters, at most 63).
 " -- uvdpa mgmtdev show "$long"

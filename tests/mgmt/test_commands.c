@@ -158,7 +158,7 @@ static void check_dev(const struct nlmsghdr *m, const char *name, const char *mg
 	char sock[512];
 	bool has_sock = A(m, UVDPA_ATTR_UVDPA_VHOST_SOCKET) != NULL;
 
-	snprintf(sock, sizeof(sock), "%s/%s.sock", d.rundir, name);
+	snprintf(sock, sizeof(sock), "%s/vhost/%s.sock", d.rundir, name);
 	CHECK(hdr_is(m, UVDPA_CMD_DEV_NEW, flags, seq) &&
 	      tc_attr_types(m, order, has_sock ? 8 : 7),
 	      "%s: cmd DEV_NEW, attrs 2 4 5 6 7 8 9%s", name, has_sock ? " 200" : "");

@@ -120,14 +120,18 @@ static void dev_new_errors(void)
 	expect(dev_new("vdpasim_net", "dup"), 0, "", "DEV_NEW dup (first time)");
 	expect(dev_new("vdpasim_blk", "dup"), -EEXIST, "", "DEV_NEW dup again (any mgmtdev)");
 
-	expect(dev_new("vdpasim_net", "a/b"), -EINVAL,
-	       "vdpa: invalid device name (1 to 64 bytes, no '/')", "DEV_NEW name with '/'");
-	expect(dev_new("vdpasim_net", ""), -EINVAL,
-	       "vdpa: invalid device name (1 to 64 bytes, no '/')", "DEV_NEW empty name");
+	/* The kernel's naming: '/' is stored as '!' (dev_set_name). */
+	expect(dev_new("vdpasim_net", "a/b"), 0, "", "DEV_NEW name with '/'");
+	expect(dev_new("vdpasim_net", "a!b"), -EEXIST, "", "DEV_NEW a!b after a/b: the same name");
+	expect(req(UVDPA_CMD_DEV_DEL, 0, "a!b"), 0, "", "DEV_DEL a!b");
+	expect(dev_new("vdpasim_net", ""), -EINVAL, "vdpa: device name is empty",
+	       "DEV_NEW empty name");
 	memset(longname, 'n', 65);
 	longname[65] = '\0';
-	expect(dev_new("vdpasim_net", longname), -EINVAL,
-	       "vdpa: invalid device name (1 to 64 bytes, no '/')", "DEV_NEW 65-byte name");
+	expect(dev_new("vdpasim_net", longname), -ERANGE, UVDPA_DEV_NAME_TOO_LONG_MSG,
+	       "DEV_NEW 65-byte name");
+	expect(req(UVDPA_CMD_DEV_DEL, 0, longname), -ERANGE, UVDPA_DEV_NAME_TOO_LONG_MSG,
+	       "DEV_DEL 65-byte name: the same limit");
 	longname[64] = '\0';
 	expect(dev_new("vdpasim_net", longname), 0, "", "DEV_NEW 64-byte name works");
 	expect(req(UVDPA_CMD_DEV_DEL, 0, longname), 0, "", "DEV_DEL 64-byte name");
