@@ -21,10 +21,11 @@
 
 /*
  * The kernel's device feature word: MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR
- * ANY_LAYOUT VERSION_1 ACCESS_PLATFORM. The mgmtdev advertises exactly this
- * (`mgmtdev show` must print what the kernel prints); a device offers it
- * plus what the virtqueue engine implements (INDIRECT_DESC, EVENT_IDX,
- * RING_PACKED), MRG_RXBUF, and MQ when it has more than one queue pair.
+ * ANY_LAYOUT VERSION_1 ACCESS_PLATFORM. A device offers it plus what the
+ * virtqueue engine implements (INDIRECT_DESC, EVENT_IDX, RING_PACKED),
+ * MRG_RXBUF, and MQ when it has more than one queue pair. The mgmtdev
+ * advertises the union, NET_OFFERED(NET_MAX_VQP): exactly what device_features
+ * may hold (uvdpa(8) says why this differs from the kernel's `mgmtdev show`).
  */
 #define NET_CLASS_FEATURES 0x308830028ULL
 #define NET_OFFERED(pairs) \
@@ -597,7 +598,8 @@ const struct uvdpa_mgmtdev vdpasim_net_mgmtdev = {
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MTU) |
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_FEATURES) |
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MAX_VQP),
-	/* Exactly the kernel's word, for `mgmtdev show`; devices offer more. */
-	.supported_features = NET_CLASS_FEATURES,
-	.max_supported_vqs = 3,
+	/* What dev add accepts: device_features within this, and max_vqp up
+	 * to NET_MAX_VQP pairs plus the control queue. */
+	.supported_features = NET_OFFERED(NET_MAX_VQP),
+	.max_supported_vqs = 2 * NET_MAX_VQP + 1,
 };

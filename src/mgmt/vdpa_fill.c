@@ -228,10 +228,17 @@ int vdpa_fill_config(struct uvdpa_device *d, void *buf, size_t cap,
 }
 
 static int put_vendor_stats(struct nlmsghdr *nlh, size_t cap, struct uvdpa_device *d,
-			    uint32_t index)
+			    uint32_t index, struct mgmt_extack *ext)
 {
 	struct uvdpa_vq_stat st[UVDPA_MAX_VQ_STATS];
 	int i, n;
+
+	/* The kernel's simulator answers a bare EINVAL here; say why. */
+	if (index >= d->nvqs) {
+		mgmt_extack_printf(ext, "vdpa: queue index %u out of range (the device has %u queues)",
+				   index, d->nvqs);
+		return -EINVAL;
+	}
 
 	n = d->ops->get_vendor_vq_stats(d, (uint16_t)index, st, UVDPA_MAX_VQ_STATS);
 	if (n < 0)
@@ -262,7 +269,7 @@ static int put_net_vstats(struct nlmsghdr *nlh, size_t cap, struct uvdpa_device 
 	    !put_net_mq(nlh, cap, f, &cfg) ||
 	    !mnl_attr_put_u32_check(nlh, cap, UVDPA_ATTR_DEV_QUEUE_INDEX, index))
 		return -EMSGSIZE;
-	return put_vendor_stats(nlh, cap, d, index);
+	return put_vendor_stats(nlh, cap, d, index, ext);
 }
 
 int vdpa_fill_vstats(struct uvdpa_device *d, uint32_t index, void *buf, size_t cap,

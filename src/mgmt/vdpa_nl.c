@@ -207,6 +207,25 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 	return 0;
 }
 
+/*
+ * Provisioned features may only take offered bits away. The kernel's parents
+ * refuse more with a bare EINVAL; the mgmtdev advertises exactly what its
+ * devices accept, so the reason can be given here.
+ */
+static int dev_new_check_features(struct genl_req *r, const struct uvdpa_mgmtdev *m,
+				  const struct uvdpa_dev_set_config *cfg)
+{
+	uint64_t extra = cfg->device_features & ~m->supported_features;
+
+	/* A parent advertising no features at all (the kernel's vdpasim_blk)
+	 * leaves the check to its dev_add. */
+	if (!(cfg->mask & BIT(UVDPA_ATTR_DEV_FEATURES)) || !m->supported_features || !extra)
+		return 0;
+	mgmt_extack_printf(r->ext, "vdpa: device_features 0x%llx not supported by %s",
+			   (unsigned long long)extra, m->dev_name);
+	return -EINVAL;
+}
+
 static void dev_new_parent_msg(struct genl_req *r, const char *msg)
 {
 	if (!msg)
@@ -236,6 +255,9 @@ static int dev_new_doit(struct genl_req *r)
 		return err;
 	}
 	err = dev_new_check_mgmtdev(r, m, &cfg);
+	if (err)
+		return err;
+	err = dev_new_check_features(r, m, &cfg);
 	if (err)
 		return err;
 	/* The policy bounds the length; the bus applies the kernel's naming. */
@@ -365,8 +387,11 @@ static int dev_attr_set_doit(struct genl_req *r)
 		mgmt_extack_printf(r->ext, "vdpa: %s device not supported", d->name);
 		return 0;
 	}
-	if (!amac)
+	if (!amac) {
+		/* The kernel's answer, with a reason it does not give. */
+		mgmt_extack_set(r->ext, "vdpa: nothing to set: no attribute given (mac)");
 		return -EOPNOTSUPP;
+	}
 	memcpy(cfg.net.mac, mnl_attr_get_payload(amac), 6);
 	if (!valid_ether_addr(cfg.net.mac)) {
 		mgmt_extack_set(r->ext, "vdpa: Invalid MAC address");

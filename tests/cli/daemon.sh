@@ -52,7 +52,8 @@ check "config shows the new mac" 0 \
 check "dev set broadcast mac" 1 "" "Error: vdpa: Invalid MAC address.
 kernel answers: Operation not supported
 " -- uvdpa dev set name n1 mac ff:ff:ff:ff:ff:ff
-check "dev set without mac: no extack" 1 "" "kernel answers: Operation not supported
+check "dev set without mac: a reason" 1 "" "Error: vdpa: nothing to set: no attribute given (mac).
+kernel answers: Operation not supported
 " -- uvdpa dev set name n1
 
 # blk provisioning and config

@@ -6,8 +6,9 @@
 #   OUTDIR/NNN.src  "transcript" or "override"
 # The override file (same format) replaces the expected result of every
 # command it lists: those are uvdpa's deliberate differences, each with a
-# comment saying why. Applied to all: our program name and version, and the
-# vhost-user socket uvdpad reports for each device (uvdpa dev show).
+# comment saying why. Applied to all: our program name and version, the
+# vhost-user socket uvdpad reports for each device (uvdpa dev show), and
+# vdpasim_net's advertisement (uvdpa mgmtdev show).
 # Environment: RUNDIR (uvdpad's run directory), VERSION (uvdpa's version).
 use strict;
 use warnings;
@@ -41,11 +42,30 @@ sub parse {
 	return @blocks;
 }
 
+# vdpasim_net advertises what it accepts (max_vqp up to 64 with MQ, and the
+# features its devices offer), not the kernel's word (uvdpa(8), DIFFERENCES).
+my $k_feat = 'MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR ANY_LAYOUT VERSION_1 ACCESS_PLATFORM';
+my $u_feat = 'MTU MAC MRG_RXBUF STATUS CTRL_VQ MQ CTRL_MAC_ADDR ANY_LAYOUT ' .
+	'RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED';
+my $k_json = join(',', map { "\"$_\"" } split(/ /, $k_feat));
+my $u_json = join(',', map { "\"$_\"" } split(/ /, $u_feat));
+
+sub rewrite_mgmtdev {
+	my ($l) = @_;
+	$l =~ s/^  max_supported_vqs 3$/  max_supported_vqs 129/;
+	$l =~ s/^  dev_features \Q$k_feat\E$/  dev_features $u_feat/;
+	$l =~ s/("vdpasim_net":\{"supported_classes":\["net"\],"max_supported_vqs":)3,"dev_features":\[\Q$k_json\E\]/${1}129,"dev_features":[$u_json]/g;
+	$l =~ s/^(            "max_supported_vqs": )3,$/${1}129,/;
+	$l =~ s/^(            "dev_features": \[ )\Q$k_json\E( \])$/$1$u_json$2/;
+	return $l;
+}
+
 sub rewrite_out {
 	my @out;
 	my $dev;
 	for my $l (@_) {
 		$l =~ s/^vdpa utility, iproute2-6\.1\.0$/uvdpa utility, uvdpa-$version/;
+		$l = rewrite_mgmtdev($l);
 		# dev show, plain: " vhost_socket PATH" ends the line
 		$l =~ s/^(\S+): (type .* max_vq_size \d+)$/$1: $2 vhost_socket $rundir\/vhost\/$1.sock/;
 		# dev show, -j

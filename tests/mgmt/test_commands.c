@@ -88,10 +88,12 @@ static void mgmtdev_get(void)
 		      tc_attr_types(m, order, 4), "first: cmd MGMTDEV_NEW, MULTI, attrs 2 3 15 16");
 		CHECK(str_is(m, UVDPA_ATTR_MGMTDEV_DEV_NAME, "vdpasim_net") &&
 		      u64_is(m, UVDPA_ATTR_MGMTDEV_SUPPORTED_CLASSES, 0x2) &&
-		      u32_is(m, UVDPA_ATTR_DEV_MGMTDEV_MAX_VQS, 3) &&
+		      u32_is(m, UVDPA_ATTR_DEV_MGMTDEV_MAX_VQS, 129) &&
 		      A(m, UVDPA_ATTR_DEV_SUPPORTED_FEATURES) &&
 		      (mnl_attr_get_u64(A(m, UVDPA_ATTR_DEV_SUPPORTED_FEATURES)) & 0x308830028ULL) ==
-		      0x308830028ULL, "vdpasim_net: classes 0x2, max_vqs 3, kernel features");
+		      0x308830028ULL &&
+		      (mnl_attr_get_u64(A(m, UVDPA_ATTR_DEV_SUPPORTED_FEATURES)) & (1ULL << 22)),
+		      "vdpasim_net: classes 0x2, max_vqs 129 (max_vqp 64), kernel features and MQ");
 		m = r.msgs[1];
 		CHECK(str_is(m, UVDPA_ATTR_MGMTDEV_DEV_NAME, "vdpasim_blk") &&
 		      u64_is(m, UVDPA_ATTR_MGMTDEV_SUPPORTED_CLASSES, 0x4) &&

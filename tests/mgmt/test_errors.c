@@ -255,7 +255,8 @@ static void attr_set_errors(void)
 	expect(req(UVDPA_CMD_DEV_ATTR_SET, 0, NULL), -EINVAL, "", "ATTR_SET without name");
 	expect(req(UVDPA_CMD_DEV_ATTR_SET, 0, "nosuch"), -ENODEV, "vdpa: device not found",
 	       "ATTR_SET unknown");
-	expect(req(UVDPA_CMD_DEV_ATTR_SET, 0, "dup"), -EOPNOTSUPP, "", "ATTR_SET without mac");
+	expect(req(UVDPA_CMD_DEV_ATTR_SET, 0, "dup"), -EOPNOTSUPP,
+	       "vdpa: nothing to set: no attribute given (mac)", "ATTR_SET without mac");
 	nlh = req(UVDPA_CMD_DEV_ATTR_SET, 0, "dup");
 	mnl_attr_put(nlh, UVDPA_ATTR_DEV_NET_CFG_MACADDR, 6, mcast);
 	expect(nlh, -EOPNOTSUPP, "vdpa: Invalid MAC address", "ATTR_SET multicast mac");

@@ -170,7 +170,8 @@ static void vstats(void)
 	check_vstats("net0", 2, cvq, 3, false);
 	nlh = req(buf, UVDPA_CMD_DEV_VSTATS_GET, "net0");
 	mnl_attr_put_u32(nlh, UVDPA_ATTR_DEV_QUEUE_INDEX, 3);
-	expect(nlh, -EINVAL, "", "VSTATS net0 qidx 3 (no such queue)");
+	expect(nlh, -EINVAL, "vdpa: queue index 3 out of range (the device has 3 queues)",
+	       "VSTATS net0 qidx 3 (no such queue)");
 
 	nlh = req(buf, UVDPA_CMD_DEV_CONFIG_GET, "net0");
 	CHECK(call(nlh, &s, NULL, 0) == 0 && s.n == 2 &&
