@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -27,6 +29,7 @@ struct conn {
 	struct mgmt_client *mc;
 	struct conn *prev, *next;
 	pid_t pid;
+	int pidfd;              /* the connecting process, for capability checks */
 };
 
 struct loop {
@@ -39,6 +42,11 @@ struct loop {
 	bool stop;
 	unsigned char buf[MGMT_REQUEST_MAX];
 };
+
+/* Linux 6.5's SO_PEERPIDFD, missing from older headers (Debian 12's 6.1). */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
 
 /* CapEff of a process, from /proc/<pid>/status. */
 static bool has_cap_net_admin(pid_t pid)
@@ -61,11 +69,37 @@ static bool has_cap_net_admin(pid_t pid)
 	return found && (eff >> CAP_NET_ADMIN_BIT) & 1;
 }
 
-bool loop_peer_is_admin(pid_t pid, uid_t uid)
+/*
+ * A handle on the process that connected, which its pid is not: SO_PEERPIDFD
+ * names that very process; pidfd_open(pid) (kernels before 6.5) names
+ * whoever holds the pid when we ask, a moment after connect.
+ */
+static int peer_pidfd(int fd, pid_t pid)
 {
-	/* GENL_ADMIN_PERM's CAP_NET_ADMIN, plus root and our own user, who
-	 * could drive the daemon's devices through its sockets anyway. */
-	return uid == 0 || uid == geteuid() || has_cap_net_admin(pid);
+	socklen_t len = sizeof(int);
+	int pidfd = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0)
+		return pidfd;
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* A pidfd polls readable once its process has exited. */
+static bool pidfd_alive(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+/*
+ * CapEff of the peer now. /proc/<pid> is trusted only if the pidfd's process
+ * is still alive after the read: then <pid> could not have been reused, and
+ * what we read was that process (after any exec it did).
+ */
+static bool peer_cap_now(pid_t pid, int pidfd)
+{
+	return pidfd >= 0 && has_cap_net_admin(pid) && pidfd_alive(pidfd);
 }
 
 static int ep_set(struct loop *l, int op, int fd, uint32_t events, struct src *s)
@@ -80,6 +114,8 @@ static void conn_close(struct loop *l, struct conn *c)
 	dlog(DLOG_DEBUG, "client %d (pid %ld) disconnected", c->fd, (long)c->pid);
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
 	mgmt_client_free(c->mc);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -142,11 +178,50 @@ static void conn_read(struct loop *l, struct conn *c)
 	conn_flush(l, c);
 }
 
+static bool conn_admin_now(void *opaque)
+{
+	struct conn *c = opaque;
+
+	return peer_cap_now(c->pid, c->pidfd);
+}
+
+/*
+ * Root and the daemon's own uid (SO_PEERCRED, fixed at connect) are admins
+ * for good (they could drive the daemon's devices through its sockets
+ * anyway); anyone else is asked for CAP_NET_ADMIN at each privileged
+ * request, through the connecting process's pidfd.
+ */
+static struct conn *conn_new(struct loop *l, int fd, const struct ucred *cred)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct mgmt_peer peer = { .pid = cred->pid, .uid = cred->uid, .gid = cred->gid,
+				  .admin = cred->uid == 0 || cred->uid == geteuid() };
+
+	if (!c)
+		return NULL;
+	c->pid = cred->pid;
+	c->pidfd = peer.admin ? -1 : peer_pidfd(fd, cred->pid);
+	if (!peer.admin) {
+		peer.admin_now = conn_admin_now;
+		peer.opaque = c;
+	}
+	c->mc = mgmt_client_new(l->mgmt, &peer);
+	if (!c->mc) {
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		free(c);
+		return NULL;
+	}
+	c->src.kind = SRC_CLIENT;
+	c->fd = fd;
+	c->events = EPOLLIN;
+	return c;
+}
+
 static void conn_accept(struct loop *l)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	struct mgmt_peer peer;
 	struct conn *c;
 	int fd;
 
@@ -161,23 +236,16 @@ static void conn_accept(struct loop *l)
 		close(fd);
 		return;
 	}
-	peer = (struct mgmt_peer){ .pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
-				   .admin = loop_peer_is_admin(cred.pid, cred.uid) };
-	c = calloc(1, sizeof(*c));
-	if (c)
-		c->mc = mgmt_client_new(l->mgmt, &peer);
-	if (!c || !c->mc) {
+	c = conn_new(l, fd, &cred);
+	if (!c) {
 		dlog(DLOG_WARN, "out of memory accepting a client");
-		free(c);
 		close(fd);
 		return;
 	}
-	c->src.kind = SRC_CLIENT;
-	c->fd = fd;
-	c->pid = cred.pid;
-	c->events = EPOLLIN;
 	if (ep_set(l, EPOLL_CTL_ADD, fd, EPOLLIN, &c->src) < 0) {
 		mgmt_client_free(c->mc);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
 		free(c);
 		close(fd);
 		return;
@@ -188,7 +256,7 @@ static void conn_accept(struct loop *l)
 	l->conns = c;
 	l->n_conns++;
 	dlog(DLOG_DEBUG, "client %d connected: pid %ld uid %ld%s", fd, (long)cred.pid,
-	     (long)cred.uid, peer.admin ? " (admin)" : "");
+	     (long)cred.uid, cred.uid == 0 || cred.uid == geteuid() ? " (admin)" : "");
 }
 
 static void signal_read(struct loop *l)

@@ -17,7 +17,4 @@ int loop_run(struct loop *l);
 /* Closes every client and the listening socket. */
 void loop_free(struct loop *l);
 
-/* Whether a peer may run GENL_ADMIN_PERM commands (exposed for tests). */
-bool loop_peer_is_admin(pid_t pid, uid_t uid);
-
 #endif

@@ -38,12 +38,16 @@
 struct mgmt_server;
 struct mgmt_client;
 
-/* Who sent a request (SO_PEERCRED), decided once per connection. */
+/* Who opened the connection (SO_PEERCRED, snapshotted at connect). */
 struct mgmt_peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	bool admin;     /* may run GENL_ADMIN_PERM commands */
+	bool admin;     /* may run GENL_ADMIN_PERM commands, for good */
+	/* Optional: asked again for each GENL_ADMIN_PERM request when admin is
+	 * false (a capability the peer holds now, not when it connected). */
+	bool (*admin_now)(void *opaque);
+	void *opaque;
 };
 
 /* Optional hook: the vhost-user socket of a device, for DEV_GET replies. */

@@ -288,6 +288,12 @@ static int genl_doit(struct mgmt_client *c, const struct genl_op *op,
 	return ret;
 }
 
+/* GENL_ADMIN_PERM, checked for each request as the kernel does at send time. */
+static bool peer_is_admin(const struct mgmt_peer *p)
+{
+	return p->admin || (p->admin_now && p->admin_now(p->opaque));
+}
+
 /* genl_rcv_msg + genl_family_rcv_msg. */
 static int genl_rcv(struct mgmt_client *c, const struct nlmsghdr *nlh, struct mgmt_extack *ext)
 {
@@ -312,7 +318,7 @@ static int genl_rcv(struct mgmt_client *c, const struct nlmsghdr *nlh, struct mg
 	op = genl_find_op(f, g->cmd);
 	if (!op || !(dump ? (bool)op->dumpit : (bool)op->doit))
 		return -EOPNOTSUPP;
-	if ((op->flags & GENL_ADMIN_PERM) && !c->peer.admin)
+	if ((op->flags & GENL_ADMIN_PERM) && !peer_is_admin(&c->peer))
 		return -EPERM;
 	/* nlctrl keeps GENL_DONT_VALIDATE_DUMP: its dumps take no attributes. */
 	if (dump && f->validate == GENL_VALIDATE_LIBERAL) {

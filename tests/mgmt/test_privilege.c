@@ -2,9 +2,13 @@
 /*
  * GENL_ADMIN_PERM: an unprivileged peer (nobody) gets EPERM for DEV_NEW,
  * DEV_DEL, DEV_VSTATS_GET and DEV_ATTR_SET, and can still read; the same
- * user holding CAP_NET_ADMIN may write.
+ * user holding CAP_NET_ADMIN may write. The capability counts when a request
+ * is sent, not when the connection was made: dropping it loses the right at
+ * once, and a socket outliving the process that opened it (handed to one
+ * without the capability) has none.
  */
 #include <errno.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -85,6 +89,58 @@ static bool become_nobody_with_net_admin(void)
 	return syscall(SYS_capset, &h, data) == 0;
 }
 
+/* CAP_NET_ADMIN effective or not (it stays permitted, to be raised again). */
+static bool set_net_admin(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	data[0].permitted = 1u << CAP_NET_ADMIN;
+	data[0].effective = on ? 1u << CAP_NET_ADMIN : 0;
+	return syscall(SYS_capset, &h, data) == 0;
+}
+
+static int dev_new_err(int fd, uint16_t fam, const char *name)
+{
+	struct nlmsghdr *nlh = req(fam, UVDPA_CMD_DEV_NEW, 0, name);
+	struct tc_result r;
+	int err;
+
+	mnl_attr_put_strz(nlh, UVDPA_ATTR_MGMTDEV_DEV_NAME, "vdpasim_net");
+	err = tc_transact(fd, nlh, &r) ? r.error : 1;
+	tc_result_free(&r);
+	return err;
+}
+
+/* The process that connected exits; its child, without the capability,
+ * keeps the socket and tries to write. */
+static void orphaned_socket(const char *sock)
+{
+	int fd = tc_connect(sock), st = 0;
+	uint16_t fam;
+	pid_t pid;
+
+	REQUIRE(fd >= 0, "connect");
+	fam = tc_family(fd);
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		REQUIRE(set_net_admin(false), "capset");
+		/* Wait until the opener (our parent) is gone. */
+		while (getppid() != 1 && kill(getppid(), 0) == 0 && st++ < 1000)
+			usleep(5000);
+		usleep(50000);
+		CHECK(dev_new_err(fd, fam, "orphan") == -EPERM,
+		      "socket kept by a process without CAP_NET_ADMIN after its opener exited -> EPERM");
+		fflush(stdout);
+		_exit(tc_failures ? 1 : 0);
+	}
+	close(fd);
+	/* The grandchild reports through the log; its status goes nowhere, so
+	 * the parent of this process checks the device list instead. */
+}
+
 static void with_cap(const char *sock)
 {
 	uint16_t fam;
@@ -95,7 +151,14 @@ static void with_cap(const char *sock)
 	CHECK(tc_dev_add(fd, fam, "capnet", "vdpasim_net", NULL) == 0,
 	      "nobody + CAP_NET_ADMIN: DEV_NEW works");
 	CHECK(tc_dev_del(fd, fam, "capnet", NULL) == 0, "nobody + CAP_NET_ADMIN: DEV_DEL works");
+	REQUIRE(set_net_admin(false), "capset: drop CAP_NET_ADMIN");
+	CHECK(dev_new_err(fd, fam, "dropped") == -EPERM,
+	      "CAP_NET_ADMIN dropped after connecting -> EPERM on the same connection");
+	REQUIRE(set_net_admin(true), "capset: raise CAP_NET_ADMIN");
+	CHECK(dev_new_err(fd, fam, "raised") == 0 && tc_dev_del(fd, fam, "raised", NULL) == 0,
+	      "CAP_NET_ADMIN raised again -> DEV_NEW works");
 	close(fd);
+	orphaned_socket(sock);
 }
 
 static int run_child(const char *sock, bool cap)
@@ -138,6 +201,9 @@ int main(int argc, char **argv)
 	CHECK(run_child(d.sock, false) == 0, "unprivileged client checks passed");
 	CHECK(tc_dev_count(fd, fam) == 1, "still exactly one device (net0)");
 	CHECK(run_child(d.sock, true) == 0, "CAP_NET_ADMIN client checks passed");
+	/* The orphaned socket's owner has no one to report to: look for its device. */
+	usleep(500000);
+	CHECK(tc_dev_count(fd, fam) == 1, "the orphaned socket created no device");
 
 	close(fd);
 	CHECK(tc_daemon_stop(&d) == 0, "uvdpad exits 0 on SIGTERM");
