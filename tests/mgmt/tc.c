@@ -102,6 +102,24 @@ int tc_daemon_stop(struct tc_daemon *d)
 	return st;
 }
 
+void tc_rmdir_files(const char *dir)
+{
+	char path[600];
+	struct dirent *e;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return;
+	while ((e = readdir(dh))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(dh);
+	rmdir(dir);
+}
+
 void tc_daemon_cleanup(struct tc_daemon *d)
 {
 	char path[600];
@@ -113,10 +131,11 @@ void tc_daemon_cleanup(struct tc_daemon *d)
 		tc_daemon_stop(d);
 	if (dir) {
 		while ((e = readdir(dir))) {
-			if (e->d_name[0] == '.')
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", d->rundir, e->d_name);
-			unlink(path);
+			if (unlink(path) < 0 && errno == EISDIR)
+				tc_rmdir_files(path);
 		}
 		closedir(dir);
 	}

@@ -61,7 +61,9 @@ bool tc_daemon_wait_ready(const char *sock, pid_t pid);
 int tc_daemon_stop(struct tc_daemon *d);
 /* Waits for pid for at most ms; exit status, 128+signal, or -1. */
 int tc_wait_exit(pid_t pid, int ms);
-/* Removes the run directory and its files. */
+/* Removes dir, its files and the directory itself (one level). */
+void tc_rmdir_files(const char *dir);
+/* Removes the run directory and its files (and the vhost/ directory). */
 void tc_daemon_cleanup(struct tc_daemon *d);
 bool tc_daemon_alive(const struct tc_daemon *d);
 
