@@ -144,6 +144,15 @@ kernel answers: Invalid argument
 " -- uvdpa dev add name f mgmtdev vdpasim_net device_features 0x1
 ok "uvdpad exits 0" stop
 
+# ---- log lines: a timestamp when they go to a file, none to a pipe
+ok "log file lines carry a UTC timestamp" \
+	grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z uvdpad: info: listening on ' "$work/uvdpad.log"
+mkdir -p "$work/run4"
+"$uvdpad" -r "$work/run4" 2>&1 >/dev/null | cat >"$work/pipe.log" &
+for ((i = 0; i < 200; i++)); do [ -S "$work/run4/uvdpa.sock" ] && break; sleep 0.05; done
+kill -TERM "$(cat "$work/run4/uvdpad.lock")"; wait
+ok "log lines to a pipe carry none" grep -q '^uvdpad: info: listening on ' "$work/pipe.log"
+
 [ "$fails" -eq 0 ] || { echo "--- uvdpad log"; cat "$work/uvdpad.log"; }
 echo "$fails failed"
 [ "$fails" -eq 0 ]
