@@ -38,8 +38,8 @@ run dev show -jp
 run dev config show
 
 echo
-echo "== 3. a vhost-user front end on $UVDPA_RUNDIR/vdpa-net1.sock"
-scripts/testpmd-demo.sh "$UVDPA_RUNDIR/vdpa-net1.sock" 4 &
+echo "== 3. a vhost-user front end on $UVDPA_RUNDIR/vhost/vdpa-net1.sock"
+scripts/testpmd-demo.sh "$UVDPA_RUNDIR/vhost/vdpa-net1.sock" 4 &
 testpmd=$!
 sleep 3   # the device's counters while testpmd still drives it
 run dev config show vdpa-net1

@@ -199,7 +199,7 @@ dev_sock() {
 	local s
 	s=$("$UVDPA" dev show "$1" 2>/dev/null |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "vhost_socket") { print $(i + 1); exit } }')
-	echo "${s:-$UVDPA_RUNDIR/$1.sock}"
+	echo "${s:-$UVDPA_RUNDIR/vhost/$1.sock}"
 }
 
 # vstat DEV QIDX NAME: one vendor statistic ("rx packets", "tx packets", ...).
