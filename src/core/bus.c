@@ -148,21 +148,24 @@ static bool mgmtdev_registered(const struct uvdpa_bus *bus, const struct uvdpa_m
 }
 
 /*
- * The kernel's naming (dev_set_name -> kobject_set_name_vargs): '/' becomes
- * '!', an empty name is refused (kobject_add). The length limit is uvdpa's:
- * the name is a socket file name. Returns the stored copy or NULL.
+ * The kernel's naming (dev_set_name -> kobject_set_name_vargs) refuses only an
+ * empty name (kobject_add). The length limit is uvdpa's: the name becomes a
+ * socket file name. NULL if name is fine, else why not.
  */
-static char *device_name(const char *name, const char **msg)
+static const char *name_problem(const char *name)
 {
 	size_t len = name ? strnlen(name, UVDPA_NAME_MAX + 1) : 0;
-	char *copy;
 
-	if (!len || len > UVDPA_NAME_MAX) {
-		if (msg)
-			*msg = len ? UVDPA_DEV_NAME_TOO_LONG_MSG : "vdpa: device name is empty";
-		return NULL;
-	}
-	copy = strdup(name);
+	if (!len)
+		return "vdpa: device name is empty";
+	return len > UVDPA_NAME_MAX ? UVDPA_DEV_NAME_TOO_LONG_MSG : NULL;
+}
+
+/* The name as stored and shown: each '/' becomes '!', as in the kernel. */
+static char *stored_name(const char *name)
+{
+	char *copy = strdup(name);
+
 	for (char *p = copy; p && (p = strchr(p, '/')) != NULL; p++)
 		*p = '!';
 	return copy;
@@ -219,15 +222,16 @@ int uvdpa_bus_dev_add(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m, const char
 		*out = NULL;
 	if (!bus || !m)
 		return -EINVAL;
-	if (!name || !*name || strnlen(name, UVDPA_NAME_MAX + 1) > UVDPA_NAME_MAX) {
-		device_name(name, msg);
+	if (name_problem(name)) {
+		if (msg)
+			*msg = name_problem(name);
 		return -EINVAL;
 	}
 	if (!mgmtdev_registered(bus, m))
 		return -ENODEV;
 	if (grow((void **)&bus->devs, &bus->cap_devs, bus->n_devs, sizeof(*bus->devs)))
 		return -ENOMEM;
-	copy = device_name(name, msg);
+	copy = stored_name(name);
 	if (!copy)
 		return -ENOMEM;
 	/* Checked before creating so a duplicate costs nothing (the kernel
