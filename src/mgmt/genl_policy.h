@@ -29,8 +29,8 @@ struct genl_policy {
 	bool range;             /* min/max checked (value, or length for BINARY) */
 	uint16_t len;           /* strings: max length without NUL; 0 = none */
 	uint64_t min, max;
-	/* uvdpa's own: the extack for a value or length out of range, in place
-	 * of the netlink core's generic "Attribute failed policy validation". */
+	/* uvdpa's own: the extack for a string longer than len, in place of
+	 * the netlink core's generic "Attribute failed policy validation". */
 	const char *range_msg;
 };
 
