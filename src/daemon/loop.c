@@ -30,6 +30,7 @@ struct conn {
 	struct conn *prev, *next;
 	pid_t pid;
 	int pidfd;              /* the connecting process, for capability checks */
+	bool cap_at_accept;     /* it held CAP_NET_ADMIN when accepted */
 };
 
 struct loop {
@@ -182,14 +183,16 @@ static bool conn_admin_now(void *opaque)
 {
 	struct conn *c = opaque;
 
-	return peer_cap_now(c->pid, c->pidfd);
+	/* Like netlink_capable(): the opener's credentials (the kernel's file
+	 * f_cred, here the capability at accept) and those at each request. */
+	return c->cap_at_accept && peer_cap_now(c->pid, c->pidfd);
 }
 
 /*
  * Root and the daemon's own uid (SO_PEERCRED, fixed at connect) are admins
  * for good (they could drive the daemon's devices through its sockets
- * anyway); anyone else is asked for CAP_NET_ADMIN at each privileged
- * request, through the connecting process's pidfd.
+ * anyway); anyone else needs CAP_NET_ADMIN when accepted and again at each
+ * privileged request, read through the connecting process's pidfd.
  */
 static struct conn *conn_new(struct loop *l, int fd, const struct ucred *cred)
 {
@@ -201,6 +204,7 @@ static struct conn *conn_new(struct loop *l, int fd, const struct ucred *cred)
 		return NULL;
 	c->pid = cred->pid;
 	c->pidfd = peer.admin ? -1 : peer_pidfd(fd, cred->pid);
+	c->cap_at_accept = !peer.admin && peer_cap_now(c->pid, c->pidfd);
 	if (!peer.admin) {
 		peer.admin_now = conn_admin_now;
 		peer.opaque = c;

@@ -158,6 +158,15 @@ static void with_cap(const char *sock)
 	CHECK(dev_new_err(fd, fam, "raised") == 0 && tc_dev_del(fd, fam, "raised", NULL) == 0,
 	      "CAP_NET_ADMIN raised again -> DEV_NEW works");
 	close(fd);
+	/* Without the capability when connecting: raising it later is not
+	 * enough (the kernel checks the socket opener's credentials too). */
+	REQUIRE(set_net_admin(false), "capset: drop CAP_NET_ADMIN");
+	fd = tc_connect(sock);
+	REQUIRE(fd >= 0 && tc_family(fd) == fam, "connect (a round trip: uvdpad has accepted)");
+	REQUIRE(set_net_admin(true), "capset: raise CAP_NET_ADMIN");
+	CHECK(dev_new_err(fd, fam, "late") == -EPERM,
+	      "CAP_NET_ADMIN raised only after connecting -> EPERM");
+	close(fd);
 	orphaned_socket(sock);
 }
 
