@@ -16,7 +16,9 @@ opts=()
 if [ "${1:-}" = "--asan" ]; then
 	shift
 	dir=build-asan
-	opts=(-Db_sanitize=address,undefined -Db_lundef=false)
+	# The project's default buildtype (meson.build), named so that a build
+	# directory set up by an older script (buildtype=debug) is reset to it.
+	opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
 fi
 
 scripts/deps.sh all
