@@ -30,7 +30,9 @@ struct conn {
 	struct conn *prev, *next;
 	pid_t pid;
 	int pidfd;              /* the connecting process, for capability checks */
-	bool cap_at_accept;     /* it held CAP_NET_ADMIN when accepted */
+	bool opener_ok;         /* admin uid, or CAP_NET_ADMIN when accepted */
+	uid_t uid;              /* the connecting process's (SO_PEERCRED) */
+	struct ucred sender;    /* who sent the datagram being handled */
 };
 
 struct loop {
@@ -164,9 +166,34 @@ static bool conn_flush(struct loop *l, struct conn *c)
 	return true;
 }
 
+/*
+ * The sender's credentials, as the kernel recorded them at send time. A
+ * datagram sent before we accepted (and set SO_PASSCRED) carries none (pid
+ * 0): it came from the opener, the only holder of the socket so far.
+ */
+static void take_sender(struct conn *c, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+
+	c->sender = (struct ucred){ .pid = 0 };
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred)))
+			memcpy(&c->sender, CMSG_DATA(cm), sizeof(c->sender));
+	if (c->sender.pid == 0)
+		c->sender = (struct ucred){ .pid = c->pid, .uid = c->uid };
+}
+
 static void conn_read(struct loop *l, struct conn *c)
 {
-	ssize_t n = recv(c->fd, l->buf, sizeof(l->buf), MSG_TRUNC | MSG_DONTWAIT);
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = l->buf, .iov_len = sizeof(l->buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_TRUNC | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
@@ -174,41 +201,69 @@ static void conn_read(struct loop *l, struct conn *c)
 		conn_close(l, c);
 		return;
 	}
+	take_sender(c, &mh);
 	mgmt_client_input(c->mc, l->buf, (size_t)n < sizeof(l->buf) ? (size_t)n : sizeof(l->buf),
 			  (size_t)n);
 	conn_flush(l, c);
 }
 
+static bool admin_uid(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* CAP_NET_ADMIN of a sender other than the opener, through a pidfd of our own. */
+static bool other_cap_now(pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool cap = peer_cap_now(pid, pidfd);
+
+	if (pidfd >= 0)
+		close(pidfd);
+	return cap;
+}
+
+/*
+ * netlink_capable(): the socket's opener (the kernel's file f_cred; here its
+ * uid at connect or its capability at accept) and the sender of this very
+ * message (SCM_CREDENTIALS, recorded by the kernel at send time) must both
+ * be privileged.
+ */
 static bool conn_admin_now(void *opaque)
 {
 	struct conn *c = opaque;
 
-	/* Like netlink_capable(): the opener's credentials (the kernel's file
-	 * f_cred, here the capability at accept) and those at each request. */
-	return c->cap_at_accept && peer_cap_now(c->pid, c->pidfd);
+	if (!c->opener_ok)
+		return false;
+	if (admin_uid(c->sender.uid))
+		return true;
+	if (c->sender.pid == c->pid)
+		return peer_cap_now(c->pid, c->pidfd);
+	return other_cap_now(c->sender.pid);
 }
 
 /*
- * Root and the daemon's own uid (SO_PEERCRED, fixed at connect) are admins
- * for good (they could drive the daemon's devices through its sockets
- * anyway); anyone else needs CAP_NET_ADMIN when accepted and again at each
- * privileged request, read through the connecting process's pidfd.
+ * Root and the daemon's own uid (SO_PEERCRED, fixed at connect) may open a
+ * privileged connection (they could drive the daemon's devices through its
+ * sockets anyway), and so may a process holding CAP_NET_ADMIN when accepted,
+ * read through its pidfd. Each privileged request is checked again.
  */
 static struct conn *conn_new(struct loop *l, int fd, const struct ucred *cred)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct mgmt_peer peer = { .pid = cred->pid, .uid = cred->uid, .gid = cred->gid,
-				  .admin = cred->uid == 0 || cred->uid == geteuid() };
+				  .admin_now = conn_admin_now, .opaque = c };
+	int one = 1;
 
 	if (!c)
 		return NULL;
 	c->pid = cred->pid;
-	c->pidfd = peer.admin ? -1 : peer_pidfd(fd, cred->pid);
-	c->cap_at_accept = !peer.admin && peer_cap_now(c->pid, c->pidfd);
-	if (!peer.admin) {
-		peer.admin_now = conn_admin_now;
-		peer.opaque = c;
-	}
+	c->uid = cred->uid;
+	c->pidfd = peer_pidfd(fd, cred->pid);
+	c->opener_ok = admin_uid(cred->uid) || peer_cap_now(c->pid, c->pidfd);
+	/* Every datagram then says who sent it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		dlog(DLOG_WARN, "SO_PASSCRED: %s", strerror(errno));
 	c->mc = mgmt_client_new(l->mgmt, &peer);
 	if (!c->mc) {
 		if (c->pidfd >= 0)
@@ -260,7 +315,7 @@ static void conn_accept(struct loop *l)
 	l->conns = c;
 	l->n_conns++;
 	dlog(DLOG_DEBUG, "client %d connected: pid %ld uid %ld%s", fd, (long)cred.pid,
-	     (long)cred.uid, cred.uid == 0 || cred.uid == geteuid() ? " (admin)" : "");
+	     (long)cred.uid, c->opener_ok ? " (privileged)" : "");
 }
 
 static void signal_read(struct loop *l)

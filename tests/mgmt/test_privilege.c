@@ -4,8 +4,8 @@
  * DEV_DEL, DEV_VSTATS_GET and DEV_ATTR_SET, and can still read; the same
  * user holding CAP_NET_ADMIN may write. The capability counts when a request
  * is sent, not when the connection was made: dropping it loses the right at
- * once, and a socket outliving the process that opened it (handed to one
- * without the capability) has none.
+ * once, and a socket handed to a process without the capability is of no
+ * use to it, whether the process that opened it lives on or not.
  */
 #include <errno.h>
 #include <signal.h>
@@ -141,6 +141,24 @@ static void orphaned_socket(const char *sock)
 	 * the parent of this process checks the device list instead. */
 }
 
+/* A child that dropped CAP_NET_ADMIN writes on our socket while we live. */
+static void shared_socket(int fd, uint16_t fam)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		REQUIRE(set_net_admin(false), "capset");
+		CHECK(dev_new_err(fd, fam, "shared") == -EPERM,
+		      "socket shared with a process without CAP_NET_ADMIN, opener alive -> EPERM");
+		fflush(stdout);
+		_exit(tc_failures ? 1 : 0);
+	}
+	CHECK(tc_wait_exit(pid, 10000) == 0, "the sharing child's checks passed");
+}
+
 static void with_cap(const char *sock)
 {
 	uint16_t fam;
@@ -157,6 +175,19 @@ static void with_cap(const char *sock)
 	REQUIRE(set_net_admin(true), "capset: raise CAP_NET_ADMIN");
 	CHECK(dev_new_err(fd, fam, "raised") == 0 && tc_dev_del(fd, fam, "raised", NULL) == 0,
 	      "CAP_NET_ADMIN raised again -> DEV_NEW works");
+	close(fd);
+	/* A request right after connect (before uvdpad accepted, so without
+	 * SCM_CREDENTIALS) is the opener's. */
+	fd = tc_connect(sock);
+	REQUIRE(fd >= 0, "connect");
+	CHECK(dev_new_err(fd, fam, "early") == 0 && tc_dev_del(fd, fam, "early", NULL) == 0,
+	      "DEV_NEW sent at once after connecting works");
+	close(fd);
+	/* A child without the capability sends on its live parent's socket:
+	 * the sender counts, as in the kernel. */
+	fd = tc_connect(sock);
+	REQUIRE(fd >= 0 && tc_family(fd) == fam, "connect");
+	shared_socket(fd, fam);
 	close(fd);
 	/* Without the capability when connecting: raising it later is not
 	 * enough (the kernel checks the socket opener's credentials too). */
