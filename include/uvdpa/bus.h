@@ -61,8 +61,9 @@ struct uvdpa_mgmtdev {
 };
 
 typedef void (*uvdpa_bus_notify_fn)(void *opaque, struct uvdpa_device *d);
-/* An added listener that may refuse the device: a negative errno undoes the
- * add (removed is not called for it); msg (may stay NULL) says why. */
+/* Told of a new device, and may refuse it (a device nobody can reach must
+ * not exist): a negative errno undoes the add (removed is not called for
+ * it); msg (may stay NULL) says why. */
 typedef int (*uvdpa_bus_added_fn)(void *opaque, struct uvdpa_device *d, const char **msg);
 
 struct uvdpa_bus *uvdpa_bus_new(void);
@@ -71,12 +72,8 @@ void uvdpa_bus_free(struct uvdpa_bus *bus);
 
 /* Faces hear about devices here: added after registration, removed before
  * dev_del. One listener per bus (the daemon's face dispatcher). */
-void uvdpa_bus_set_listener(struct uvdpa_bus *bus, uvdpa_bus_notify_fn added,
+void uvdpa_bus_set_listener(struct uvdpa_bus *bus, uvdpa_bus_added_fn added,
 			    uvdpa_bus_notify_fn removed, void *opaque);
-/* The same, with a listener that can veto a new device (the daemon's faces:
- * a device nobody can reach must not exist). Replaces any listener. */
-void uvdpa_bus_set_checked_listener(struct uvdpa_bus *bus, uvdpa_bus_added_fn added,
-				    uvdpa_bus_notify_fn removed, void *opaque);
 
 /* The bus does not own m; it must outlive the registration. */
 int uvdpa_bus_register_mgmtdev(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m);
@@ -94,7 +91,7 @@ struct uvdpa_mgmtdev *uvdpa_bus_find_mgmtdev(const struct uvdpa_bus *bus,
  * (dev_set_name): any bytes but NUL, each '/' stored as '!', so "a/b" is
  * the device "a!b" (and a duplicate of it). -EINVAL for an empty name or
  * one longer than UVDPA_NAME_MAX (msg says which), -EEXIST for a duplicate,
- * the parent's error, or the checked listener's veto.
+ * the parent's error, or the listener's veto.
  */
 #define UVDPA_NAME_MAX UVDPA_DEV_NAME_MAX   /* bytes, without the NUL */
 int uvdpa_bus_dev_add(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m, const char *name,

@@ -21,8 +21,8 @@ struct uvdpa_bus {
 	unsigned n_mdevs, cap_mdevs;
 	struct uvdpa_device **devs;
 	unsigned n_devs, cap_devs;
-	uvdpa_bus_notify_fn added, removed;
-	uvdpa_bus_added_fn checked_added;
+	uvdpa_bus_added_fn added;
+	uvdpa_bus_notify_fn removed;
 	void *opaque;
 };
 
@@ -48,20 +48,10 @@ struct uvdpa_bus *uvdpa_bus_new(void)
 	return calloc(1, sizeof(struct uvdpa_bus));
 }
 
-void uvdpa_bus_set_listener(struct uvdpa_bus *bus, uvdpa_bus_notify_fn added,
+void uvdpa_bus_set_listener(struct uvdpa_bus *bus, uvdpa_bus_added_fn added,
 			    uvdpa_bus_notify_fn removed, void *opaque)
 {
 	bus->added = added;
-	bus->checked_added = NULL;
-	bus->removed = removed;
-	bus->opaque = opaque;
-}
-
-void uvdpa_bus_set_checked_listener(struct uvdpa_bus *bus, uvdpa_bus_added_fn added,
-				    uvdpa_bus_notify_fn removed, void *opaque)
-{
-	bus->added = NULL;
-	bus->checked_added = added;
 	bus->removed = removed;
 	bus->opaque = opaque;
 }
@@ -197,11 +187,9 @@ static int notify_added(struct uvdpa_bus *bus, struct uvdpa_device *d, const cha
 {
 	int ret;
 
-	if (bus->added)
-		bus->added(bus->opaque, d);
-	if (!bus->checked_added)
+	if (!bus->added)
 		return 0;
-	ret = bus->checked_added(bus->opaque, d, msg);
+	ret = bus->added(bus->opaque, d, msg);
 	if (ret >= 0)
 		return 0;
 	bus->n_devs--;

@@ -76,7 +76,7 @@ int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 		fs->n++;
 		dlog(DLOG_DEBUG, "%s face started", builtin_faces[i]->name);
 	}
-	uvdpa_bus_set_checked_listener(bus, on_added, on_removed, fs);
+	uvdpa_bus_set_listener(bus, on_added, on_removed, fs);
 	return 0;
 }
 

@@ -23,7 +23,8 @@
 /*
  * SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES
  * ANY_LAYOUT VERSION_1 ACCESS_PLATFORM: the kernel's device word. The
- * kernel's blk mgmtdev advertises no features (0), and so does ours.
+ * kernel's blk mgmtdev advertises no features and no queues (0); ours
+ * advertises what dev add accepts (uvdpa(8), DIFFERENCES).
  */
 #define BLK_CLASS_FEATURES 0x308007646ULL
 #define BLK_OFFERED (BLK_CLASS_FEATURES | VDPASIM_TRANSPORT_FEATURES)
@@ -316,7 +317,8 @@ const struct uvdpa_mgmtdev vdpasim_blk_mgmtdev = {
 	.config_attr_mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_FEATURES) |
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_CAPACITY) |
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES),
-	/* As the kernel reports them for `mgmtdev show`. */
-	.supported_features = 0,
-	.max_supported_vqs = 0,
+	/* What dev add accepts: device_features within this word, up to
+	 * BLK_MAX_QUEUES queues. */
+	.supported_features = BLK_OFFERED,
+	.max_supported_vqs = BLK_MAX_QUEUES,
 };

@@ -3,6 +3,8 @@
  * Feature-bit names, the tables iproute2's vdpa tool prints from. The CLI
  * must print byte for byte what iproute2 prints, so these are its names
  * (without the VIRTIO_NET_F_ / VIRTIO_F_ prefixes), not the spec's.
+ * iproute2 names no blk bit (it prints bit_N); uvdpa names them after the
+ * spec's VIRTIO_BLK_F_ macros, in the same style.
  */
 #include <stddef.h>
 #include <linux/virtio_ids.h>
@@ -56,6 +58,26 @@ static const char *const net_names[64] = {
 	[63] = "SPEED_DUPLEX",
 };
 
+static const char *const blk_names[64] = {
+	[0] = "BARRIER",
+	[1] = "SIZE_MAX",
+	[2] = "SEG_MAX",
+	[4] = "GEOMETRY",
+	[5] = "RO",
+	[6] = "BLK_SIZE",
+	[7] = "SCSI",
+	[9] = "FLUSH",
+	[10] = "TOPOLOGY",
+	[11] = "CONFIG_WCE",
+	[12] = "MQ",
+	[13] = "DISCARD",
+	[14] = "WRITE_ZEROES",
+	[15] = "LIFETIME",
+	[16] = "SECURE_ERASE",
+	[17] = "ZONED",
+	[27] = "ANY_LAYOUT",
+};
+
 bool uvdpa_feature_is_transport(unsigned bit)
 {
 	return bit >= UVDPA_TRANSPORT_F_START && bit <= UVDPA_TRANSPORT_F_END;
@@ -69,5 +91,7 @@ const char *uvdpa_feature_name(uint32_t virtio_device_id, unsigned bit)
 		return transport_names[bit];
 	if (virtio_device_id == VIRTIO_ID_NET)
 		return net_names[bit];
+	if (virtio_device_id == VIRTIO_ID_BLOCK)
+		return blk_names[bit];
 	return NULL;
 }

@@ -83,10 +83,10 @@ check "vstats without qidx: the daemon refuses" 1 "" "kernel answers: Invalid ar
 " -- uvdpa dev vstats show n2
 check "-s with the socket path" 0 "vdpasim_blk: 
   supported_classes block
-  max_supported_vqs 0
-  dev_features
+  max_supported_vqs 64
+  dev_features SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES ANY_LAYOUT RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED
 " "" -- env -u UVDPA_RUNDIR uvdpa -s "$run/uvdpa.sock" mgmtdev show vdpasim_blk
-check "\$UVDPA_SOCK" 0 "{\"mgmtdev\":{\"vdpasim_blk\":{\"supported_classes\":[\"block\"],\"max_supported_vqs\":0,\"dev_features\":[]}}}
+check "\$UVDPA_SOCK" 0 "{\"mgmtdev\":{\"vdpasim_blk\":{\"supported_classes\":[\"block\"],\"max_supported_vqs\":64,\"dev_features\":[\"SIZE_MAX\",\"SEG_MAX\",\"BLK_SIZE\",\"FLUSH\",\"TOPOLOGY\",\"MQ\",\"DISCARD\",\"WRITE_ZEROES\",\"ANY_LAYOUT\",\"RING_INDIRECT_DESC\",\"RING_EVENT_IDX\",\"VERSION_1\",\"ACCESS_PLATFORM\",\"RING_PACKED\"]}}}
 " "" -- env -u UVDPA_RUNDIR UVDPA_SOCK="$run/uvdpa.sock" uvdpa -j mgmtdev show vdpasim_blk
 name64=$(printf 'x%.0s' {1..64})
 check "64-character name" 0 "" "" -- uvdpa dev add name "$name64" mgmtdev vdpasim_blk
@@ -129,8 +129,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 " -- as_nobody uvdpa dev add name p1 mgmtdev vdpasim_net
 	check "nobody: mgmtdev show works" 0 "vdpasim_blk: 
   supported_classes block
-  max_supported_vqs 0
-  dev_features
+  max_supported_vqs 64
+  dev_features SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES ANY_LAYOUT RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED
 " "" -- as_nobody uvdpa mgmtdev show vdpasim_blk
 fi
 

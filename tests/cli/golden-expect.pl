@@ -42,13 +42,17 @@ sub parse {
 	return @blocks;
 }
 
-# vdpasim_net advertises what it accepts (max_vqp up to 64 with MQ, and the
-# features its devices offer), not the kernel's word (uvdpa(8), DIFFERENCES).
+# vdpasim_net and vdpasim_blk advertise what they accept (net: max_vqp up to
+# 64 with MQ, blk: up to 64 queues; the features their devices offer), not
+# the kernel's words (uvdpa(8), DIFFERENCES).
 my $k_feat = 'MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR ANY_LAYOUT VERSION_1 ACCESS_PLATFORM';
 my $u_feat = 'MTU MAC MRG_RXBUF STATUS CTRL_VQ MQ CTRL_MAC_ADDR ANY_LAYOUT ' .
 	'RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED';
 my $k_json = join(',', map { "\"$_\"" } split(/ /, $k_feat));
 my $u_json = join(',', map { "\"$_\"" } split(/ /, $u_feat));
+my $b_feat = 'SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES ANY_LAYOUT ' .
+	'RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED';
+my $b_json = join(',', map { "\"$_\"" } split(/ /, $b_feat));
 
 sub rewrite_mgmtdev {
 	my ($l) = @_;
@@ -57,6 +61,12 @@ sub rewrite_mgmtdev {
 	$l =~ s/("vdpasim_net":\{"supported_classes":\["net"\],"max_supported_vqs":)3,"dev_features":\[\Q$k_json\E\]/${1}129,"dev_features":[$u_json]/g;
 	$l =~ s/^(            "max_supported_vqs": )3,$/${1}129,/;
 	$l =~ s/^(            "dev_features": \[ )\Q$k_json\E( \])$/$1$u_json$2/;
+	# vdpasim_blk: the kernel's 0 queues and empty list only ever show there
+	$l =~ s/^  max_supported_vqs 0$/  max_supported_vqs 64/;
+	$l =~ s/^  dev_features$/  dev_features $b_feat/;
+	$l =~ s/("vdpasim_blk":\{"supported_classes":\["block"\],"max_supported_vqs":)0,"dev_features":\[\]/${1}64,"dev_features":[$b_json]/g;
+	$l =~ s/^(            "max_supported_vqs": )0,$/${1}64,/;
+	$l =~ s/^(            "dev_features": \[ )\]$/$1$b_json ]/;
 	return $l;
 }
 

@@ -97,9 +97,9 @@ static void mgmtdev_get(void)
 		m = r.msgs[1];
 		CHECK(str_is(m, UVDPA_ATTR_MGMTDEV_DEV_NAME, "vdpasim_blk") &&
 		      u64_is(m, UVDPA_ATTR_MGMTDEV_SUPPORTED_CLASSES, 0x4) &&
-		      u32_is(m, UVDPA_ATTR_DEV_MGMTDEV_MAX_VQS, 0) &&
-		      u64_is(m, UVDPA_ATTR_DEV_SUPPORTED_FEATURES, 0),
-		      "vdpasim_blk: classes 0x4, max_vqs 0, features 0 (as the kernel)");
+		      u32_is(m, UVDPA_ATTR_DEV_MGMTDEV_MAX_VQS, 64) &&
+		      u64_is(m, UVDPA_ATTR_DEV_SUPPORTED_FEATURES, 0x738007646ULL),
+		      "vdpasim_blk: classes 0x4, max_vqs 64, the features its devices offer");
 	}
 	tc_result_free(&r);
 
