@@ -6,6 +6,9 @@
  * set_map, and only then unmaps what the old map pointed at: the device's
  * worker may be inside a descriptor until set_map returns. A table resent
  * unchanged (QEMU sends it once per queue pair) keeps its mappings.
+ * Ring addresses are front-end virtual addresses: after every change they
+ * are translated again (as DPDK does), since the same address may now be
+ * another guest physical address, or none.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -77,7 +80,8 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 			reused_old[j] = reused_new[i] = true;
 			continue;
 		}
-		err = vhost_mem_region_map(&mem->regions[i], fds[i], &next[i], &why);
+		err = vhost_mem_region_map(&mem->regions[i], fds[i], &s->fault, &next[i],
+					   &why);
 		if (err) {
 			map_fail(s, "SET_MEM_TABLE", i, err, why);
 			goto unwind;
@@ -97,7 +101,7 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 	free(s->mem.regions);
 	s->mem.regions = next;
 	s->mem.n = n;
-	return 0;
+	return vhost_rings_retranslate(s, "SET_MEM_TABLE");
 
 unwind:
 	while (i-- > 0)
@@ -134,7 +138,7 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 			return -EEXIST;
 		}
 	}
-	err = vhost_mem_region_map(r, fds[0], &reg, &why);
+	err = vhost_mem_region_map(r, fds[0], &s->fault, &reg, &why);
 	if (err)
 		return map_fail(s, "ADD_MEM_REG", s->mem.n, err, why);
 	map = s->map ? uvdpa_memmap_dup(s->map) : uvdpa_memmap_new();
@@ -163,7 +167,7 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 		return err;
 	}
 	s->mem.regions[s->mem.n++] = reg;
-	return 0;
+	return vhost_rings_retranslate(s, "ADD_MEM_REG");
 }
 
 int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
@@ -204,7 +208,7 @@ int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 	memmove(&s->mem.regions[i], &s->mem.regions[i + 1],
 		(s->mem.n - i - 1) * sizeof(s->mem.regions[0]));
 	s->mem.n--;
-	return 0;
+	return vhost_rings_retranslate(s, "REM_MEM_REG");
 }
 
 void vhost_memtable_clear(struct vhost_session *s)
