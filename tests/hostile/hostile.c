@@ -42,7 +42,14 @@ void hd_start(struct hd *d, const char *uvdpad)
 
 bool hd_alive(const struct hd *d)
 {
-	return d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
+	/* A dying daemon closes its sockets before it can be reaped: watch
+	 * it for a moment rather than trust one look. */
+	for (int i = 0; i < 20; i++) {
+		if (d->pid <= 0 || waitpid(d->pid, NULL, WNOHANG) != 0)
+			return false;
+		usleep(10000);
+	}
+	return true;
 }
 
 static int wait_exit(pid_t pid, int ms)

@@ -27,6 +27,7 @@ void hd_start(struct hd *d, const char *uvdpad);
 /* SIGTERM; returns the exit status (128+signal, -1 if still alive after
  * ms, in which case it is killed). Removes the run directory. */
 int hd_stop(struct hd *d, int ms);
+/* True if uvdpad is still running (watched for 200 ms). */
 bool hd_alive(const struct hd *d);
 
 /* 0 or the kernel-style error of DEV_NEW / DEV_DEL. */
