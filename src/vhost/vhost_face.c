@@ -283,6 +283,7 @@ static void *conn_thread(void *arg)
  * ended (it re-armed the socket last), so joining it does not wait. */
 static void accept_conn(struct face_dev *fd)
 {
+	char tname[16];
 	int conn, wake, err;
 
 	if (fd->has_thread) {
@@ -318,6 +319,8 @@ static void accept_conn(struct face_dev *fd)
 		return;
 	}
 	fd->has_thread = true;
+	snprintf(tname, sizeof(tname), "vhost:%s", fd->dev->name);
+	pthread_setname_np(fd->thread, tname);
 }
 
 static struct face_dev *find_id(struct uvdpa_vhost_face *face, uint64_t id)

@@ -163,6 +163,31 @@ unsigned hd_threads(pid_t pid)
 	return count_dir(path);
 }
 
+void hd_print_threads(pid_t pid)
+{
+	char path[300], comm[64];
+	DIR *dir;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)pid, e->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f))
+			printf("# thread %s: %s", e->d_name, comm);
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+}
+
 unsigned hd_fds(pid_t pid)
 {
 	char path[64];

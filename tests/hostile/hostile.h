@@ -46,6 +46,8 @@ const char *hd_vhost_path(const struct hd *d, const char *name, char *buf, size_
 unsigned long long hd_cpu_ticks(pid_t pid);
 unsigned hd_threads(pid_t pid);
 unsigned hd_fds(pid_t pid);
+/* Lists the threads by name (as # comments), to say whose they are. */
+void hd_print_threads(pid_t pid);
 unsigned long hd_rss_kb(pid_t pid);
 
 /* True if the daemon's log contains s. */
