@@ -212,7 +212,7 @@ int vhost_ring_sync(struct vhost_session *s, unsigned i)
 {
 	struct vhost_ring *r = &s->rings[i];
 	bool want = r->started && r->enabled && s->dev_features_ok &&
-		    r->num_set && r->addr_set;
+		    r->num_set && r->addr_set && r->addr_mapped;
 
 	if (want == r->live)
 		return 0;
@@ -288,25 +288,21 @@ int vhost_h_vring_num(struct vhost_session *s, const struct vhost_user_msg *m)
 	return 0;
 }
 
-static int va_to_gpa(struct vhost_session *s, const char *req, unsigned idx,
-		     const char *what, uint64_t va, uint64_t *gpa)
+/* The ring's GPAs from its front-end addresses; NULL, or the name of the
+ * first address that is in no region. */
+static const char *ring_translate(const struct vhost_session *s, struct vhost_ring *r,
+				  uint64_t *bad)
 {
-	if (vhost_mem_va_to_gpa(&s->mem, va, gpa))
-		return 0;
-	vhost_logf(s, "%s: ring %u %s address 0x%llx is in no memory region%s",
-		   req, idx, what, (unsigned long long)va,
-		   s->mem.n ? "" : " (no SET_MEM_TABLE yet)");
-	return -EINVAL;
-}
-
-/* The ring's GPAs from its front-end addresses; false (logged) if one is
- * in no region. */
-static bool ring_translate(struct vhost_session *s, unsigned idx, const char *req,
-			   struct vhost_ring *r)
-{
-	return !va_to_gpa(s, req, idx, "descriptor", r->desc_va, &r->desc) &&
-	       !va_to_gpa(s, req, idx, "avail", r->driver_va, &r->driver) &&
-	       !va_to_gpa(s, req, idx, "used", r->device_va, &r->device);
+	*bad = r->desc_va;
+	if (!vhost_mem_va_to_gpa(&s->mem, r->desc_va, &r->desc))
+		return "descriptor";
+	*bad = r->driver_va;
+	if (!vhost_mem_va_to_gpa(&s->mem, r->driver_va, &r->driver))
+		return "avail";
+	*bad = r->device_va;
+	if (!vhost_mem_va_to_gpa(&s->mem, r->device_va, &r->device))
+		return "used";
+	return NULL;
 }
 
 int vhost_h_vring_addr(struct vhost_session *s, const struct vhost_user_msg *m)
@@ -314,6 +310,8 @@ int vhost_h_vring_addr(struct vhost_session *s, const struct vhost_user_msg *m)
 	const struct vhost_vring_addr *a = &m->p.addr;
 	struct vhost_ring *r = idle_ring(s, a->index, m->hdr.request);
 	struct vhost_ring next;
+	const char *what;
+	uint64_t bad;
 
 	if (!r)
 		return -EINVAL;
@@ -327,11 +325,30 @@ int vhost_h_vring_addr(struct vhost_session *s, const struct vhost_user_msg *m)
 	next.desc_va = a->desc_user_addr;
 	next.driver_va = a->avail_user_addr;
 	next.device_va = a->used_user_addr;
-	if (!ring_translate(s, a->index, "SET_VRING_ADDR", &next))
+	what = ring_translate(s, &next, &bad);
+	if (what) {
+		vhost_logf(s, "SET_VRING_ADDR: ring %u %s address 0x%llx is in no memory region%s",
+			   a->index, what, (unsigned long long)bad,
+			   s->mem.n ? "" : " (no SET_MEM_TABLE yet)");
 		return -EINVAL;
-	next.addr_set = true;
+	}
+	next.addr_set = next.addr_mapped = true;
 	*r = next;
 	return 0;
+}
+
+/* A ring whose memory left the table waits, stopped, for it to come back. */
+static void ring_unmapped(struct vhost_session *s, unsigned i, const char *req,
+			  const char *what, uint64_t bad)
+{
+	struct vhost_ring *r = &s->rings[i];
+
+	if (r->live)
+		vhost_ring_halt(s, i, true);
+	if (r->addr_mapped)
+		vhost_logf(s, "%s: ring %u stopped: its %s address 0x%llx is in no memory "
+			   "region now", req, i, what, (unsigned long long)bad);
+	r->addr_mapped = false;
 }
 
 int vhost_rings_retranslate(struct vhost_session *s, const char *req)
@@ -340,27 +357,26 @@ int vhost_rings_retranslate(struct vhost_session *s, const char *req)
 
 	for (unsigned i = 0; i < s->nrings; i++) {
 		struct vhost_ring *r = &s->rings[i], next = *r;
-		bool moved;
+		const char *what;
+		uint64_t bad;
 
 		if (!r->addr_set)
 			continue;
-		if (!ring_translate(s, i, req, &next)) {
-			/* No longer addressable: stopped until a new SET_VRING_ADDR. */
-			if (r->live)
-				vhost_ring_halt(s, i, true);
-			r->addr_set = false;
-			ret = -EINVAL;
+		what = ring_translate(s, &next, &bad);
+		if (what) {
+			ring_unmapped(s, i, req, what, bad);
 			continue;
 		}
-		moved = next.desc != r->desc || next.driver != r->driver ||
-			next.device != r->device;
-		if (!moved)
+		if (r->addr_mapped && next.desc == r->desc && next.driver == r->driver &&
+		    next.device == r->device)
 			continue;
+		/* moved, or back: the device gets the ring at its new place */
 		if (r->live)
 			vhost_ring_halt(s, i, true);
 		r->desc = next.desc;
 		r->driver = next.driver;
 		r->device = next.device;
+		r->addr_mapped = true;
 		if (vhost_ring_sync(s, i) && !ret)
 			ret = -EINVAL;
 	}

@@ -18,6 +18,7 @@ struct vhost_ring {
 	uint32_t num;
 	bool num_set;
 	bool addr_set;
+	bool addr_mapped;               /* its addresses are in the memory table */
 	uint64_t desc, driver, device;  /* GPAs (converted from front-end VAs) */
 	uint64_t desc_va, driver_va, device_va; /* as SET_VRING_ADDR gave them */
 	uint32_t base;                  /* SET/GET_VRING_BASE wire encoding */
@@ -99,8 +100,9 @@ int vhost_rings_sync(struct vhost_session *s);
 void vhost_ring_halt(struct vhost_session *s, unsigned i, bool save);
 /* Stops and forgets every ring, closing its fds. */
 void vhost_rings_reset(struct vhost_session *s);
-/* Translates ring addresses again after the memory table changed; a ring
- * whose addresses moved is restarted, one that lost them is stopped. */
+/* Translates ring addresses again after the memory table changed: a ring
+ * whose addresses moved is restarted there, one that lost them is stopped
+ * until they are mapped again. */
 int vhost_rings_retranslate(struct vhost_session *s, const char *req);
 /* Marks all rings enabled (SET_FEATURES without protocol features). */
 void vhost_rings_enable_all(struct vhost_session *s);
