@@ -133,7 +133,8 @@ static void log_fault(struct face_dev *fd)
 		  "truncated after it was mapped); dropping the front end");
 }
 
-static int serve_message(struct face_dev *fd)
+/* *req is the request being handled, for the log when it fails. */
+static int serve_message(struct face_dev *fd, uint32_t *req)
 {
 	struct vhost_user_msg msg, reply;
 	int fds[VHOST_USER_MAX_FDS + 1];
@@ -147,6 +148,7 @@ static int serve_message(struct face_dev *fd)
 		face_logf(fd, UVDPA_VHOST_LOG_WARN, "malformed message: %s", why);
 	if (err)
 		return err;
+	*req = msg.hdr.request;
 	face_logf(fd, UVDPA_VHOST_LOG_DEBUG, "%s (%u), %u bytes, %u fds",
 		  vhost_user_request_name(msg.hdr.request), msg.hdr.request, msg.hdr.size, nfds);
 	err = vhost_session_handle(fd->session, &msg, fds, nfds, &reply, &has_reply);
@@ -164,7 +166,7 @@ static int serve_message(struct face_dev *fd)
 enum conn_end { END_DROPPED, END_STOP };
 
 /* What ended a connection whose message handling failed with err. */
-static enum conn_end message_failed(struct face_dev *fd, int err)
+static enum conn_end message_failed(struct face_dev *fd, int err, uint32_t req)
 {
 	if (err == -ECANCELED) {
 		if (woken_to_stop(fd))
@@ -178,9 +180,14 @@ static enum conn_end message_failed(struct face_dev *fd, int err)
 	else if (err == -EPIPE)
 		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: it closed "
 			  "its socket before reading a reply");
+	else if (err == -EPROTO)
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: the stream "
+			  "cannot be trusted after a malformed %s", req == UINT32_MAX ?
+			  "message" : vhost_user_request_name(req));
 	else if (err != -ECONNRESET)
-		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: %s",
-			  strerror(-err));
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: %s failed (%s) "
+			  "and it cannot be told (no REPLY_ACK, or a request with its own "
+			  "reply)", vhost_user_request_name(req), strerror(-err));
 	return END_DROPPED;
 }
 
@@ -188,6 +195,7 @@ static enum conn_end serve_conn(struct face_dev *fd)
 {
 	for (;;) {
 		int kick = vhost_session_kick_fd(fd->session);
+		uint32_t req = UINT32_MAX;
 		struct pollfd p[4] = {
 			{ .fd = fd->conn, .events = POLLIN },
 			{ .fd = fd->wake_fd, .events = POLLIN },
@@ -218,9 +226,9 @@ static enum conn_end serve_conn(struct face_dev *fd)
 				refuse_extra(fd);
 			continue;
 		}
-		err = serve_message(fd);
+		err = serve_message(fd, &req);
 		if (err)
-			return message_failed(fd, err);
+			return message_failed(fd, err, req);
 		if (vhost_session_faulted(fd->session)) {
 			log_fault(fd);
 			return END_DROPPED;
