@@ -24,7 +24,7 @@
 
 #include "vhost_fault.h"
 
-#define FAULT_SLOTS 8192
+#define FAULT_SLOTS 32768      /* unsealed regions mapped at once, all devices */
 
 enum { SLOT_FREE, SLOT_CLAIMED, SLOT_LIVE };
 
