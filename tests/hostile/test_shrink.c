@@ -111,9 +111,10 @@ static void post_request(struct fe *f)
 	fe_kick(r);
 }
 
-static void inflight_shrinks(struct hd *d)
+/* The fault hits the connection's own thread: the ring start reads the
+ * area to replay what it records. */
+static void inflight_shrinks_before_start(struct hd *d)
 {
-	uint32_t len;
 	struct fe f;
 	int own;
 
@@ -121,8 +122,19 @@ static void inflight_shrinks(struct hd *d)
 	CHECK(fe_closed_by_peer(&f, 3000 * hd_mult()),
 	      "blk0: inflight area truncated before the ring started: front end dropped");
 	CHECK(hd_alive(d), "uvdpad survives");
+	CHECK(hd_log_has(d, "vhost blk0: guest memory shrank under the device"),
+	      "the log says why the front end was dropped");
 	close(own);
 	fe_close(&f);
+	net_still_works(d, "net1");
+}
+
+/* The fault hits the device's worker. */
+static void inflight_shrinks_while_running(struct hd *d)
+{
+	uint32_t len;
+	struct fe f;
+	int own;
 
 	own = blk_session(d, &f, false);
 	post_request(&f);
@@ -146,8 +158,9 @@ int main(int argc, char **argv)
 	hd_start(&d, argc > 1 ? argv[1] : NULL);
 	REQUIRE(!hd_dev_add(&d, "net0", "vdpasim_net") && !hd_dev_add(&d, "net1", "vdpasim_net") &&
 		!hd_dev_add(&d, "blk0", "vdpasim_blk"), "devices added");
+	inflight_shrinks_before_start(&d);
 	guest_memory_shrinks(&d);
-	inflight_shrinks(&d);
+	inflight_shrinks_while_running(&d);
 	CHECK(hd_stop(&d, 2000 * hd_mult()) == 0, "uvdpad exits 0 on SIGTERM");
 	return 0;
 }
