@@ -84,6 +84,9 @@ int hd_stop(struct hd *d, int ms)
 		}
 	}
 	d->pid = 0;
+	/* the log stays for a failure to be read */
+	if (st == 0)
+		unlink(d->log);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->rundir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", d->rundir);
