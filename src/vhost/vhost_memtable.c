@@ -50,7 +50,8 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 	int err = 0;
 
 	if (m->hdr.size < 8) {
-		vhost_logf(s, "SET_MEM_TABLE: payload of %u bytes", m->hdr.size);
+		vhost_logf(s, "SET_MEM_TABLE: payload of %u bytes, less than its 8-byte header",
+			   m->hdr.size);
 		return -EINVAL;
 	}
 	n = mem->nregions;
@@ -89,7 +90,9 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 	}
 	map = vhost_mem_build_map(next, n, &err);
 	if (!map) {
-		vhost_logf(s, "SET_MEM_TABLE: regions overlap");
+		vhost_logf(s, "SET_MEM_TABLE: %s", err == -EEXIST ?
+			   "the guest or user addresses of two regions overlap" :
+			   "cannot build the device map");
 		goto unwind;
 	}
 	err = publish_map(s, map);
@@ -122,7 +125,7 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 	int err;
 
 	if (nfds != 1) {
-		vhost_logf(s, "ADD_MEM_REG without an fd; " VHOST_MEM_SHARE_HINT);
+		vhost_logf(s, "ADD_MEM_REG: %u fds, it needs 1; " VHOST_MEM_SHARE_HINT, nfds);
 		return -EINVAL;
 	}
 	if (s->mem.n >= VHOST_MEM_MAX_SLOTS) {

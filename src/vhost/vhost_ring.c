@@ -280,7 +280,8 @@ int vhost_h_vring_num(struct vhost_session *s, const struct vhost_user_msg *m)
 		return -EINVAL;
 	}
 	if (s->features_set && !is_packed(s) && (num & (num - 1))) {
-		vhost_logf(s, "SET_VRING_NUM: split ring size %u is not a power of 2", num);
+		vhost_logf(s, "SET_VRING_NUM: ring %u: split ring size %u is not a power "
+			   "of 2", m->p.state.index, num);
 		return -EINVAL;
 	}
 	r->num = num;
@@ -390,7 +391,8 @@ int vhost_h_vring_base(struct vhost_session *s, const struct vhost_user_msg *m)
 	if (!r)
 		return -EINVAL;
 	if (s->features_set && !is_packed(s) && m->p.state.num > 0xffff) {
-		vhost_logf(s, "SET_VRING_BASE: 0x%x is not a split ring index", m->p.state.num);
+		vhost_logf(s, "SET_VRING_BASE: ring %u: 0x%x is not a split ring index",
+			   m->p.state.index, m->p.state.num);
 		return -EINVAL;
 	}
 	r->base = m->p.state.num;
@@ -539,7 +541,8 @@ int vhost_h_vring_enable(struct vhost_session *s, const struct vhost_user_msg *m
 	if (!r)
 		return -EINVAL;
 	if (m->p.state.num > 1) {
-		vhost_logf(s, "SET_VRING_ENABLE: %u is neither 0 nor 1", m->p.state.num);
+		vhost_logf(s, "SET_VRING_ENABLE: ring %u: %u is neither 0 nor 1",
+			   m->p.state.index, m->p.state.num);
 		return -EINVAL;
 	}
 	r->enabled = m->p.state.num;
