@@ -5,6 +5,9 @@
  * vdpasim_net or vdpasim_blk device. Messages that carry fds in real life
  * get real ones here (a small memfd as guest memory, eventfds for rings),
  * so the fuzzer can reach memory tables, ring start and the datapath.
+ * Header flag bits 4-5 (ignored by the protocol) pick a hostile fd instead:
+ * a pipe at EOF, a socket, or a memfd smaller than any region, so the fd
+ * type checks are fuzzed too.
  * A handler error drops the "connection": the session is reset, as the
  * face does.
  */
@@ -13,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 
 #include <uvdpa/bus.h>
@@ -28,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct uvdpa_bus *bus;
 static struct uvdpa_device *devs[2];
 static int memfd = -1;
+static int small_memfd = -1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -48,9 +55,42 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 	}
 	memfd = memfd_create("fuzz-guest", MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, MEM_SIZE))
+	small_memfd = memfd_create("fuzz-small", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, MEM_SIZE) || small_memfd < 0 ||
+	    ftruncate(small_memfd, 4096))
 		abort();
 	return 0;
+}
+
+/* A wrong fd of the kind flag bits 4-5 ask for (1..3). */
+static int hostile_fd(unsigned kind)
+{
+	int p[2];
+
+	switch (kind) {
+	case 1:
+		if (pipe2(p, O_CLOEXEC))
+			return -1;
+		close(p[1]);
+		return p[0];
+	case 2:
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p))
+			return -1;
+		close(p[1]);
+		return p[0];
+	default:
+		return dup(small_memfd);
+	}
+}
+
+/* The fd a message would carry: the right kind, or a hostile one. */
+static int fd_for(const struct vhost_user_msg *m, bool memory)
+{
+	unsigned kind = (m->hdr.flags >> 4) & 3;
+
+	if (kind)
+		return hostile_fd(kind);
+	return memory ? dup(memfd) : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
 /* The fds a message of this kind would carry. */
@@ -64,17 +104,17 @@ static unsigned make_fds(const struct vhost_user_msg *m, int *fds)
 		if (n > VHOST_USER_MEM_TABLE_MAX)
 			n = VHOST_USER_MEM_TABLE_MAX;
 		for (unsigned i = 0; i < n; i++)
-			fds[i] = dup(memfd);
+			fds[i] = fd_for(m, true);
 		break;
 	case VHOST_USER_ADD_MEM_REG:
 	case VHOST_USER_SET_INFLIGHT_FD:
-		fds[n++] = dup(memfd);
+		fds[n++] = fd_for(m, true);
 		break;
 	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
 	case VHOST_USER_SET_VRING_ERR:
 		if (!(m->p.u64 & VHOST_USER_VRING_NOFD))
-			fds[n++] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			fds[n++] = fd_for(m, false);
 		break;
 	}
 	return n;

@@ -102,17 +102,26 @@ static void close_all(int *fds, unsigned n)
 		}
 }
 
-int vhost_conn_recv(int fd, int stop_fd, struct vhost_user_msg *m, int *fds, unsigned *nfds)
+int vhost_conn_recv(int fd, int stop_fd, struct vhost_user_msg *m, int *fds, unsigned *nfds,
+		    const char **why)
 {
 	bool overflow = false;
 	int err;
 
 	*nfds = 0;
+	*why = "";
 	err = recv_bytes(fd, stop_fd, &m->hdr, sizeof(m->hdr), fds, nfds, &overflow);
-	if (!err && m->hdr.size > VHOST_USER_MAX_PAYLOAD)
+	if (err == -EPROTO)
+		*why = "the stream ended inside a message header";
+	if (!err && m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
+		*why = "the header announces a payload larger than any request's";
 		err = -EPROTO;   /* cannot resynchronise on the stream */
-	if (!err && m->hdr.size)
+	}
+	if (!err && m->hdr.size) {
 		err = recv_bytes(fd, stop_fd, &m->p, m->hdr.size, fds, nfds, &overflow);
+		if (err == -EPROTO)
+			*why = "the stream ended inside a message payload";
+	}
 	if (err) {
 		close_all(fds, *nfds);
 		*nfds = 0;

@@ -18,9 +18,11 @@ int vhost_conn_wait(int fd, short ev, int stop_fd);
  * VHOST_USER_MAX_FDS fds they are all closed and *nfds is set to
  * VHOST_USER_MAX_FDS + 1 (entries -1) so the handler refuses it.
  * Returns 0, -ECONNRESET at end of stream, -ECANCELED when stop_fd fired,
- * -EPROTO for an oversized payload, or -errno.
+ * -EPROTO for an oversized payload or a message cut short, or -errno.
+ * *why says what was wrong with the stream for -EPROTO ("" otherwise).
  */
-int vhost_conn_recv(int fd, int stop_fd, struct vhost_user_msg *m, int *fds, unsigned *nfds);
+int vhost_conn_recv(int fd, int stop_fd, struct vhost_user_msg *m, int *fds, unsigned *nfds,
+		    const char **why);
 
 /* Sends header + payload (m->hdr.size bytes) and optional fds. */
 int vhost_conn_send(int fd, int stop_fd, const struct vhost_user_msg *m,

@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
- * vhost face: a listening socket and a control thread per device.
+ * vhost face: a listening socket per device, one face thread, and a control
+ * thread per connected front end.
  *
- * Control messages are rare, so each device's thread simply blocks in poll
- * on its socket (and an eventfd that device removal writes). The datapath
- * never passes through here: the device's worker waits on the front end's
- * kick eventfds itself and signals its call eventfds.
+ * Idle devices cost no thread: the face thread waits (epoll) on every
+ * device's listening socket and, when a front end connects, starts a thread
+ * that serves that connection alone while it lives. A listening socket is
+ * registered one-shot: from the accept until the connection's thread ends
+ * it is the connection thread's to watch (it refuses a second front end),
+ * and the face thread sees it again only when the device is free. The
+ * datapath never passes through here: the device's worker waits on the
+ * front end's kick eventfds itself and signals its call eventfds.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,28 +29,40 @@
 
 #include "vhost_conn.h"
 #include "vhost_face.h"
+#include "vhost_fault.h"
 #include "vhost_session.h"
 
-#define KICK_RELAY_MAX 64
+#define FACE_STOP_ID 0          /* epoll data of the face's own stop eventfd */
 
 struct face_dev {
 	struct face_dev *next;
 	struct uvdpa_vhost_face *face;
 	struct uvdpa_device *dev;
+	uint64_t id;                /* epoll data: never a pointer a removal frees */
 	char *path;
 	int listen_fd;
-	int stop_fd;
-	pthread_t thread;
 	struct vhost_session *session;
+
+	/* the connection; has_thread and the thread are the face lock's */
+	bool has_thread;
+	pthread_t thread;
+	int conn;
+	pthread_mutex_t wake_lock;  /* wake_fd against its close at the end */
+	int wake_fd;                /* stop or memory fault; only while connected */
+	atomic_bool stopping;
 };
 
 struct uvdpa_vhost_face {
 	struct uvdpa_bus *bus;
 	char *rundir;
-	pthread_mutex_t lock;       /* devs, against socket_path from elsewhere */
+	pthread_mutex_t lock;       /* devs, next_id, each dev's thread */
 	struct face_dev *devs;
+	uint64_t next_id;
 	uvdpa_vhost_log_fn *log;
 	void *log_opaque;
+	int epfd;
+	int stop_fd;
+	pthread_t thread;
 };
 
 static void face_logf(struct face_dev *fd, enum uvdpa_vhost_log_level level,
@@ -80,7 +100,7 @@ static void session_log(void *opaque, const char *line)
 }
 
 /* ------------------------------------------------------------------ */
-/* serving one device                                                  */
+/* serving one connection                                              */
 /* ------------------------------------------------------------------ */
 
 /* Only one front end owns a device: later ones are told so by a closed socket. */
@@ -95,17 +115,40 @@ static void refuse_extra(struct face_dev *fd)
 	}
 }
 
-static int serve_message(struct face_dev *fd, int conn)
+/* Why the wake fd fired: true to stop serving (device removal). */
+static bool woken_to_stop(struct face_dev *fd)
+{
+	uint64_t v;
+
+	if (read(fd->wake_fd, &v, sizeof(v)) < 0) {
+		/* nothing pending: the flags below still say why */
+	}
+	return atomic_load(&fd->stopping);
+}
+
+static void log_fault(struct face_dev *fd)
+{
+	face_logf(fd, UVDPA_VHOST_LOG_WARN,
+		  "guest memory shrank under the device (a shared memory file was "
+		  "truncated after it was mapped); dropping the front end");
+}
+
+/* *req is the request being handled, for the log when it fails. */
+static int serve_message(struct face_dev *fd, uint32_t *req)
 {
 	struct vhost_user_msg msg, reply;
 	int fds[VHOST_USER_MAX_FDS + 1];
+	const char *why;
 	unsigned nfds;
 	bool has_reply;
 	int err;
 
-	err = vhost_conn_recv(conn, fd->stop_fd, &msg, fds, &nfds);
+	err = vhost_conn_recv(fd->conn, fd->wake_fd, &msg, fds, &nfds, &why);
+	if (err == -EPROTO)
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "malformed message: %s", why);
 	if (err)
 		return err;
+	*req = msg.hdr.request;
 	face_logf(fd, UVDPA_VHOST_LOG_DEBUG, "%s (%u), %u bytes, %u fds",
 		  vhost_user_request_name(msg.hdr.request), msg.hdr.request, msg.hdr.size, nfds);
 	err = vhost_session_handle(fd->session, &msg, fds, nfds, &reply, &has_reply);
@@ -114,34 +157,68 @@ static int serve_message(struct face_dev *fd, int conn)
 	if (has_reply) {
 		int rfd = vhost_session_reply_fd(fd->session);
 
-		err = vhost_conn_send(conn, fd->stop_fd, &reply, rfd >= 0 ? &rfd : NULL, rfd >= 0);
+		err = vhost_conn_send(fd->conn, fd->wake_fd, &reply, rfd >= 0 ? &rfd : NULL,
+				      rfd >= 0);
 	}
 	return err;
 }
 
-/* Serves one connection; returns true when the device is being removed. */
-static bool serve_conn(struct face_dev *fd, int conn)
-{
-	struct pollfd p[3 + KICK_RELAY_MAX];
-	uint16_t ring[KICK_RELAY_MAX];
+enum conn_end { END_DROPPED, END_STOP };
 
+/* What ended a connection whose message handling failed with err. */
+static enum conn_end message_failed(struct face_dev *fd, int err, uint32_t req)
+{
+	if (err == -ECANCELED) {
+		if (woken_to_stop(fd))
+			return END_STOP;
+		if (vhost_session_faulted(fd->session))
+			log_fault(fd);
+		return END_DROPPED;
+	}
+	if (vhost_session_faulted(fd->session))
+		log_fault(fd);
+	else if (err == -EPIPE)
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: it closed "
+			  "its socket before reading a reply");
+	else if (err == -EPROTO)
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: the stream "
+			  "cannot be trusted after a malformed %s", req == UINT32_MAX ?
+			  "message" : vhost_user_request_name(req));
+	else if (err != -ECONNRESET)
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: %s failed (%s) "
+			  "and it cannot be told (no REPLY_ACK, or a request with its own "
+			  "reply)", vhost_user_request_name(req), strerror(-err));
+	return END_DROPPED;
+}
+
+static enum conn_end serve_conn(struct face_dev *fd)
+{
 	for (;;) {
-		unsigned nk = vhost_session_kick_fds(fd->session, p + 3, KICK_RELAY_MAX, ring);
+		int kick = vhost_session_kick_fd(fd->session);
+		uint32_t req = UINT32_MAX;
+		struct pollfd p[4] = {
+			{ .fd = fd->conn, .events = POLLIN },
+			{ .fd = fd->wake_fd, .events = POLLIN },
+			{ .fd = fd->listen_fd, .events = POLLIN },
+			{ .fd = kick, .events = POLLIN },
+		};
 		int err;
 
-		p[0] = (struct pollfd){ .fd = conn, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = fd->stop_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = fd->listen_fd, .events = POLLIN };
-		if (poll(p, 3 + nk, -1) < 0) {
+		if (poll(p, kick >= 0 ? 4 : 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return false;
+			return END_DROPPED;
 		}
-		if (p[1].revents)
-			return true;
-		for (unsigned i = 0; i < nk; i++)
-			if (p[3 + i].revents)
-				vhost_session_relay_kick(fd->session, ring[i]);
+		if (p[1].revents) {
+			if (woken_to_stop(fd))
+				return END_STOP;
+			if (vhost_session_faulted(fd->session)) {
+				log_fault(fd);
+				return END_DROPPED;
+			}
+		}
+		if (kick >= 0 && p[3].revents)
+			vhost_session_relay_kicks(fd->session);
 		/* The current front end first: if it has just hung up, the one
 		 * knocking is its successor, not an intruder. */
 		if (!p[0].revents) {
@@ -149,53 +226,141 @@ static bool serve_conn(struct face_dev *fd, int conn)
 				refuse_extra(fd);
 			continue;
 		}
-		err = serve_message(fd, conn);
-		if (err == -ECANCELED)
-			return true;
-		if (err) {
-			if (err != -ECONNRESET)
-				face_logf(fd, UVDPA_VHOST_LOG_WARN, "dropping the front end: %s",
-					  strerror(-err));
-			return false;
+		err = serve_message(fd, &req);
+		if (err)
+			return message_failed(fd, err, req);
+		if (vhost_session_faulted(fd->session)) {
+			log_fault(fd);
+			return END_DROPPED;
 		}
 	}
 }
 
-static void log_peer(struct face_dev *fd, int conn)
+static void log_peer(struct face_dev *fd)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+	if (getsockopt(fd->conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
 		face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end connected: pid %d uid %u",
 			  (int)cr.pid, (unsigned)cr.uid);
 	else
 		face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end connected");
 }
 
-static void *serve_thread(void *arg)
+/* The face thread sees the listening socket again (one-shot). */
+static void arm_listen(struct face_dev *fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = fd->id };
+
+	/* ENOENT: the device is being removed and took the socket off. */
+	if (epoll_ctl(fd->face->epfd, EPOLL_CTL_MOD, fd->listen_fd, &ev) < 0 && errno != ENOENT)
+		face_logf(fd, UVDPA_VHOST_LOG_ERROR, "cannot watch the socket again: %s",
+			  strerror(errno));
+}
+
+static void *conn_thread(void *arg)
 {
 	struct face_dev *fd = arg;
+	sigset_t bus;
+	enum conn_end end;
+
+	/* Guest memory is touched on this thread too (through device ops): a
+	 * SIGBUS that hits a thread blocking it would kill the process. */
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
+	log_peer(fd);
+	end = serve_conn(fd);
+	/* Whatever the front end left behind goes: the next one starts clean. */
+	vhost_session_reset(fd->session);
+	vhost_session_set_wake_fd(fd->session, -1);
+	close(fd->conn);
+	fd->conn = -1;
+	pthread_mutex_lock(&fd->wake_lock);
+	close(fd->wake_fd);
+	fd->wake_fd = -1;
+	pthread_mutex_unlock(&fd->wake_lock);
+	face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end gone; device reset");
+	if (end != END_STOP)
+		arm_listen(fd);
+	return NULL;
+}
+
+/* Face thread, under the face lock. The previous connection's thread has
+ * ended (it re-armed the socket last), so joining it does not wait. */
+static void accept_conn(struct face_dev *fd)
+{
+	char tname[16];
+	int conn, wake, err;
+
+	if (fd->has_thread) {
+		pthread_join(fd->thread, NULL);
+		fd->has_thread = false;
+	}
+	conn = accept4(fd->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (conn < 0) {
+		arm_listen(fd);
+		return;
+	}
+	wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake < 0) {
+		face_logf(fd, UVDPA_VHOST_LOG_ERROR, "refused a front end: eventfd: %s",
+			  strerror(errno));
+		close(conn);
+		arm_listen(fd);
+		return;
+	}
+	fd->conn = conn;
+	fd->wake_fd = wake;
+	atomic_store(&fd->stopping, false);
+	vhost_session_set_wake_fd(fd->session, wake);
+	err = pthread_create(&fd->thread, NULL, conn_thread, fd);
+	if (err) {
+		face_logf(fd, UVDPA_VHOST_LOG_ERROR, "refused a front end: no thread: %s",
+			  strerror(err));
+		vhost_session_set_wake_fd(fd->session, -1);
+		close(conn);
+		close(wake);
+		fd->conn = fd->wake_fd = -1;
+		arm_listen(fd);
+		return;
+	}
+	fd->has_thread = true;
+	snprintf(tname, sizeof(tname), "vhost:%s", fd->dev->name);
+	pthread_setname_np(fd->thread, tname);
+}
+
+static struct face_dev *find_id(struct uvdpa_vhost_face *face, uint64_t id)
+{
+	for (struct face_dev *fd = face->devs; fd; fd = fd->next)
+		if (fd->id == id)
+			return fd;
+	return NULL;
+}
+
+static void *face_thread(void *arg)
+{
+	struct uvdpa_vhost_face *face = arg;
 
 	for (;;) {
-		bool stop;
-		int conn;
+		struct epoll_event ev[16];
+		int n = epoll_wait(face->epfd, ev, 16, -1);
 
-		if (vhost_conn_wait(fd->listen_fd, POLLIN, fd->stop_fd))
-			break;
-		conn = accept4(fd->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (conn < 0)
-			continue;
-		log_peer(fd, conn);
-		stop = serve_conn(fd, conn);
-		/* Whatever the front end left behind goes: the next one starts clean. */
-		vhost_session_reset(fd->session);
-		close(conn);
-		face_logf(fd, UVDPA_VHOST_LOG_INFO, "front end gone; device reset");
-		if (stop)
-			break;
+		if (n < 0 && errno != EINTR)
+			return NULL;
+		for (int i = 0; i < n; i++) {
+			struct face_dev *fd;
+
+			if (ev[i].data.u64 == FACE_STOP_ID)
+				return NULL;
+			pthread_mutex_lock(&face->lock);
+			fd = find_id(face, ev[i].data.u64);
+			if (fd)
+				accept_conn(fd);
+			pthread_mutex_unlock(&face->lock);
+		}
 	}
-	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,6 +414,42 @@ static int listen_on(const char *path)
 /* face API                                                            */
 /* ------------------------------------------------------------------ */
 
+static void face_close(struct uvdpa_vhost_face *face)
+{
+	if (face->epfd >= 0)
+		close(face->epfd);
+	if (face->stop_fd >= 0)
+		close(face->stop_fd);
+	pthread_mutex_destroy(&face->lock);
+	free(face->rundir);
+	free(face);
+}
+
+static int face_start(struct uvdpa_vhost_face *face)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = FACE_STOP_ID };
+	sigset_t all, old;
+	int err;
+
+	face->epfd = epoll_create1(EPOLL_CLOEXEC);
+	face->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (face->epfd < 0 || face->stop_fd < 0 ||
+	    epoll_ctl(face->epfd, EPOLL_CTL_ADD, face->stop_fd, &ev) < 0)
+		return -errno;
+	/* The daemon's signals are its main thread's business; SIGBUS stays
+	 * deliverable (connection threads inherit this mask). */
+	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&face->thread, NULL, face_thread, face);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	pthread_setname_np(face->thread, "vhost-face");
+	return 0;
+}
+
 struct uvdpa_vhost_face *uvdpa_vhost_face_new(struct uvdpa_bus *bus, const char *rundir)
 {
 	struct uvdpa_vhost_face *face = calloc(1, sizeof(*face));
@@ -256,12 +457,15 @@ struct uvdpa_vhost_face *uvdpa_vhost_face_new(struct uvdpa_bus *bus, const char 
 	if (!face)
 		return NULL;
 	face->bus = bus;
+	face->epfd = face->stop_fd = -1;
+	face->next_id = FACE_STOP_ID + 1;
 	face->rundir = strdup(rundir ? rundir : ".");
-	if (!face->rundir) {
-		free(face);
+	pthread_mutex_init(&face->lock, NULL);
+	if (!face->rundir || face_start(face)) {
+		face_close(face);
 		return NULL;
 	}
-	pthread_mutex_init(&face->lock, NULL);
+	vhost_fault_install();
 	return face;
 }
 
@@ -278,17 +482,22 @@ static void face_dev_free(struct face_dev *fd)
 		close(fd->listen_fd);
 		unlink(fd->path);
 	}
-	if (fd->stop_fd >= 0)
-		close(fd->stop_fd);
 	vhost_session_free(fd->session);
+	pthread_mutex_destroy(&fd->wake_lock);
 	free(fd->path);
 	free(fd);
+}
+
+static int watch_listen(struct uvdpa_vhost_face *face, struct face_dev *fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = fd->id };
+
+	return epoll_ctl(face->epfd, EPOLL_CTL_ADD, fd->listen_fd, &ev) < 0 ? -errno : 0;
 }
 
 int uvdpa_vhost_face_device_added(struct uvdpa_vhost_face *face, struct uvdpa_device *d)
 {
 	struct face_dev *fd;
-	char tname[16];
 	int err = -ENOMEM;
 
 	if (uvdpa_vhost_face_socket_path(face, d))
@@ -298,7 +507,8 @@ int uvdpa_vhost_face_device_added(struct uvdpa_vhost_face *face, struct uvdpa_de
 		return -ENOMEM;
 	fd->dev = d;
 	fd->face = face;
-	fd->listen_fd = fd->stop_fd = -1;
+	fd->listen_fd = fd->conn = fd->wake_fd = -1;
+	pthread_mutex_init(&fd->wake_lock, NULL);
 	if (asprintf(&fd->path, "%s/%s.sock", face->rundir, d->name) < 0) {
 		fd->path = NULL;
 		goto fail;
@@ -306,26 +516,22 @@ int uvdpa_vhost_face_device_added(struct uvdpa_vhost_face *face, struct uvdpa_de
 	fd->session = vhost_session_new(d, session_log, fd);
 	if (!fd->session)
 		goto fail;
-	fd->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd->stop_fd < 0) {
-		err = -errno;
-		goto fail;
-	}
 	fd->listen_fd = listen_on(fd->path);
 	if (fd->listen_fd < 0) {
 		err = fd->listen_fd;
 		fd->listen_fd = -1;
 		goto fail;
 	}
-	err = -pthread_create(&fd->thread, NULL, serve_thread, fd);
+	pthread_mutex_lock(&face->lock);
+	fd->id = face->next_id++;
+	err = watch_listen(face, fd);
+	if (!err) {
+		fd->next = face->devs;
+		face->devs = fd;
+	}
+	pthread_mutex_unlock(&face->lock);
 	if (err)
 		goto fail;
-	snprintf(tname, sizeof(tname), "vhost:%s", d->name);
-	pthread_setname_np(fd->thread, tname);
-	pthread_mutex_lock(&face->lock);
-	fd->next = face->devs;
-	face->devs = fd;
-	pthread_mutex_unlock(&face->lock);
 	return 0;
 fail:
 	face_dev_free(fd);
@@ -347,14 +553,21 @@ static struct face_dev *unlink_dev(struct uvdpa_vhost_face *face, struct uvdpa_d
 	return fd;
 }
 
+/* fd is off the list: the face thread no longer starts connections on it. */
 static void stop_dev(struct face_dev *fd)
 {
 	uint64_t one = 1;
 
-	if (write(fd->stop_fd, &one, sizeof(one)) != sizeof(one))
-		face_logf(fd, UVDPA_VHOST_LOG_ERROR, "cannot stop the control thread: %s",
-			  strerror(errno));
-	pthread_join(fd->thread, NULL);
+	epoll_ctl(fd->face->epfd, EPOLL_CTL_DEL, fd->listen_fd, NULL);
+	if (fd->has_thread) {
+		atomic_store(&fd->stopping, true);
+		pthread_mutex_lock(&fd->wake_lock);
+		if (fd->wake_fd >= 0 && write(fd->wake_fd, &one, sizeof(one)) != sizeof(one))
+			face_logf(fd, UVDPA_VHOST_LOG_ERROR, "cannot stop the connection: %s",
+				  strerror(errno));
+		pthread_mutex_unlock(&fd->wake_lock);
+		pthread_join(fd->thread, NULL);
+	}
 	face_dev_free(fd);
 }
 
@@ -382,15 +595,19 @@ const char *uvdpa_vhost_face_socket_path(struct uvdpa_vhost_face *face, struct u
 
 void uvdpa_vhost_face_free(struct uvdpa_vhost_face *face)
 {
+	uint64_t one = 1;
+
 	if (!face)
 		return;
+	if (write(face->stop_fd, &one, sizeof(one)) != sizeof(one))
+		fprintf(stderr, "uvdpad: vhost face: cannot stop its thread: %s\n",
+			strerror(errno));
+	pthread_join(face->thread, NULL);
 	while (face->devs) {
 		struct face_dev *fd = face->devs;
 
 		face->devs = fd->next;
 		stop_dev(fd);
 	}
-	pthread_mutex_destroy(&face->lock);
-	free(face->rundir);
-	free(face);
+	face_close(face);
 }

@@ -3,13 +3,16 @@
  * The vhost face: every device on the bus as a vhost-user back end.
  *
  * For each device added, the face listens on <rundir>/<name>.sock and serves
- * one front end at a time (QEMU, DPDK virtio-user, libuvdpa's own front end)
- * on a control thread of its own; the datapath stays on the device's worker,
- * which waits on the front end's kick eventfds directly. When a front end
- * disconnects or misbehaves, the device is reset to a clean state and the
- * next one may connect. Removing the device closes the connection and
- * removes the socket.
+ * one front end at a time (QEMU, DPDK virtio-user, libuvdpa's own front end).
+ * One face thread waits on every listening socket; a connected front end
+ * gets a control thread for as long as it stays, so idle devices cost no
+ * thread. The datapath stays on the device's worker, which waits on the
+ * front end's kick eventfds directly. When a front end disconnects or
+ * misbehaves (including shrinking memory it shared: see vhost_fault.h), the
+ * device is reset to a clean state and the next one may connect. Removing
+ * the device closes the connection and removes the socket.
  *
+ * Creating a face installs the process's SIGBUS guard (once).
  * The daemon calls these from its bus listener (one thread).
  */
 #ifndef UVDPA_VHOST_FACE_H
@@ -27,7 +30,7 @@ enum uvdpa_vhost_log_level {
 	UVDPA_VHOST_LOG_INFO,           /* front ends coming and going */
 	UVDPA_VHOST_LOG_DEBUG,          /* every message */
 };
-/* Called from the devices' control threads, one whole line at a time. */
+/* Called from the face's threads, one whole line at a time. */
 typedef void uvdpa_vhost_log_fn(void *opaque, enum uvdpa_vhost_log_level level, const char *line);
 
 /* rundir must exist; NULL on allocation failure. Logs go to stderr until

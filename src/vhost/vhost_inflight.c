@@ -7,6 +7,7 @@
  * regions hold is the virtqueue engine's business (uvdpa_vq_dev_set_inflight).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -15,6 +16,7 @@
 #include <linux/virtio_ids.h>
 
 #include "virtio/vq.h"
+#include "vhost_fdcheck.h"
 #include "vhost_session_priv.h"
 
 /* Queue regions start on a cache line, as DPDK lays them out. */
@@ -77,12 +79,15 @@ void vhost_inflight_clear(struct vhost_session *s)
 			s->ops->set_vq_inflight(s->dev, i, NULL, 0);
 		}
 	}
-	if (in->map)
+	if (in->map) {
+		vhost_fault_unregister(in->fault_slot);
 		munmap(in->map, in->map_len);
+	}
 	if (in->fd >= 0)
 		close(in->fd);
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
+	in->fault_slot = -1;
 }
 
 void vhost_h_get_inflight_fd(struct vhost_session *s, const struct vhost_user_msg *m,
@@ -102,9 +107,11 @@ void vhost_h_get_inflight_fd(struct vhost_session *s, const struct vhost_user_ms
 		return;
 	stride = queue_stride(req->queue_size, is_packed(s));
 	size = stride * req->num_queues;
-	/* a new file reads as zeroes: version 0, nothing recorded yet */
-	fd = memfd_create("uvdpa-inflight", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+	/* a new file reads as zeroes: version 0, nothing recorded yet. Sealed
+	 * before the front end sees it, so it can never shrink under us. */
+	fd = memfd_create("uvdpa-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		vhost_logf(s, "GET_INFLIGHT_FD: cannot create a %zu-byte memfd: %s", size,
 			   strerror(errno));
 		if (fd >= 0)
@@ -121,6 +128,7 @@ void vhost_h_get_inflight_fd(struct vhost_session *s, const struct vhost_user_ms
 	s->inflight = (struct vhost_inflight){
 		.map = map, .map_len = size, .base = map, .fd = fd,
 		.num_queues = req->num_queues, .queue_size = req->queue_size, .stride = stride,
+		.fault_slot = -1,
 	};
 	out->mmap_size = size;
 	out->mmap_offset = 0;
@@ -132,10 +140,11 @@ int vhost_h_set_inflight_fd(struct vhost_session *s, const struct vhost_user_msg
 {
 	const struct vhost_user_inflight *in = &m->p.inflight;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), need, end, off, lead;
-	struct stat st;
+	const char *why;
+	bool sealed;
 	size_t stride;
 	void *map;
-	int err = check_request(s, in, "SET_INFLIGHT_FD");
+	int slot, err = check_request(s, in, "SET_INFLIGHT_FD");
 
 	if (err)
 		return err;
@@ -158,14 +167,12 @@ int vhost_h_set_inflight_fd(struct vhost_session *s, const struct vhost_user_msg
 			   (unsigned long long)in->mmap_offset);
 		return -EINVAL;
 	}
-	if (fstat(fds[0], &st) < 0)
-		return -errno;
 	/* touching a page past EOF would SIGBUS the whole daemon */
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < end) {
-		vhost_logf(s, "SET_INFLIGHT_FD: the area is not inside a shared memory file "
-			   "(%llu bytes needed, file has %lld)", (unsigned long long)end,
-			   (long long)st.st_size);
-		return -EINVAL;
+	err = vhost_fd_check_memory(fds[0], end, &sealed, &why);
+	if (err) {
+		vhost_logf(s, "SET_INFLIGHT_FD: fd refused (%llu bytes needed): %s",
+			   (unsigned long long)end, why);
+		return err;
 	}
 	off = in->mmap_offset & ~(page - 1);
 	lead = in->mmap_offset - off;
@@ -176,11 +183,18 @@ int vhost_h_set_inflight_fd(struct vhost_session *s, const struct vhost_user_msg
 		vhost_logf(s, "SET_INFLIGHT_FD: mmap: %s", strerror(-err));
 		return err;
 	}
+	slot = sealed ? -1 : vhost_fault_register(map, in->mmap_size + lead, &s->fault);
+	if (!sealed && slot < 0) {
+		vhost_logf(s, "SET_INFLIGHT_FD: too many unsealed areas mapped; seal the memfd "
+			   "(F_SEAL_SHRINK)");
+		munmap(map, in->mmap_size + lead);
+		return -ENOSPC;
+	}
 	vhost_inflight_clear(s);
 	s->inflight = (struct vhost_inflight){
 		.map = map, .map_len = in->mmap_size + lead, .base = (uint8_t *)map + lead,
 		.fd = -1, .num_queues = in->num_queues, .queue_size = in->queue_size,
-		.stride = stride,
+		.stride = stride, .fault_slot = slot,
 	};
 	return 0;
 }

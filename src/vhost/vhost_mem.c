@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "vhost_fault.h"
+#include "vhost_fdcheck.h"
 #include "vhost_mem.h"
 
 /*
@@ -44,10 +46,12 @@ static int region_check(const struct vhost_user_region *r, const char **why)
 }
 
 int vhost_mem_region_map(const struct vhost_user_region *r, int fd,
-			 struct vhost_mem_region *out, const char **why)
+			 struct vhost_fault_owner *owner, struct vhost_mem_region *out,
+			 const char **why)
 {
 	struct stat st;
 	uint64_t align, off, lead;
+	bool sealed;
 	void *p;
 	int err;
 
@@ -58,20 +62,15 @@ int vhost_mem_region_map(const struct vhost_user_region *r, int fd,
 		*why = "region without a file descriptor; " VHOST_MEM_SHARE_HINT;
 		return -EINVAL;
 	}
+	/* memfd, tmpfs and hugetlbfs files are regular; anything else (anonymous
+	 * memory, a device node) is not the front end's guest RAM. A file already
+	 * too small would fault on first touch. */
+	err = vhost_fd_check_memory(fd, r->mmap_offset + r->memory_size, &sealed, why);
+	if (err)
+		return err;
 	if (fstat(fd, &st) < 0) {
 		*why = "cannot fstat the region's file descriptor";
 		return -errno;
-	}
-	/* memfd, tmpfs and hugetlbfs files are regular; anything else (anonymous
-	 * memory, a device node) is not the front end's guest RAM. */
-	if (!S_ISREG(st.st_mode)) {
-		*why = "region fd is not a shareable memory file; " VHOST_MEM_SHARE_HINT;
-		return -EINVAL;
-	}
-	/* Touching a page past EOF would SIGBUS the whole daemon. */
-	if ((uint64_t)st.st_size < r->mmap_offset + r->memory_size) {
-		*why = "region extends past the end of its file";
-		return -EINVAL;
 	}
 	align = map_align(&st);
 	off = r->mmap_offset & ~(align - 1);
@@ -82,6 +81,17 @@ int vhost_mem_region_map(const struct vhost_user_region *r, int fd,
 		err = -errno;
 		*why = "cannot mmap the region MAP_SHARED read/write; " VHOST_MEM_SHARE_HINT;
 		return err;
+	}
+	out->fault_slot = -1;
+	/* A file that can still shrink may fault under the device later. */
+	if (!sealed && owner) {
+		out->fault_slot = vhost_fault_register(p, r->memory_size + lead, owner);
+		if (out->fault_slot < 0) {
+			munmap(p, r->memory_size + lead);
+			*why = "too many unsealed regions mapped in this daemon; seal the "
+			       "memfd (F_SEAL_SHRINK)";
+			return -ENOSPC;
+		}
 	}
 	out->r = *r;
 	out->mmap_base = p;
@@ -94,8 +104,11 @@ int vhost_mem_region_map(const struct vhost_user_region *r, int fd,
 
 void vhost_mem_region_unmap(struct vhost_mem_region *m)
 {
-	if (m->mmap_base)
+	if (m->mmap_base) {
+		vhost_fault_unregister(m->fault_slot);
 		munmap(m->mmap_base, m->mmap_len);
+	}
+	m->fault_slot = -1;
 	m->mmap_base = NULL;
 	m->host = NULL;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <uvdpa/device.h>
+#include "vhost_fault.h"
 #include "vhost_user.h"
 
 /* What GET_MAX_MEM_SLOTS answers: the KVM/vhost limit QEMU expects. */
@@ -30,6 +31,7 @@ struct vhost_mem_region {
 	void *host;             /* host address of r.guest_phys_addr */
 	dev_t st_dev;           /* identity of the backing file, to reuse */
 	ino_t st_ino;           /* identical mappings across table resends */
+	int fault_slot;         /* SIGBUS guard registration, or -1 (sealed) */
 };
 
 struct vhost_mem {
@@ -39,11 +41,13 @@ struct vhost_mem {
 
 /*
  * Validates r and maps fd (which stays owned by the caller: the mapping holds
- * its own reference). On failure returns -errno and points *why at a reason
+ * its own reference). A file that can still shrink is registered with the
+ * SIGBUS guard for owner (NULL: not guarded). On failure returns -errno and points *why at a reason
  * for the log.
  */
 int vhost_mem_region_map(const struct vhost_user_region *r, int fd,
-			 struct vhost_mem_region *out, const char **why);
+			 struct vhost_fault_owner *owner, struct vhost_mem_region *out,
+			 const char **why);
 void vhost_mem_region_unmap(struct vhost_mem_region *m);
 
 /* True if a and b describe the same mapping of the same file. */

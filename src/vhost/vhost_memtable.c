@@ -6,6 +6,9 @@
  * set_map, and only then unmaps what the old map pointed at: the device's
  * worker may be inside a descriptor until set_map returns. A table resent
  * unchanged (QEMU sends it once per queue pair) keeps its mappings.
+ * Ring addresses are front-end virtual addresses: after every change they
+ * are translated again (as DPDK does), since the same address may now be
+ * another guest physical address, or none.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -47,7 +50,8 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 	int err = 0;
 
 	if (m->hdr.size < 8) {
-		vhost_logf(s, "SET_MEM_TABLE: payload of %u bytes", m->hdr.size);
+		vhost_logf(s, "SET_MEM_TABLE: payload of %u bytes, less than its 8-byte header",
+			   m->hdr.size);
 		return -EINVAL;
 	}
 	n = mem->nregions;
@@ -77,7 +81,8 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 			reused_old[j] = reused_new[i] = true;
 			continue;
 		}
-		err = vhost_mem_region_map(&mem->regions[i], fds[i], &next[i], &why);
+		err = vhost_mem_region_map(&mem->regions[i], fds[i], &s->fault, &next[i],
+					   &why);
 		if (err) {
 			map_fail(s, "SET_MEM_TABLE", i, err, why);
 			goto unwind;
@@ -85,7 +90,9 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 	}
 	map = vhost_mem_build_map(next, n, &err);
 	if (!map) {
-		vhost_logf(s, "SET_MEM_TABLE: regions overlap");
+		vhost_logf(s, "SET_MEM_TABLE: %s", err == -EEXIST ?
+			   "the guest or user addresses of two regions overlap" :
+			   "cannot build the device map");
 		goto unwind;
 	}
 	err = publish_map(s, map);
@@ -97,7 +104,7 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 	free(s->mem.regions);
 	s->mem.regions = next;
 	s->mem.n = n;
-	return 0;
+	return vhost_rings_retranslate(s, "SET_MEM_TABLE");
 
 unwind:
 	while (i-- > 0)
@@ -118,7 +125,7 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 	int err;
 
 	if (nfds != 1) {
-		vhost_logf(s, "ADD_MEM_REG without an fd; " VHOST_MEM_SHARE_HINT);
+		vhost_logf(s, "ADD_MEM_REG: %u fds, it needs 1; " VHOST_MEM_SHARE_HINT, nfds);
 		return -EINVAL;
 	}
 	if (s->mem.n >= VHOST_MEM_MAX_SLOTS) {
@@ -134,7 +141,7 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 			return -EEXIST;
 		}
 	}
-	err = vhost_mem_region_map(r, fds[0], &reg, &why);
+	err = vhost_mem_region_map(r, fds[0], &s->fault, &reg, &why);
 	if (err)
 		return map_fail(s, "ADD_MEM_REG", s->mem.n, err, why);
 	map = s->map ? uvdpa_memmap_dup(s->map) : uvdpa_memmap_new();
@@ -163,7 +170,7 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 		return err;
 	}
 	s->mem.regions[s->mem.n++] = reg;
-	return 0;
+	return vhost_rings_retranslate(s, "ADD_MEM_REG");
 }
 
 int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
@@ -204,7 +211,7 @@ int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 	memmove(&s->mem.regions[i], &s->mem.regions[i + 1],
 		(s->mem.n - i - 1) * sizeof(s->mem.regions[0]));
 	s->mem.n--;
-	return 0;
+	return vhost_rings_retranslate(s, "REM_MEM_REG");
 }
 
 void vhost_memtable_clear(struct vhost_session *s)

@@ -13,8 +13,10 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <linux/virtio_config.h>
 
+#include "vhost_fdcheck.h"
 #include "vhost_session_priv.h"
 
 static bool is_packed(const struct vhost_session *s)
@@ -64,6 +66,39 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* ---- kick relay, for devices that cannot wait on kick fds themselves ----
+ * Kick eventfds are registered edge-triggered and never read, as the
+ * kernel's vhost does: every eventfd write is a new edge, and nothing here
+ * can block or spin on an fd the front end controls. */
+
+static bool relays_kicks(const struct vhost_session *s)
+{
+	return !s->ops->set_vq_kick_fd;
+}
+
+static void relay_add(struct vhost_session *s, unsigned i)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = i };
+	int fd = s->rings[i].kick_fd;
+
+	if (!relays_kicks(s) || fd < 0)
+		return;
+	if (s->kick_ep < 0)
+		s->kick_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s->kick_ep < 0 || epoll_ctl(s->kick_ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		vhost_logf(s, "ring %u: cannot watch its kick fd: %s", i, strerror(errno));
+}
+
+/* Before the fd is closed: the registration would outlive our fd number
+ * while the front end holds the same eventfd. */
+static void relay_del(struct vhost_session *s, unsigned i)
+{
+	int fd = s->rings[i].kick_fd;
+
+	if (relays_kicks(s) && s->kick_ep >= 0 && fd >= 0)
+		epoll_ctl(s->kick_ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
 static struct vhost_ring *get_ring(struct vhost_session *s, uint32_t idx, uint32_t req)
 {
 	if (idx >= s->nrings) {
@@ -111,6 +146,7 @@ void vhost_ring_halt(struct vhost_session *s, unsigned i, bool save)
 		r->base = state_encode(is_packed(s), &st);
 	if (s->ops->set_vq_kick_fd)
 		s->ops->set_vq_kick_fd(s->dev, i, -1);
+	relay_del(s, i);
 	/* The call fd may be closed or replaced while the ring is down. */
 	s->ops->set_vq_cb(s->dev, i, &no_cb);
 	r->live = false;
@@ -156,6 +192,7 @@ static int ring_start(struct vhost_session *s, unsigned i)
 		return err;
 	s->ops->set_vq_ready(s->dev, i, true);
 	r->live = true;
+	relay_add(s, i);
 	if (!s->ops->get_vq_ready(s->dev, i)) {
 		vhost_logf(s, "ring %u: device did not make the queue ready "
 			   "(ring outside the memory table?)", i);
@@ -175,7 +212,7 @@ int vhost_ring_sync(struct vhost_session *s, unsigned i)
 {
 	struct vhost_ring *r = &s->rings[i];
 	bool want = r->started && r->enabled && s->dev_features_ok &&
-		    r->num_set && r->addr_set;
+		    r->num_set && r->addr_set && r->addr_mapped;
 
 	if (want == r->live)
 		return 0;
@@ -243,7 +280,8 @@ int vhost_h_vring_num(struct vhost_session *s, const struct vhost_user_msg *m)
 		return -EINVAL;
 	}
 	if (s->features_set && !is_packed(s) && (num & (num - 1))) {
-		vhost_logf(s, "SET_VRING_NUM: split ring size %u is not a power of 2", num);
+		vhost_logf(s, "SET_VRING_NUM: ring %u: split ring size %u is not a power "
+			   "of 2", m->p.state.index, num);
 		return -EINVAL;
 	}
 	r->num = num;
@@ -251,40 +289,99 @@ int vhost_h_vring_num(struct vhost_session *s, const struct vhost_user_msg *m)
 	return 0;
 }
 
-static int va_to_gpa(struct vhost_session *s, unsigned idx, const char *what,
-		     uint64_t va, uint64_t *gpa)
+/* The ring's GPAs from its front-end addresses; NULL, or the name of the
+ * first address that is in no region. */
+static const char *ring_translate(const struct vhost_session *s, struct vhost_ring *r,
+				  uint64_t *bad)
 {
-	if (vhost_mem_va_to_gpa(&s->mem, va, gpa))
-		return 0;
-	vhost_logf(s, "SET_VRING_ADDR: ring %u %s address 0x%llx is in no memory region%s",
-		   idx, what, (unsigned long long)va,
-		   s->mem.n ? "" : " (no SET_MEM_TABLE yet)");
-	return -EINVAL;
+	*bad = r->desc_va;
+	if (!vhost_mem_va_to_gpa(&s->mem, r->desc_va, &r->desc))
+		return "descriptor";
+	*bad = r->driver_va;
+	if (!vhost_mem_va_to_gpa(&s->mem, r->driver_va, &r->driver))
+		return "avail";
+	*bad = r->device_va;
+	if (!vhost_mem_va_to_gpa(&s->mem, r->device_va, &r->device))
+		return "used";
+	return NULL;
 }
 
 int vhost_h_vring_addr(struct vhost_session *s, const struct vhost_user_msg *m)
 {
 	const struct vhost_vring_addr *a = &m->p.addr;
 	struct vhost_ring *r = idle_ring(s, a->index, m->hdr.request);
-	uint64_t desc, avail, used;
+	struct vhost_ring next;
+	const char *what;
+	uint64_t bad;
 
 	if (!r)
 		return -EINVAL;
 	if (a->flags & (1u << VHOST_VRING_F_LOG)) {
-		vhost_logf(s, "SET_VRING_ADDR: dirty logging is not supported");
+		vhost_logf(s, "SET_VRING_ADDR: ring %u: dirty logging is not supported", a->index);
 		return -EOPNOTSUPP;
 	}
 	/* Ring addresses are the front end's virtual addresses, the device
 	 * speaks guest physical ones (like the descriptors do). */
-	if (va_to_gpa(s, a->index, "descriptor", a->desc_user_addr, &desc) ||
-	    va_to_gpa(s, a->index, "avail", a->avail_user_addr, &avail) ||
-	    va_to_gpa(s, a->index, "used", a->used_user_addr, &used))
+	next = *r;
+	next.desc_va = a->desc_user_addr;
+	next.driver_va = a->avail_user_addr;
+	next.device_va = a->used_user_addr;
+	what = ring_translate(s, &next, &bad);
+	if (what) {
+		vhost_logf(s, "SET_VRING_ADDR: ring %u %s address 0x%llx is in no memory region%s",
+			   a->index, what, (unsigned long long)bad,
+			   s->mem.n ? "" : " (no SET_MEM_TABLE yet)");
 		return -EINVAL;
-	r->desc = desc;
-	r->driver = avail;
-	r->device = used;
-	r->addr_set = true;
+	}
+	next.addr_set = next.addr_mapped = true;
+	*r = next;
 	return 0;
+}
+
+/* A ring whose memory left the table waits, stopped, for it to come back. */
+static void ring_unmapped(struct vhost_session *s, unsigned i, const char *req,
+			  const char *what, uint64_t bad)
+{
+	struct vhost_ring *r = &s->rings[i];
+
+	if (r->live)
+		vhost_ring_halt(s, i, true);
+	if (r->addr_mapped)
+		vhost_logf(s, "%s: ring %u stopped: its %s address 0x%llx is in no memory "
+			   "region now", req, i, what, (unsigned long long)bad);
+	r->addr_mapped = false;
+}
+
+int vhost_rings_retranslate(struct vhost_session *s, const char *req)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < s->nrings; i++) {
+		struct vhost_ring *r = &s->rings[i], next = *r;
+		const char *what;
+		uint64_t bad;
+
+		if (!r->addr_set)
+			continue;
+		what = ring_translate(s, &next, &bad);
+		if (what) {
+			ring_unmapped(s, i, req, what, bad);
+			continue;
+		}
+		if (r->addr_mapped && next.desc == r->desc && next.driver == r->driver &&
+		    next.device == r->device)
+			continue;
+		/* moved, or back: the device gets the ring at its new place */
+		if (r->live)
+			vhost_ring_halt(s, i, true);
+		r->desc = next.desc;
+		r->driver = next.driver;
+		r->device = next.device;
+		r->addr_mapped = true;
+		if (vhost_ring_sync(s, i) && !ret)
+			ret = -EINVAL;
+	}
+	return ret;
 }
 
 int vhost_h_vring_base(struct vhost_session *s, const struct vhost_user_msg *m)
@@ -294,7 +391,8 @@ int vhost_h_vring_base(struct vhost_session *s, const struct vhost_user_msg *m)
 	if (!r)
 		return -EINVAL;
 	if (s->features_set && !is_packed(s) && m->p.state.num > 0xffff) {
-		vhost_logf(s, "SET_VRING_BASE: 0x%x is not a split ring index", m->p.state.num);
+		vhost_logf(s, "SET_VRING_BASE: ring %u: 0x%x is not a split ring index",
+			   m->p.state.index, m->p.state.num);
 		return -EINVAL;
 	}
 	r->base = m->p.state.num;
@@ -324,10 +422,15 @@ static int set_kick(struct vhost_session *s, unsigned idx, int fd)
 {
 	struct vhost_ring *r = &s->rings[idx];
 	int old = r->kick_fd;
+	const char *why;
 
 	if (!r->num_set || !r->addr_set) {
 		vhost_logf(s, "SET_VRING_KICK: ring %u has no %s yet", idx,
 			   r->num_set ? "SET_VRING_ADDR" : "SET_VRING_NUM");
+		return -EINVAL;
+	}
+	if (fd >= 0 && vhost_fd_check_eventfd(fd, &why)) {
+		vhost_logf(s, "SET_VRING_KICK: ring %u: kick fd refused: %s", idx, why);
 		return -EINVAL;
 	}
 	if (fd < 0) {
@@ -339,26 +442,54 @@ static int set_kick(struct vhost_session *s, unsigned idx, int fd)
 		}
 		s->forced_poll = true;
 	}
+	if (r->live)
+		relay_del(s, idx);
 	r->kick_fd = fd;
 	if (r->live && s->ops->set_vq_kick_fd)
 		s->ops->set_vq_kick_fd(s->dev, idx, fd);
+	if (r->live)
+		relay_add(s, idx);
 	if (old >= 0)
 		close(old);
 	r->started = true;
 	return vhost_ring_sync(s, idx);
 }
 
-static void set_call(struct vhost_session *s, unsigned idx, int fd)
+static int set_call(struct vhost_session *s, unsigned idx, int fd)
 {
 	struct vhost_ring *r = &s->rings[idx];
 	struct uvdpa_callback cb = { .trigger_fd = fd };
 	int old = r->call_fd;
+	const char *why;
 
+	/* A pipe or socket would fill up and block the device's writer. */
+	if (fd >= 0 && vhost_fd_check_eventfd(fd, &why)) {
+		vhost_logf(s, "SET_VRING_CALL: ring %u: call fd refused: %s", idx, why);
+		return -EINVAL;
+	}
+	/* The front end shares this file description and may clear the flag
+	 * again: the device's write must not depend on it. */
+	if (fd >= 0 && vhost_fd_set_nonblock(fd))
+		vhost_logf(s, "SET_VRING_CALL: ring %u: cannot make the call fd non-blocking", idx);
 	r->call_fd = fd;
 	if (r->live)
 		s->ops->set_vq_cb(s->dev, idx, &cb);
 	if (old >= 0)
 		close(old);
+	return 0;
+}
+
+static int set_err(struct vhost_session *s, unsigned idx, int fd)
+{
+	const char *why;
+
+	if (fd >= 0 && vhost_fd_check_eventfd(fd, &why)) {
+		vhost_logf(s, "SET_VRING_ERR: ring %u: error fd refused: %s", idx, why);
+		return -EINVAL;
+	}
+	close_fd(&s->rings[idx].err_fd);
+	s->rings[idx].err_fd = fd;
+	return 0;
 }
 
 int vhost_h_vring_fd(struct vhost_session *s, const struct vhost_user_msg *m,
@@ -367,7 +498,7 @@ int vhost_h_vring_fd(struct vhost_session *s, const struct vhost_user_msg *m,
 	uint64_t u = m->p.u64;
 	uint32_t idx = u & VHOST_USER_VRING_IDX_MASK;
 	bool nofd = u & VHOST_USER_VRING_NOFD;
-	int fd;
+	int fd, err;
 
 	if (u & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD)) {
 		vhost_logf(s, "%s: reserved bits set in 0x%llx",
@@ -377,32 +508,30 @@ int vhost_h_vring_fd(struct vhost_session *s, const struct vhost_user_msg *m,
 	if (!get_ring(s, idx, m->hdr.request))
 		return -EINVAL;
 	if (nofd ? nfds != 0 : nfds != 1) {
-		vhost_logf(s, "%s: %u fds with the no-fd flag %s",
-			   vhost_user_request_name(m->hdr.request), nfds, nofd ? "set" : "clear");
+		vhost_logf(s, "%s: ring %u: %u fds with the no-fd flag %s",
+			   vhost_user_request_name(m->hdr.request), idx, nfds,
+			   nofd ? "set" : "clear");
 		return -EINVAL;
 	}
 	fd = nofd ? -1 : fds[0];
 	switch (m->hdr.request) {
-	case VHOST_USER_SET_VRING_KICK: {
-		int err = set_kick(s, idx, fd);
-
+	case VHOST_USER_SET_VRING_KICK:
+		err = set_kick(s, idx, fd);
 		/* Kept (and owned by the ring) even if the device refused to start,
 		 * unless it was refused before being stored. */
 		if (!nofd && s->rings[idx].kick_fd == fd)
 			fds[0] = -1;
 		return err;
-	}
 	case VHOST_USER_SET_VRING_CALL:
-		set_call(s, idx, fd);
+		err = set_call(s, idx, fd);
 		break;
 	default:
-		close_fd(&s->rings[idx].err_fd);
-		s->rings[idx].err_fd = fd;
+		err = set_err(s, idx, fd);
 		break;
 	}
-	if (!nofd)
+	if (!err && !nofd)
 		fds[0] = -1;
-	return 0;
+	return err;
 }
 
 int vhost_h_vring_enable(struct vhost_session *s, const struct vhost_user_msg *m)
@@ -412,7 +541,8 @@ int vhost_h_vring_enable(struct vhost_session *s, const struct vhost_user_msg *m
 	if (!r)
 		return -EINVAL;
 	if (m->p.state.num > 1) {
-		vhost_logf(s, "SET_VRING_ENABLE: %u is neither 0 nor 1", m->p.state.num);
+		vhost_logf(s, "SET_VRING_ENABLE: ring %u: %u is neither 0 nor 1",
+			   m->p.state.index, m->p.state.num);
 		return -EINVAL;
 	}
 	r->enabled = m->p.state.num;
@@ -423,31 +553,30 @@ int vhost_h_vring_enable(struct vhost_session *s, const struct vhost_user_msg *m
 /* kick relay                                                          */
 /* ------------------------------------------------------------------ */
 
-unsigned vhost_session_kick_fds(struct vhost_session *s, struct pollfd *pfd,
-				unsigned max, uint16_t *ring)
+int vhost_session_kick_fd(const struct vhost_session *s)
 {
-	unsigned n = 0;
-
-	if (s->ops->set_vq_kick_fd)
-		return 0;
-	for (unsigned i = 0; i < s->nrings && n < max; i++) {
-		if (!s->rings[i].live || s->rings[i].kick_fd < 0)
-			continue;
-		pfd[n].fd = s->rings[i].kick_fd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		ring[n++] = (uint16_t)i;
-	}
-	return n;
+	return s->kick_ep;
 }
 
-void vhost_session_relay_kick(struct vhost_session *s, uint16_t ring)
+void vhost_session_relay_kicks(struct vhost_session *s)
 {
-	uint64_t v;
+	struct epoll_event ev[32];
+	int n;
 
-	if (ring >= s->nrings || !s->rings[ring].live || s->rings[ring].kick_fd < 0)
+	if (s->kick_ep < 0)
 		return;
-	if (read(s->rings[ring].kick_fd, &v, sizeof(v)) != sizeof(v))
-		return;
-	s->ops->kick_vq(s->dev, ring);
+	n = epoll_wait(s->kick_ep, ev, 32, 0);
+	for (int i = 0; i < n; i++) {
+		uint32_t ring = ev[i].data.u32;
+
+		if (ring < s->nrings && s->rings[ring].live)
+			s->ops->kick_vq(s->dev, ring);
+	}
+}
+
+void vhost_relay_close(struct vhost_session *s)
+{
+	if (s->kick_ep >= 0)
+		close(s->kick_ep);
+	s->kick_ep = -1;
 }

@@ -21,97 +21,7 @@
 
 #include "vhost_session_priv.h"
 
-#define SZ_NONE  UINT32_MAX        /* no payload: whatever comes is ignored */
-#define SZ_VAR   (UINT32_MAX - 1)  /* checked by the handler */
-
-struct msg_rule {
-	uint32_t size;          /* exact payload size, or SZ_NONE / SZ_VAR */
-	uint8_t max_fds;
-	bool has_reply;         /* answers even without NEED_REPLY */
-};
-
-static const struct msg_rule rules[] = {
-	[VHOST_USER_GET_FEATURES]          = { SZ_NONE, 0, true },
-	[VHOST_USER_SET_FEATURES]          = { 8, 0, false },
-	[VHOST_USER_SET_OWNER]             = { SZ_NONE, 0, false },
-	[VHOST_USER_RESET_OWNER]           = { SZ_NONE, 0, false },
-	[VHOST_USER_SET_MEM_TABLE]         = { SZ_VAR, VHOST_USER_MEM_TABLE_MAX, false },
-	[VHOST_USER_SET_VRING_NUM]         = { 8, 0, false },
-	[VHOST_USER_SET_VRING_ADDR]        = { sizeof(struct vhost_vring_addr), 0, false },
-	[VHOST_USER_SET_VRING_BASE]        = { 8, 0, false },
-	[VHOST_USER_GET_VRING_BASE]        = { 8, 0, true },
-	[VHOST_USER_SET_VRING_KICK]        = { 8, 1, false },
-	[VHOST_USER_SET_VRING_CALL]        = { 8, 1, false },
-	[VHOST_USER_SET_VRING_ERR]         = { 8, 1, false },
-	[VHOST_USER_GET_PROTOCOL_FEATURES] = { SZ_NONE, 0, true },
-	[VHOST_USER_SET_PROTOCOL_FEATURES] = { 8, 0, false },
-	[VHOST_USER_GET_QUEUE_NUM]         = { SZ_NONE, 0, true },
-	[VHOST_USER_SET_VRING_ENABLE]      = { 8, 0, false },
-	[VHOST_USER_NET_SET_MTU]           = { 8, 0, false },
-	[VHOST_USER_GET_CONFIG]            = { SZ_VAR, 0, true },
-	[VHOST_USER_SET_CONFIG]            = { SZ_VAR, 0, false },
-	[VHOST_USER_GET_INFLIGHT_FD]       = { sizeof(struct vhost_user_inflight), 0, true },
-	[VHOST_USER_SET_INFLIGHT_FD]       = { sizeof(struct vhost_user_inflight), 1, false },
-	[VHOST_USER_RESET_DEVICE]          = { SZ_NONE, 0, false },
-	[VHOST_USER_GET_MAX_MEM_SLOTS]     = { SZ_NONE, 0, true },
-	[VHOST_USER_ADD_MEM_REG]           = { sizeof(struct vhost_user_mem_reg), 1, false },
-	/* The spec lets old front ends pass an fd with REM_MEM_REG: closed unused. */
-	[VHOST_USER_REM_MEM_REG]           = { sizeof(struct vhost_user_mem_reg), 1, false },
-	[VHOST_USER_SET_STATUS]            = { 8, 0, false },
-	[VHOST_USER_GET_STATUS]            = { SZ_NONE, 0, true },
-};
-
-static const char *const req_names[] = {
-	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
-	[VHOST_USER_SET_FEATURES] = "SET_FEATURES",
-	[VHOST_USER_SET_OWNER] = "SET_OWNER",
-	[VHOST_USER_RESET_OWNER] = "RESET_OWNER",
-	[VHOST_USER_SET_MEM_TABLE] = "SET_MEM_TABLE",
-	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE",
-	[VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
-	[VHOST_USER_SET_VRING_NUM] = "SET_VRING_NUM",
-	[VHOST_USER_SET_VRING_ADDR] = "SET_VRING_ADDR",
-	[VHOST_USER_SET_VRING_BASE] = "SET_VRING_BASE",
-	[VHOST_USER_GET_VRING_BASE] = "GET_VRING_BASE",
-	[VHOST_USER_SET_VRING_KICK] = "SET_VRING_KICK",
-	[VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
-	[VHOST_USER_SET_VRING_ERR] = "SET_VRING_ERR",
-	[VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
-	[VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
-	[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
-	[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
-	[VHOST_USER_SEND_RARP] = "SEND_RARP",
-	[VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
-	[VHOST_USER_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
-	[VHOST_USER_IOTLB_MSG] = "IOTLB_MSG",
-	[VHOST_USER_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
-	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
-	[VHOST_USER_SET_CONFIG] = "SET_CONFIG",
-	[VHOST_USER_CREATE_CRYPTO_SESSION] = "CREATE_CRYPTO_SESSION",
-	[VHOST_USER_CLOSE_CRYPTO_SESSION] = "CLOSE_CRYPTO_SESSION",
-	[VHOST_USER_POSTCOPY_ADVISE] = "POSTCOPY_ADVISE",
-	[VHOST_USER_POSTCOPY_LISTEN] = "POSTCOPY_LISTEN",
-	[VHOST_USER_POSTCOPY_END] = "POSTCOPY_END",
-	[VHOST_USER_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
-	[VHOST_USER_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
-	[VHOST_USER_GPU_SET_SOCKET] = "GPU_SET_SOCKET",
-	[VHOST_USER_RESET_DEVICE] = "RESET_DEVICE",
-	[VHOST_USER_VRING_KICK] = "VRING_KICK",
-	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
-	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG",
-	[VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
-	[VHOST_USER_SET_STATUS] = "SET_STATUS",
-	[VHOST_USER_GET_STATUS] = "GET_STATUS",
-};
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *vhost_user_request_name(uint32_t request)
-{
-	if (request < ARRAY_SIZE(req_names) && req_names[request])
-		return req_names[request];
-	return "UNKNOWN";
-}
 
 void vhost_logf(struct vhost_session *s, const char *fmt, ...)
 {
@@ -360,6 +270,8 @@ void vhost_session_reset(struct vhost_session *s)
 {
 	reset_device_state(s);
 	vhost_memtable_clear(s);
+	vhost_relay_close(s);
+	atomic_store(&s->fault.faulted, 0);
 	if (s->forced_poll && s->ops->set_poll_mode)
 		s->ops->set_poll_mode(s->dev, s->dev->poll_default);
 	s->forced_poll = false;
@@ -367,7 +279,7 @@ void vhost_session_reset(struct vhost_session *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* dispatch                                                            */
+/* the request table                                                   */
 /* ------------------------------------------------------------------ */
 
 static void reply_u64(struct vhost_user_msg *reply, uint64_t v)
@@ -376,111 +288,246 @@ static void reply_u64(struct vhost_user_msg *reply, uint64_t v)
 	reply->hdr.size = sizeof(uint64_t);
 }
 
-/* The rule of a request this session serves, or NULL. A device that does
- * not offer inflight tracking (net) answers its messages as unknown ones. */
-static const struct msg_rule *rule_of(const struct vhost_session *s, uint32_t req)
+/* Every handler has this shape: fds it keeps are set to -1, the rest are
+ * closed by the caller; reply is filled when the request has its own. */
+typedef int vhost_handler(struct vhost_session *s, const struct vhost_user_msg *m,
+			  int *fds, unsigned nfds, struct vhost_user_msg *reply);
+
+#define UNUSED_ARGS (void)fds; (void)nfds; (void)reply
+
+static int h_get_features(struct vhost_session *s, const struct vhost_user_msg *m,
+			  int *fds, unsigned nfds, struct vhost_user_msg *reply)
 {
-	if (req >= ARRAY_SIZE(rules) || !rules[req].size)
+	(void)m; UNUSED_ARGS;
+	reply_u64(reply, s->offered);
+	return 0;
+}
+
+static int h_get_protocol_features(struct vhost_session *s, const struct vhost_user_msg *m,
+				   int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)m; UNUSED_ARGS;
+	reply_u64(reply, s->offered_proto);
+	return 0;
+}
+
+static int h_set_owner(struct vhost_session *s, const struct vhost_user_msg *m,
+		       int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)s; (void)m; UNUSED_ARGS;
+	return 0;
+}
+
+static int h_reset(struct vhost_session *s, const struct vhost_user_msg *m,
+		   int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)m; UNUSED_ARGS;
+	reset_device_state(s);
+	return 0;
+}
+
+static int h_get_queue_num(struct vhost_session *s, const struct vhost_user_msg *m,
+			   int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)m; UNUSED_ARGS;
+	/* net counts queue pairs, everything else queues */
+	reply_u64(reply, s->is_net ? s->nrings / 2 : s->nrings);
+	return 0;
+}
+
+static int h_get_max_mem_slots(struct vhost_session *s, const struct vhost_user_msg *m,
+			       int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)s; (void)m; UNUSED_ARGS;
+	reply_u64(reply, VHOST_MEM_MAX_SLOTS);
+	return 0;
+}
+
+static int h_get_status(struct vhost_session *s, const struct vhost_user_msg *m,
+			int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)m; UNUSED_ARGS;
+	reply_u64(reply, s->ops->get_status(s->dev));
+	return 0;
+}
+
+static int h_net_set_mtu(struct vhost_session *s, const struct vhost_user_msg *m,
+			 int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	UNUSED_ARGS;
+	if (!s->is_net || m->p.u64 < 68 || m->p.u64 > 65535) {
+		vhost_logf(s, "NET_SET_MTU: %llu refused (%s)", (unsigned long long)m->p.u64,
+			   s->is_net ? "not 68..65535" : "not a net device");
+		return -EINVAL;
+	}
+	s->mtu = (uint16_t)m->p.u64;
+	return 0;
+}
+
+/* Adapters from the table's shape to the handlers that need less. */
+#define ADAPT(name, call)                                                        \
+	static int name(struct vhost_session *s, const struct vhost_user_msg *m,    \
+			int *fds, unsigned nfds, struct vhost_user_msg *reply)      \
+	{                                                                        \
+		UNUSED_ARGS;                                                     \
+		return call;                                                     \
+	}
+ADAPT(a_set_features, h_set_features(s, m))
+ADAPT(a_set_protocol_features, h_set_protocol_features(s, m))
+ADAPT(a_set_status, h_set_status(s, m))
+ADAPT(a_set_config, h_set_config(s, m))
+ADAPT(a_get_config, (h_get_config(s, m, reply), 0))
+ADAPT(a_vring_num, vhost_h_vring_num(s, m))
+ADAPT(a_vring_addr, vhost_h_vring_addr(s, m))
+ADAPT(a_vring_base, vhost_h_vring_base(s, m))
+ADAPT(a_get_vring_base, vhost_h_get_vring_base(s, m, reply))
+ADAPT(a_vring_enable, vhost_h_vring_enable(s, m))
+ADAPT(a_get_inflight_fd, (vhost_h_get_inflight_fd(s, m, reply), 0))
+#undef ADAPT
+
+static int a_vring_fd(struct vhost_session *s, const struct vhost_user_msg *m,
+		      int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)reply;
+	return vhost_h_vring_fd(s, m, fds, nfds);
+}
+
+static int a_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *m,
+			   int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)reply;
+	return vhost_h_set_mem_table(s, m, fds, nfds);
+}
+
+static int a_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
+			 int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)reply;
+	return vhost_h_add_mem_reg(s, m, fds, nfds);
+}
+
+static int a_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
+			 int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)reply;
+	return vhost_h_rem_mem_reg(s, m, fds, nfds);
+}
+
+static int a_set_inflight_fd(struct vhost_session *s, const struct vhost_user_msg *m,
+			     int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)reply;
+	return vhost_h_set_inflight_fd(s, m, fds, nfds);
+}
+
+#define SZ_NONE  UINT32_MAX        /* no payload: whatever comes is ignored */
+#define SZ_VAR   (UINT32_MAX - 1)  /* checked by the handler */
+
+/*
+ * One entry per request: its name, payload size rule, how many fds it may
+ * carry, whether it answers even without NEED_REPLY, and its handler. A
+ * request with a name and no handler is known but not served.
+ */
+struct vhost_req {
+	const char *name;
+	uint32_t size;          /* exact payload size, or SZ_NONE / SZ_VAR */
+	uint8_t max_fds;
+	bool has_reply;
+	vhost_handler *handle;
+};
+
+#define REQ(r, sz, nfd, rep, h) \
+	[VHOST_USER_##r] = { #r, sz, nfd, rep, h }
+#define KNOWN(r) [VHOST_USER_##r] = { #r, 0, 0, false, NULL }
+
+static const struct vhost_req reqs[] = {
+	REQ(GET_FEATURES, SZ_NONE, 0, true, h_get_features),
+	REQ(SET_FEATURES, 8, 0, false, a_set_features),
+	REQ(SET_OWNER, SZ_NONE, 0, false, h_set_owner),
+	REQ(RESET_OWNER, SZ_NONE, 0, false, h_reset),
+	REQ(SET_MEM_TABLE, SZ_VAR, VHOST_USER_MEM_TABLE_MAX, false, a_set_mem_table),
+	KNOWN(SET_LOG_BASE),
+	KNOWN(SET_LOG_FD),
+	REQ(SET_VRING_NUM, 8, 0, false, a_vring_num),
+	REQ(SET_VRING_ADDR, sizeof(struct vhost_vring_addr), 0, false, a_vring_addr),
+	REQ(SET_VRING_BASE, 8, 0, false, a_vring_base),
+	REQ(GET_VRING_BASE, 8, 0, true, a_get_vring_base),
+	REQ(SET_VRING_KICK, 8, 1, false, a_vring_fd),
+	REQ(SET_VRING_CALL, 8, 1, false, a_vring_fd),
+	REQ(SET_VRING_ERR, 8, 1, false, a_vring_fd),
+	REQ(GET_PROTOCOL_FEATURES, SZ_NONE, 0, true, h_get_protocol_features),
+	REQ(SET_PROTOCOL_FEATURES, 8, 0, false, a_set_protocol_features),
+	REQ(GET_QUEUE_NUM, SZ_NONE, 0, true, h_get_queue_num),
+	REQ(SET_VRING_ENABLE, 8, 0, false, a_vring_enable),
+	KNOWN(SEND_RARP),
+	REQ(NET_SET_MTU, 8, 0, false, h_net_set_mtu),
+	KNOWN(SET_BACKEND_REQ_FD),
+	KNOWN(IOTLB_MSG),
+	KNOWN(SET_VRING_ENDIAN),
+	REQ(GET_CONFIG, SZ_VAR, 0, true, a_get_config),
+	REQ(SET_CONFIG, SZ_VAR, 0, false, a_set_config),
+	KNOWN(CREATE_CRYPTO_SESSION),
+	KNOWN(CLOSE_CRYPTO_SESSION),
+	KNOWN(POSTCOPY_ADVISE),
+	KNOWN(POSTCOPY_LISTEN),
+	KNOWN(POSTCOPY_END),
+	REQ(GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight), 0, true, a_get_inflight_fd),
+	REQ(SET_INFLIGHT_FD, sizeof(struct vhost_user_inflight), 1, false, a_set_inflight_fd),
+	KNOWN(GPU_SET_SOCKET),
+	REQ(RESET_DEVICE, SZ_NONE, 0, false, h_reset),
+	KNOWN(VRING_KICK),
+	REQ(GET_MAX_MEM_SLOTS, SZ_NONE, 0, true, h_get_max_mem_slots),
+	REQ(ADD_MEM_REG, sizeof(struct vhost_user_mem_reg), 1, false, a_add_mem_reg),
+	/* The spec lets old front ends pass an fd with REM_MEM_REG: closed unused. */
+	REQ(REM_MEM_REG, sizeof(struct vhost_user_mem_reg), 1, false, a_rem_mem_reg),
+	REQ(SET_STATUS, 8, 0, false, a_set_status),
+	REQ(GET_STATUS, SZ_NONE, 0, true, h_get_status),
+};
+
+#undef REQ
+#undef KNOWN
+
+const char *vhost_user_request_name(uint32_t request)
+{
+	if (request < ARRAY_SIZE(reqs) && reqs[request].name)
+		return reqs[request].name;
+	return "UNKNOWN";
+}
+
+/* The entry of a request this session serves, or NULL. A device that does
+ * not offer inflight tracking (net) answers its messages as unknown ones. */
+static const struct vhost_req *req_of(const struct vhost_session *s, uint32_t req)
+{
+	if (req >= ARRAY_SIZE(reqs) || !reqs[req].handle)
 		return NULL;
 	if ((req == VHOST_USER_GET_INFLIGHT_FD || req == VHOST_USER_SET_INFLIGHT_FD) &&
 	    !vhost_inflight_offered(s))
 		return NULL;
-	return &rules[req];
+	return &reqs[req];
 }
 
-static int check_rule(struct vhost_session *s, const struct vhost_user_msg *m, unsigned nfds)
+static int check_req(struct vhost_session *s, const struct vhost_user_msg *m, unsigned nfds)
 {
 	uint32_t req = m->hdr.request;
-	const struct msg_rule *r = rule_of(s, req);
+	const struct vhost_req *r = req_of(s, req);
 
 	if (!r) {
-		vhost_logf(s, "request %u (%s) is not supported", req, vhost_user_request_name(req));
+		vhost_logf(s, "request %u (%s) is not supported%s", req,
+			   vhost_user_request_name(req),
+			   req < ARRAY_SIZE(reqs) && reqs[req].handle ?
+			   " by this device" : "");
 		return -EOPNOTSUPP;
 	}
 	if (r->size != SZ_NONE && r->size != SZ_VAR && m->hdr.size != r->size) {
 		vhost_logf(s, "%s: payload of %u bytes, expected %u",
-			   vhost_user_request_name(req), m->hdr.size, r->size);
+			   r->name, m->hdr.size, r->size);
 		return -EINVAL;
 	}
 	if (nfds > r->max_fds) {
-		vhost_logf(s, "%s: %u fds, at most %u allowed",
-			   vhost_user_request_name(req), nfds, r->max_fds);
+		vhost_logf(s, "%s: %u fds, at most %u allowed", r->name, nfds, r->max_fds);
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static int dispatch(struct vhost_session *s, const struct vhost_user_msg *m,
-		    int *fds, unsigned nfds, struct vhost_user_msg *reply)
-{
-	switch (m->hdr.request) {
-	case VHOST_USER_GET_FEATURES:
-		reply_u64(reply, s->offered);
-		return 0;
-	case VHOST_USER_SET_FEATURES:
-		return h_set_features(s, m);
-	case VHOST_USER_GET_PROTOCOL_FEATURES:
-		reply_u64(reply, s->offered_proto);
-		return 0;
-	case VHOST_USER_SET_PROTOCOL_FEATURES:
-		return h_set_protocol_features(s, m);
-	case VHOST_USER_SET_OWNER:
-		return 0;
-	case VHOST_USER_RESET_OWNER:
-	case VHOST_USER_RESET_DEVICE:
-		reset_device_state(s);
-		return 0;
-	case VHOST_USER_GET_QUEUE_NUM:
-		/* net counts queue pairs, everything else queues */
-		reply_u64(reply, s->is_net ? s->nrings / 2 : s->nrings);
-		return 0;
-	case VHOST_USER_GET_MAX_MEM_SLOTS:
-		reply_u64(reply, VHOST_MEM_MAX_SLOTS);
-		return 0;
-	case VHOST_USER_SET_MEM_TABLE:
-		return vhost_h_set_mem_table(s, m, fds, nfds);
-	case VHOST_USER_ADD_MEM_REG:
-		return vhost_h_add_mem_reg(s, m, fds, nfds);
-	case VHOST_USER_REM_MEM_REG:
-		return vhost_h_rem_mem_reg(s, m, fds, nfds);
-	case VHOST_USER_SET_VRING_NUM:
-		return vhost_h_vring_num(s, m);
-	case VHOST_USER_SET_VRING_ADDR:
-		return vhost_h_vring_addr(s, m);
-	case VHOST_USER_SET_VRING_BASE:
-		return vhost_h_vring_base(s, m);
-	case VHOST_USER_GET_VRING_BASE:
-		return vhost_h_get_vring_base(s, m, reply);
-	case VHOST_USER_SET_VRING_KICK:
-	case VHOST_USER_SET_VRING_CALL:
-	case VHOST_USER_SET_VRING_ERR:
-		return vhost_h_vring_fd(s, m, fds, nfds);
-	case VHOST_USER_SET_VRING_ENABLE:
-		return vhost_h_vring_enable(s, m);
-	case VHOST_USER_GET_CONFIG:
-		h_get_config(s, m, reply);
-		return 0;
-	case VHOST_USER_SET_CONFIG:
-		return h_set_config(s, m);
-	case VHOST_USER_GET_INFLIGHT_FD:
-		vhost_h_get_inflight_fd(s, m, reply);
-		return 0;
-	case VHOST_USER_SET_INFLIGHT_FD:
-		return vhost_h_set_inflight_fd(s, m, fds, nfds);
-	case VHOST_USER_SET_STATUS:
-		return h_set_status(s, m);
-	case VHOST_USER_GET_STATUS:
-		reply_u64(reply, s->ops->get_status(s->dev));
-		return 0;
-	case VHOST_USER_NET_SET_MTU:
-		if (!s->is_net || m->p.u64 < 68 || m->p.u64 > 65535) {
-			vhost_logf(s, "NET_SET_MTU %llu refused", (unsigned long long)m->p.u64);
-			return -EINVAL;
-		}
-		s->mtu = (uint16_t)m->p.u64;
-		return 0;
-	}
-	return -EOPNOTSUPP;
 }
 
 int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m,
@@ -488,8 +535,8 @@ int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m
 			 bool *has_reply)
 {
 	uint32_t req = m->hdr.request;
-	const struct msg_rule *rule = rule_of(s, req);
-	bool own_reply = rule && rule->has_reply;
+	const struct vhost_req *r = req_of(s, req);
+	bool own_reply = r && r->has_reply;
 	bool ack = (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
 		   vhost_has_proto(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	int err;
@@ -499,14 +546,16 @@ int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m
 	s->reply_fd = -1;
 	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
 	    (m->hdr.flags & VHOST_USER_REPLY) || m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
-		vhost_logf(s, "malformed header (request %u flags 0x%x size %u)",
-			   req, m->hdr.flags, m->hdr.size);
+		vhost_logf(s, "malformed header for request %u (%s): flags 0x%x (want version "
+			   "%u, no reply bit), payload %u bytes (at most %zu)", req,
+			   vhost_user_request_name(req), m->hdr.flags, VHOST_USER_VERSION,
+			   m->hdr.size, (size_t)VHOST_USER_MAX_PAYLOAD);
 		err = -EPROTO;
 		goto out;
 	}
-	err = check_rule(s, m, nfds);
+	err = check_req(s, m, nfds);
 	if (!err)
-		err = dispatch(s, m, fds, nfds, reply);
+		err = r->handle(s, m, fds, nfds, reply);
 	if (err)
 		vhost_logf(s, "%s failed: %s", vhost_user_request_name(req), strerror(-err));
 out:
@@ -527,6 +576,16 @@ out:
 		*has_reply = true;
 	}
 	return 0;
+}
+
+void vhost_session_set_wake_fd(struct vhost_session *s, int fd)
+{
+	s->fault.wake_fd = fd;
+}
+
+bool vhost_session_faulted(const struct vhost_session *s)
+{
+	return atomic_load(&s->fault.faulted);
 }
 
 int vhost_session_reply_fd(const struct vhost_session *s)
@@ -567,7 +626,10 @@ struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn l
 	s->log = log;
 	s->log_opaque = log_opaque;
 	s->inflight.fd = -1;
+	s->inflight.fault_slot = -1;
 	s->reply_fd = -1;
+	s->kick_ep = -1;
+	s->fault.wake_fd = -1;
 	s->is_net = s->ops->get_device_id(dev) == VIRTIO_ID_NET;
 	/* A net device's odd last queue is its control queue, which vhost-user
 	 * front ends (QEMU, virtio-user) emulate themselves. Ring indexes are 8

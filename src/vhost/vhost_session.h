@@ -49,12 +49,20 @@ int vhost_session_handle(struct vhost_session *s, const struct vhost_user_msg *m
 int vhost_session_reply_fd(const struct vhost_session *s);
 
 /*
- * Kick relay for devices without set_vq_kick_fd: the kick fds of live rings
- * to poll (returns how many were written, at most max), and the forwarding
- * of a readable one.
+ * Kick relay for devices without set_vq_kick_fd: an fd (epoll, -1 while no
+ * ring needs relaying) that is readable when kicks are pending, and the
+ * forwarding of those kicks to the device. Never blocks. The fd may change
+ * after any message.
  */
-unsigned vhost_session_kick_fds(struct vhost_session *s, struct pollfd *pfd,
-				unsigned max, uint16_t *ring);
-void vhost_session_relay_kick(struct vhost_session *s, uint16_t ring);
+int vhost_session_kick_fd(const struct vhost_session *s);
+void vhost_session_relay_kicks(struct vhost_session *s);
+
+/*
+ * Memory faults: the eventfd the SIGBUS guard writes when memory the front
+ * end shared shrinks under the device (-1: none), and whether that
+ * happened since the last reset. A faulted session must be dropped.
+ */
+void vhost_session_set_wake_fd(struct vhost_session *s, int fd);
+bool vhost_session_faulted(const struct vhost_session *s);
 
 #endif

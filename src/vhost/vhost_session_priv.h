@@ -3,6 +3,7 @@
 #ifndef UVDPA_VHOST_SESSION_PRIV_H
 #define UVDPA_VHOST_SESSION_PRIV_H
 
+#include "vhost_fault.h"
 #include "vhost_mem.h"
 #include "vhost_session.h"
 
@@ -17,7 +18,9 @@ struct vhost_ring {
 	uint32_t num;
 	bool num_set;
 	bool addr_set;
+	bool addr_mapped;               /* its addresses are in the memory table */
 	uint64_t desc, driver, device;  /* GPAs (converted from front-end VAs) */
+	uint64_t desc_va, driver_va, device_va; /* as SET_VRING_ADDR gave them */
 	uint32_t base;                  /* SET/GET_VRING_BASE wire encoding */
 	int kick_fd, call_fd, err_fd;
 	bool started, enabled, live;
@@ -34,6 +37,7 @@ struct vhost_inflight {
 	size_t map_len;
 	uint8_t *base;                  /* queue 0's region */
 	int fd;                         /* ours (GET), sent with the reply; else -1 */
+	int fault_slot;                 /* SIGBUS guard registration, or -1 */
 	uint16_t num_queues, queue_size;
 	size_t stride;
 };
@@ -58,6 +62,9 @@ struct vhost_session {
 
 	struct vhost_inflight inflight;
 	int reply_fd;                   /* goes with the last reply, or -1 */
+
+	struct vhost_fault_owner fault; /* regions that may shrink report here */
+	int kick_ep;                    /* kick relay: epoll of live kick fds, or -1 */
 
 	struct vhost_mem mem;
 	struct uvdpa_memmap *map;       /* what the device was last given */
@@ -93,6 +100,10 @@ int vhost_rings_sync(struct vhost_session *s);
 void vhost_ring_halt(struct vhost_session *s, unsigned i, bool save);
 /* Stops and forgets every ring, closing its fds. */
 void vhost_rings_reset(struct vhost_session *s);
+/* Translates ring addresses again after the memory table changed: a ring
+ * whose addresses moved is restarted there, one that lost them is stopped
+ * until they are mapped again. */
+int vhost_rings_retranslate(struct vhost_session *s, const char *req);
 /* Marks all rings enabled (SET_FEATURES without protocol features). */
 void vhost_rings_enable_all(struct vhost_session *s);
 bool vhost_any_ring_live(const struct vhost_session *s);
@@ -105,6 +116,9 @@ int vhost_h_get_vring_base(struct vhost_session *s, const struct vhost_user_msg 
 int vhost_h_vring_fd(struct vhost_session *s, const struct vhost_user_msg *m,
 		     int *fds, unsigned nfds);
 int vhost_h_vring_enable(struct vhost_session *s, const struct vhost_user_msg *m);
+
+/* Stops the kick relay (after the rings are reset). */
+void vhost_relay_close(struct vhost_session *s);
 
 /* ---- memory table (vhost_memtable.c) ---- */
 int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *m,

@@ -133,6 +133,13 @@ static void kick_relay(void)
 	      "device without set_vq_kick_fd: kicks relayed, 100 frames back");
 	usleep(100000);
 	CHECK(fe_net_loopback(&f, 0, 1, 50, 2, 0) == 50, "and 50 more after a pause");
+	{
+		uint64_t v = 0;
+
+		/* a reader could block or spin on a kick fd the front end controls */
+		CHECK(read(f.ring[1].kick, &v, 8) == 8 && v > 0,
+		      "the relay never reads kick eventfds (counter %llu)", (unsigned long long)v);
+	}
 	fe_close(&f);
 	CHECK(wait_device_status(h.dev, 0, 2000), "reset after disconnect");
 	uvdpa_vhost_face_device_removed(h.face, h.dev);
