@@ -598,6 +598,8 @@ int uvdpa_blk_open(struct uvdpa_virtio *v, const struct uvdpa_blk_opts *opts,
 	b->indirect = vdrv_has(b->features, VIRTIO_RING_F_INDIRECT_DESC);
 	err = blk_start(b, &o);
 	if (err) {
+		/* Over vhost-user a dead connection is the cause, not its symptom. */
+		err = vdrv_error(v, err);
 		vdrv_fail(v);
 		blk_free(b);
 		return err;

@@ -60,6 +60,12 @@ struct vtransport_ops {
 
 	/* Status 0, every queue disabled; 0 or -EIO. */
 	int (*reset)(struct vtransport *t);
+	/*
+	 * 0, or why the transport can no longer reach the device (a closed or
+	 * timed-out connection, a malformed reply). Ops that return nothing
+	 * fail quietly; the virtio core asks here. NULL: it never fails.
+	 */
+	int (*error)(struct vtransport *t);
 	/* Resets and releases the transport. */
 	void (*close)(struct vtransport *t);
 };
@@ -70,5 +76,17 @@ struct vtransport {
 
 /* The in-process transport over dev (which it marks bound in face_priv). */
 int vtransport_local_open(struct uvdpa_device *dev, struct vtransport **out);
+
+/* What uvdpa_vhost_user_opts says, defaults filled in. */
+struct vtransport_vu_opts {
+	uint32_t device_id;
+	uint16_t queue_size_max;
+	int timeout_ms;
+	size_t mem_size;
+};
+
+/* The vhost-user front end on the back end listening at path. */
+int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts *opts,
+			       struct vtransport **out);
 
 #endif

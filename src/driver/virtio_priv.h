@@ -48,6 +48,9 @@ static inline bool vdrv_has(uint64_t features, unsigned bit)
  */
 int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required);
 
+/* The transport's error if it is dead (it explains err), else err. */
+int vdrv_error(struct uvdpa_virtio *v, int err);
+
 /* Lays the queue out on fresh DMA memory (not yet known to the device). */
 int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num);
 /* Gives the device the memory allocated so far, then the queue, enabled. */
