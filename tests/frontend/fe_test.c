@@ -179,14 +179,18 @@ void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa)
 	REQUIRE(wait_socket(p, mgmt, 20000), "uvdpad up (log %s)", p->log);
 }
 
-void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt)
+void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *mac)
 {
 	char *argv[] = { (char *)p->uvdpa, (char *)"dev", (char *)"add", (char *)"name",
-			 (char *)name, (char *)"mgmtdev", (char *)mgmt, NULL };
+			 (char *)name, (char *)"mgmtdev", (char *)mgmt, (char *)"mac",
+			 (char *)mac, NULL };
 	char alt[300];
-	pid_t pid = spawn(argv, p->log, p->dir);
+	pid_t pid;
 	int i;
 
+	if (!mac)
+		argv[7] = NULL;
+	pid = spawn(argv, p->log, p->dir);
 	REQUIRE(wait_exit(pid, 20000) == 0, "uvdpa dev add name %s mgmtdev %s", name, mgmt);
 	snprintf(p->sock, sizeof(p->sock), "%s/vhost/%s.sock", p->dir, name);
 	snprintf(alt, sizeof(alt), "%s/%s.sock", p->dir, name);

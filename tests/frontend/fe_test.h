@@ -52,9 +52,9 @@ struct fe_peer {
 
 /* uvdpad (binary at path) with UVDPA_RUNDIR = a fresh directory. */
 void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa);
-/* Runs `uvdpa dev add name NAME mgmtdev MGMT [extra...]`, then finds the
+/* Runs `uvdpa dev add name NAME mgmtdev MGMT [mac MAC]`, then finds the
  * device socket (vhost/NAME.sock, else NAME.sock) into p->sock. */
-void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt);
+void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *mac);
 
 /*
  * qemu-storage-daemon exporting blockdev (its --blockdev argument, whose
