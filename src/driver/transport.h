@@ -31,7 +31,8 @@ struct vtransport_ops {
 	uint8_t (*get_status)(struct vtransport *t);
 	void (*set_status)(struct vtransport *t, uint8_t status);
 	size_t (*config_size)(struct vtransport *t);
-	void (*read_config)(struct vtransport *t, unsigned off, void *buf, unsigned len);
+	/* 0, or -EIO if the device could not answer (buf is then zeroed). */
+	int (*read_config)(struct vtransport *t, unsigned off, void *buf, unsigned len);
 	uint32_t (*config_generation)(struct vtransport *t);
 
 	unsigned (*num_queues)(struct vtransport *t);

@@ -190,7 +190,7 @@ static size_t vu_config_size(struct vtransport *t)
  * Always from offset 0: libvhost-user (qemu-storage-daemon) ignores the
  * offset and answers from the start of the config space.
  */
-static void vu_read_config(struct vtransport *t, unsigned off, void *buf, unsigned len)
+static int vu_read_config(struct vtransport *t, unsigned off, void *buf, unsigned len)
 {
 	struct vu_transport *vt = to_vu(t);
 	struct vu_config req = { .offset = 0, .size = off + len };
@@ -200,15 +200,16 @@ static void vu_read_config(struct vtransport *t, unsigned off, void *buf, unsign
 
 	memset(buf, 0, len);
 	if (req.size > VU_CONFIG_MAX || req.size > vu_config_size(t))
-		return;
+		return -EIO;
 	err = vu_conn_get(&vt->c, VU_GET_CONFIG, &req, VU_CONFIG_HDR + req.size, &reply);
 	if (err)
-		return;
+		return err;
 	err = vu_parse_config(&reply, req.size, &data);
 	if (err == -EPROTO)
-		vu_conn_fail(&vt->c, err);
+		return vu_conn_fail(&vt->c, err);
 	if (!err)
 		memcpy(buf, data + off, len);
+	return err;
 }
 
 /* vhost-user has no generation counter; config changes come on the back

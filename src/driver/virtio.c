@@ -150,7 +150,7 @@ int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 {
 	size_t size = v->t->ops->config_size(v->t);
 	uint32_t gen;
-	int tries;
+	int tries, err;
 
 	if (!(uvdpa_virtio_status(v) & UVDPA_STATUS_FEATURES_OK) ||
 	    offset > size || len > size - offset)
@@ -159,9 +159,9 @@ int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 	 * did not move under it. */
 	for (tries = 0; tries < 1000; tries++) {
 		gen = v->t->ops->config_generation(v->t);
-		v->t->ops->read_config(v->t, offset, buf, len);
-		if (vdrv_error(v, 0))
-			return vdrv_error(v, 0);
+		err = vdrv_error(v, v->t->ops->read_config(v->t, offset, buf, len));
+		if (err)
+			return err;
 		if (v->t->ops->config_generation(v->t) == gen)
 			return 0;
 	}
