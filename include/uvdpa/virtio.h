@@ -81,8 +81,10 @@ struct uvdpa_vhost_user_opts {
  * and awaited at most opts->timeout_ms. Once a reply is late, malformed, or
  * the back end closes, the connection is dead: that call and every later
  * one on v (uvdpa_blk_open, uvdpa_virtio_read_config, ...) fail with the
- * same error, and only uvdpa_virtio_close remains useful. In-flight I/O on a
- * dead connection completes only by its caller's timeout.
+ * same error, and only uvdpa_virtio_close remains useful. A back end that
+ * hangs up while a driver waits for completions (uvdpa_blk_wait and the
+ * synchronous blk calls, uvdpa_net_wait_rx, uvdpa_net_wait_tx) ends the wait
+ * at once with -ECONNRESET; requests in flight then never complete.
  *
  * Returns 0 and sets *out, or:
  *   -EINVAL        path or out NULL, bad opts (negative timeout, device id

@@ -67,6 +67,12 @@ struct vtransport_ops {
 	 * fail quietly; the virtio core asks here. NULL: it never fails.
 	 */
 	int (*error)(struct vtransport *t);
+	/*
+	 * An fd that polls POLLHUP/POLLRDHUP when the device goes away (the
+	 * vhost-user socket), so waits for a notification end then, not at
+	 * their timeout; -1 or NULL: none.
+	 */
+	int (*hup_fd)(struct vtransport *t);
 	/* Resets and releases the transport. */
 	void (*close)(struct vtransport *t);
 };

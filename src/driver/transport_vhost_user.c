@@ -460,6 +460,11 @@ static int vu_error(struct vtransport *t)
 	return to_vu(t)->c.err;
 }
 
+static int vu_hup_fd(struct vtransport *t)
+{
+	return to_vu(t)->c.fd;
+}
+
 static void vu_free(struct vu_transport *vt)
 {
 	unsigned i;
@@ -508,6 +513,7 @@ static const struct vtransport_ops vu_ops = {
 	.dma_sync = vu_dma_sync,
 	.reset = vu_reset,
 	.error = vu_error,
+	.hup_fd = vu_hup_fd,
 	.close = vu_close,
 };
 

@@ -248,6 +248,7 @@ int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint
 	if (fd < 0)
 		return fd;
 	vq->call_fd = fd;
+	vq->hup_fd = v->t->ops->hup_fd ? v->t->ops->hup_fd(v->t) : -1;
 	err = vdrv_dma_alloc(v, dev_off + dev_sz, &vq->ring);
 	if (err)
 		return err;
@@ -332,17 +333,24 @@ int vdrv_dma_sync(struct uvdpa_virtio *v)
 
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)
 {
-	struct pollfd p = { .fd = vq->call_fd, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = vq->call_fd, .events = POLLIN },
+		/* A negative fd is ignored by poll(). */
+		{ .fd = vq->hup_fd, .events = POLLRDHUP },
+	};
 	uint64_t cnt;
 	int r;
 
 	do
-		r = poll(&p, 1, timeout_ms);
+		r = poll(p, 2, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
 	if (r == 0)
 		return 0;
+	/* Nothing arrives on a vhost-user socket unasked: any event is its end. */
+	if (p[1].revents && !p[0].revents)
+		return -ECONNRESET;
 	/* Non-blocking eventfd: this only drains. */
 	if (read(vq->call_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return -errno;

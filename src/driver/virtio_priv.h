@@ -31,6 +31,7 @@ struct vdrv_vq {
 	uint16_t idx;
 	uint16_t num;
 	int call_fd;                    /* owned by the transport */
+	int hup_fd;                     /* transport's, -1 if none */
 	bool set_up;
 };
 
@@ -89,7 +90,8 @@ static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 
 /*
  * Waits for the queue's notification eventfd at most timeout_ms (-1: no
- * limit) and drains it. 1: notified; 0: timeout; negative errno of poll.
+ * limit) and drains it. 1: notified; 0: timeout; -ECONNRESET if the
+ * transport's connection hung up; negative errno of poll.
  */
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms);
 
