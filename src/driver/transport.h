@@ -95,5 +95,8 @@ struct vtransport_vu_opts {
 /* The vhost-user front end on the back end listening at path. */
 int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts *opts,
 			       struct vtransport **out);
+/* The same on a connected socket, which it takes (fuzzing, tests). */
+int vtransport_vhost_user_open_fd(int fd, const struct vtransport_vu_opts *opts,
+				  struct vtransport **out);
 
 #endif

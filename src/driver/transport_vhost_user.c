@@ -596,19 +596,26 @@ static int vu_rings_alloc(struct vu_transport *vt)
 	return 0;
 }
 
-int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts *o,
-			       struct vtransport **out)
+/* Either path or fd (then owned). */
+static int vu_open(const char *path, int fd, const struct vtransport_vu_opts *o,
+		   struct vtransport **out)
 {
 	struct vu_transport *vt = calloc(1, sizeof(*vt));
-	int err;
+	int err = 0;
 
-	if (!vt)
+	if (!vt) {
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
+	}
 	vt->t.ops = &vu_ops;
 	vt->memfd = -1;
 	vt->device_id = o->device_id;
 	vt->qmax = o->queue_size_max;
-	err = vu_conn_open(&vt->c, path, o->timeout_ms);
+	if (path)
+		err = vu_conn_open(&vt->c, path, o->timeout_ms);
+	else
+		vu_conn_adopt(&vt->c, fd, o->timeout_ms);
 	if (!err)
 		err = vu_mem_create(vt, o->mem_size);
 	if (!err)
@@ -621,4 +628,16 @@ int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts
 	}
 	*out = &vt->t;
 	return 0;
+}
+
+int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts *opts,
+			       struct vtransport **out)
+{
+	return vu_open(path, -1, opts, out);
+}
+
+int vtransport_vhost_user_open_fd(int fd, const struct vtransport_vu_opts *opts,
+				  struct vtransport **out)
+{
+	return vu_open(NULL, fd, opts, out);
 }

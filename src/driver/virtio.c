@@ -40,8 +40,7 @@ int vdrv_error(struct uvdpa_virtio *v, int err)
 	return terr ? terr : err;
 }
 
-/* Takes t: on error it is closed. */
-static int virtio_bind(struct vtransport *t, struct uvdpa_virtio **out)
+int vdrv_bind(struct vtransport *t, struct uvdpa_virtio **out)
 {
 	struct uvdpa_virtio *v = calloc(1, sizeof(*v));
 	int err;
@@ -76,7 +75,7 @@ int uvdpa_virtio_open_local(struct uvdpa_device *dev, struct uvdpa_virtio **out)
 	err = vtransport_local_open(dev, &t);
 	if (err)
 		return err;
-	return virtio_bind(t, out);
+	return vdrv_bind(t, out);
 }
 
 static int vu_opts(const struct uvdpa_vhost_user_opts *o, struct vtransport_vu_opts *vo)
@@ -110,7 +109,7 @@ int uvdpa_virtio_open_vhost_user(const char *path, const struct uvdpa_vhost_user
 		err = vtransport_vhost_user_open(path, &vo, &t);
 	if (err)
 		return err;
-	return virtio_bind(t, out);
+	return vdrv_bind(t, out);
 }
 
 void uvdpa_virtio_close(struct uvdpa_virtio *v)

@@ -49,6 +49,9 @@ static inline bool vdrv_has(uint64_t features, unsigned bit)
  */
 int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required);
 
+/* A uvdpa_virtio on t, reset and ACKNOWLEDGEd. Takes t: closed on error. */
+int vdrv_bind(struct vtransport *t, struct uvdpa_virtio **out);
+
 /* The transport's error if it is dead (it explains err), else err. */
 int vdrv_error(struct uvdpa_virtio *v, int err);
 

@@ -63,6 +63,13 @@ int vu_conn_open(struct vu_conn *c, const char *path, int timeout_ms)
 	return 0;
 }
 
+void vu_conn_adopt(struct vu_conn *c, int fd, int timeout_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->timeout_ms = timeout_ms;
+}
+
 void vu_conn_close(struct vu_conn *c)
 {
 	if (c->fd >= 0)

@@ -22,6 +22,8 @@ struct vu_conn {
 
 /* Connects to a listening vhost-user socket: 0 or a negative errno. */
 int vu_conn_open(struct vu_conn *c, const char *path, int timeout_ms);
+/* Takes fd, a connected stream socket (tests, fuzzing). */
+void vu_conn_adopt(struct vu_conn *c, int fd, int timeout_ms);
 void vu_conn_close(struct vu_conn *c);
 
 /*
