@@ -40,7 +40,15 @@ enum {
 	GET_QUEUE_NUM = 17, GET_CONFIG = 24, SET_STATUS = 39, GET_STATUS = 40,
 };
 
+/* What the fake saw of the memory the front end shares (SET_MEM_TABLE). */
+struct mem_seen {
+	int seals;              /* F_GET_SEALS of the region's fd, -1 if none came */
+	off_t fd_size;
+	uint64_t gpa, size, uva;
+};
+
 struct fake {
+	struct mem_seen mem;
 	int lfd;
 	uint32_t fault_req;
 	enum fault fault;
@@ -52,7 +60,7 @@ struct hdr {
 	uint32_t req, flags, size;
 } __attribute__((packed));
 
-static bool read_all(int fd, void *buf, size_t len)
+static bool read_all(int fd, void *buf, size_t len, struct mem_seen *mem)
 {
 	char cbuf[CMSG_SPACE(8 * sizeof(int))];
 	size_t got = 0;
@@ -71,8 +79,14 @@ static bool read_all(int fd, void *buf, size_t len)
 			size_t k, nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
 			memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
-			for (k = 0; k < nfd; k++)
+			for (k = 0; k < nfd; k++) {
+				/* Only the memory fd takes seals (eventfds: -1). */
+				if (mem && k == 0 && fcntl(fds[0], F_GET_SEALS) >= 0) {
+					mem->seals = fcntl(fds[0], F_GET_SEALS);
+					mem->fd_size = lseek(fds[0], 0, SEEK_END);
+				}
 				close(fds[k]);
+			}
 		}
 		got += (size_t)n;
 	}
@@ -188,10 +202,15 @@ static void *fake_main(void *arg)
 	bool faulted = false;
 	int fd = accept(f->lfd, NULL, NULL);
 
-	while (fd >= 0 && read_all(fd, &h, sizeof(h)) && h.size <= sizeof(p) &&
-	       (!h.size || read_all(fd, p, h.size))) {
+	while (fd >= 0 && read_all(fd, &h, sizeof(h), &f->mem) && h.size <= sizeof(p) &&
+	       (!h.size || read_all(fd, p, h.size, &f->mem))) {
 		bool has = honest(f, &h, p, &rh, rp);
 
+		if (h.req == SET_MEM_TABLE && h.size >= 8 + 32) {
+			memcpy(&f->mem.gpa, p + 8, 8);
+			memcpy(&f->mem.size, p + 16, 8);
+			memcpy(&f->mem.uva, p + 24, 8);
+		}
 		if (!faulted && h.req == f->fault_req) {
 			faulted = true;
 			if (!has)
@@ -213,6 +232,7 @@ static void fake_start(struct fake *f, const char *path, uint32_t req, enum faul
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(f, 0, sizeof(*f));
+	f->mem.seals = -1;
 	f->fault_req = req;
 	f->fault = fault;
 	unlink(path);
@@ -297,6 +317,19 @@ static int drive(const char *path, int *later)
 	return r;
 }
 
+/* The region a back end maps can never shrink under it (SIGBUS), and
+ * buffer (GPA) and ring (UVA) addresses live in different spaces. */
+static void check_memory(const struct mem_seen *m)
+{
+	CHECK(m->seals == (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+	      "shared memory is a memfd sealed against shrink, grow and new seals (0x%x)",
+	      m->seals);
+	CHECK(m->size && m->fd_size >= (off_t)m->size, "the fd covers the region (%lld >= %llu)",
+	      (long long)m->fd_size, (unsigned long long)m->size);
+	CHECK(m->gpa != m->uva, "region GPA 0x%llx differs from its UVA 0x%llx",
+	      (unsigned long long)m->gpa, (unsigned long long)m->uva);
+}
+
 static void one_case(const char *path, uint32_t req, enum fault fault)
 {
 	struct fake f;
@@ -313,6 +346,8 @@ static void one_case(const char *path, uint32_t req, enum fault fault)
 	      r ? strerror(-r) : "ok", later);
 	CHECK(ms < 3 * TIMEOUT_MS + 1000, "  ... within %lld ms", (long long)ms);
 	CHECK(count_fds() == fds0, "  ... and no fd left open (%d, was %d)", count_fds(), fds0);
+	if (fault == F_NONE)
+		check_memory(&f.mem);
 }
 
 int main(void)
