@@ -308,8 +308,11 @@ static int drive(const char *path, int *later)
 		int64_t t0 = now_ms();
 
 		*later = uvdpa_virtio_read_config(v, 0, buf, 8);
-		if (*later == -EINVAL)          /* features are gone after the reset */
+		if (*later == -EINVAL) {        /* features are gone after the reset */
 			*later = uvdpa_blk_open(v, NULL, &b);
+			if (!*later)            /* a refusal leaves the connection usable */
+				uvdpa_blk_close(b);
+		}
 		if (now_ms() - t0 > TIMEOUT_MS / 2)
 			*later = 1;
 	}
