@@ -73,9 +73,11 @@ struct uvdpa_vhost_user_opts {
  * and ACKNOWLEDGE as uvdpa_virtio_open_local does. Open uvdpa/blk.h or
  * uvdpa/net.h on it as on an in-process device. opts NULL = defaults.
  *
+ * Block: requires the CONFIG protocol feature; several queues (uvdpa_blk_opts
+ * num_queues) when the back end offers MQ and counts them in GET_QUEUE_NUM.
  * Net: vhost-user back ends leave the control queue to the front end, so
  * features that need it (CTRL_VQ, MQ, CTRL_MAC_ADDR ...) are not offered;
- * one queue pair. Block requires the CONFIG protocol feature.
+ * one queue pair.
  *
  * Every reply is checked (request echoed, REPLY flag, version, exact size)
  * and awaited at most opts->timeout_ms. Once a reply is late, malformed, or

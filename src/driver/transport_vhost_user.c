@@ -349,7 +349,7 @@ static int vu_dma_alloc(struct vtransport *t, size_t size, struct vdma *out)
 	struct vu_transport *vt = to_vu(t);
 	size_t off;
 
-	if (size == 0)
+	if (size == 0 || page_round(size) < size)
 		return -EINVAL;
 	size = page_round(size);
 	/* Holes were punched at free time: they read as zeroes already. */

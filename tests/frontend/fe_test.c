@@ -116,7 +116,8 @@ static pid_t spawn(char *const argv[], const char *log, const char *rundir)
 {
 	pid_t pid = fork();
 
-	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	if (pid < 0)
+		REQUIRE(0, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
@@ -138,7 +139,8 @@ static void make_dir(struct fe_peer *p, const char *what)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->dir, sizeof(p->dir), "/tmp/uvdpa-fe-%s.XXXXXX", what);
-	REQUIRE(mkdtemp(p->dir), "mkdtemp: %s", strerror(errno));
+	if (!mkdtemp(p->dir))
+		REQUIRE(0, "mkdtemp %s: %s", p->dir, strerror(errno));
 	snprintf(p->log, sizeof(p->log), "%s/log", p->dir);
 	track(p);
 }
@@ -179,16 +181,17 @@ void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa)
 	REQUIRE(wait_socket(p, mgmt, 20000), "uvdpad up (log %s)", p->log);
 }
 
-void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *mac)
+void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *key,
+		   const char *value)
 {
 	char *argv[] = { (char *)p->uvdpa, (char *)"dev", (char *)"add", (char *)"name",
-			 (char *)name, (char *)"mgmtdev", (char *)mgmt, (char *)"mac",
-			 (char *)mac, NULL };
+			 (char *)name, (char *)"mgmtdev", (char *)mgmt, (char *)key,
+			 (char *)value, NULL };
 	char alt[300];
 	pid_t pid;
 	int i;
 
-	if (!mac)
+	if (!key)
 		argv[7] = NULL;
 	pid = spawn(argv, p->log, p->dir);
 	REQUIRE(wait_exit(pid, 20000) == 0, "uvdpa dev add name %s mgmtdev %s", name, mgmt);

@@ -52,9 +52,10 @@ struct fe_peer {
 
 /* uvdpad (binary at path) with UVDPA_RUNDIR = a fresh directory. */
 void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa);
-/* Runs `uvdpa dev add name NAME mgmtdev MGMT [mac MAC]`, then finds the
- * device socket (vhost/NAME.sock, else NAME.sock) into p->sock. */
-void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *mac);
+/* Runs `uvdpa dev add name NAME mgmtdev MGMT [KEY VALUE]` (a pair or NULL),
+ * then finds the device socket (vhost/NAME.sock, else NAME.sock) into p->sock. */
+void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *key,
+		   const char *value);
 
 /*
  * qemu-storage-daemon exporting blockdev (its --blockdev argument, whose

@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 	} else {
 		REQUIRE(argc >= 4, "uvdpad needs the uvdpad and uvdpa paths");
 		fe_uvdpad_start(&p, argv[2], argv[3]);
-		fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL);
+		fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL, NULL);
 		test_backend(p.sock, UVDPAD, argc > 4 && !strcmp(argv[4], "packed"), NULL);
 	}
 	fe_peer_stop(&p);

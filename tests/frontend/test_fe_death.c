@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	} else {
 		REQUIRE(argc >= 4, "uvdpad needs the uvdpad and uvdpa paths");
 		fe_uvdpad_start(&p, argv[2], argv[3]);
-		fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL);
+		fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL, NULL);
 	}
 	r = fe_open(p.sock, NULL, &v);
 	REQUIRE(r == 0, "open %s: %d", p.sock, r);

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 
 	REQUIRE(argc >= 4, "usage: test_fe_net UVDPAD UVDPA split|packed");
 	fe_uvdpad_start(&peer, argv[1], argv[2]);
-	fe_uvdpad_add(&peer, "n0", "vdpasim_net", "02:00:00:00:00:01");
+	fe_uvdpad_add(&peer, "n0", "vdpasim_net", "mac", "02:00:00:00:00:01");
 	r = fe_open(peer.sock, &o, &v);
 	REQUIRE(r == 0, "open vhost-user %s: %d", peer.sock, r);
 	CHECK(uvdpa_virtio_device_id(v) == 1 && uvdpa_virtio_num_queues(v) >= 2,
