@@ -82,6 +82,9 @@ void fe_peer_stop(struct fe_peer *p)
 	}
 	if (p->dir[0])
 		rm_tree(p->dir);
+	if (p->dpdk_state[0])
+		rm_tree(p->dpdk_state);
+	p->dpdk_state[0] = '\0';
 	p->dir[0] = '\0';
 	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
 		if (live[i] == p)
@@ -224,6 +227,26 @@ void fe_qsd_start(struct fe_peer *p, const char *blockdev)
 	REQUIRE(wait_socket(p, p->sock, 20000),
 		"qemu-storage-daemon up (is it installed? `scripts/deps.sh peers`; log %s)",
 		p->log);
+}
+
+void fe_testpmd_start(struct fe_peer *p)
+{
+	char vdev[300], prefix[64];
+	char *argv[] = { (char *)"dpdk-testpmd", (char *)"--lcores", (char *)"0@0,1@0",
+			 (char *)"--file-prefix", prefix, (char *)"--no-pci", (char *)"--no-huge",
+			 (char *)"-m", (char *)"512", (char *)"--vdev", vdev, (char *)"--",
+			 (char *)"--forward-mode=io", (char *)"--nb-cores=1",
+			 (char *)"--total-num-mbufs=16384", (char *)"--auto-start",
+			 (char *)"--stats-period=60", NULL };
+
+	make_dir(p, "testpmd");
+	snprintf(p->sock, sizeof(p->sock), "%s/vhu.sock", p->dir);
+	snprintf(prefix, sizeof(prefix), "%s", strrchr(p->dir, '/') + 1);
+	snprintf(p->dpdk_state, sizeof(p->dpdk_state), "/var/run/dpdk/%s", prefix);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", p->sock);
+	p->pid = spawn(argv, p->log, NULL);
+	REQUIRE(wait_socket(p, p->sock, 60000),
+		"dpdk-testpmd up (is it installed? `scripts/deps.sh peers`; log %s)", p->log);
 }
 
 int fe_open(const char *sock, const struct uvdpa_vhost_user_opts *o, struct uvdpa_virtio **v)

@@ -48,6 +48,7 @@ struct fe_peer {
 	char sock[256];
 	pid_t pid;
 	const char *uvdpa;      /* CLI, for uvdpad peers */
+	char dpdk_state[160];   /* testpmd's run state, removed at stop */
 };
 
 /* uvdpad (binary at path) with UVDPA_RUNDIR = a fresh directory. */
@@ -63,6 +64,13 @@ void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const 
  * skips) when the program is missing: CI installs it.
  */
 void fe_qsd_start(struct fe_peer *p, const char *blockdev);
+
+/*
+ * DPDK testpmd with its vhost PMD at p->sock in io-forward mode: a loopback
+ * for whatever the front end sends. --no-huge, so it runs anywhere; fails
+ * (not skips) when dpdk-testpmd is missing.
+ */
+void fe_testpmd_start(struct fe_peer *p);
 
 /* Stops the peer (SIGTERM, then SIGKILL) and removes its directory. */
 void fe_peer_stop(struct fe_peer *p);
