@@ -77,7 +77,10 @@ struct uvdpa_vhost_user_opts {
  * num_queues) when the back end offers MQ and counts them in GET_QUEUE_NUM.
  * Net: vhost-user back ends leave the control queue to the front end, so
  * features that need it (CTRL_VQ, MQ, CTRL_MAC_ADDR ...) are not offered;
- * one queue pair.
+ * one queue pair. Config space is read from the back end (GET_CONFIG) at
+ * every uvdpa_virtio_read_config; no back-end channel is opened, so config
+ * changes are seen when read, not notified, and vhost-user has no config
+ * generation to check. A back end that dies is not reconnected to.
  *
  * Every reply is checked (request echoed, REPLY flag, version, exact size)
  * and awaited at most opts->timeout_ms. Once a reply is late, malformed, or

@@ -37,6 +37,7 @@
 #include "driver/vu_conn.h"
 
 #define BIT(b) (1ULL << (b))
+#define VHOST_F_LOG_ALL 26      /* vhost's dirty-log feature, meaningless here */
 
 #define GPA_BASE        0x100000000ULL
 #define VU_RINGS_MAX    256     /* ring index is 8 bits in the fd messages */
@@ -58,10 +59,6 @@
 		      BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
 		      BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | BIT(VIRTIO_NET_F_RSS) | \
 		      BIT(VIRTIO_NET_F_HASH_REPORT) | BIT(VIRTIO_NET_F_NOTF_COAL))
-
-#ifndef VHOST_F_LOG_ALL
-#define VHOST_F_LOG_ALL 26
-#endif
 
 struct vu_ring {
 	int kick_fd;
