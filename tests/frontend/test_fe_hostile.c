@@ -353,6 +353,35 @@ static void one_case(const char *path, uint32_t req, enum fault fault)
 		check_memory(&f.mem);
 }
 
+/* A back end that never accepts: its backlog full, connect() would sleep. */
+static void never_accepts(const char *path)
+{
+	struct uvdpa_vhost_user_opts o = { .timeout_ms = TIMEOUT_MS };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fill[4], i, r;
+	struct uvdpa_virtio *v = NULL;
+	int64_t t0;
+
+	unlink(path);
+	strcpy(sa.sun_path, path);
+	REQUIRE(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		listen(lfd, 0) == 0, "listener with backlog 0");
+	for (i = 0; i < 4; i++) {
+		fill[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	t0 = now_ms();
+	r = uvdpa_virtio_open_vhost_user(path, &o, &v);
+	CHECK(r == -ETIMEDOUT && now_ms() - t0 < 3 * TIMEOUT_MS + 1000,
+	      "connect to a back end that never accepts: %d in %lld ms", r,
+	      (long long)(now_ms() - t0));
+	if (!r)
+		uvdpa_virtio_close(v);
+	for (i = 0; i < 4; i++)
+		close(fill[i]);
+	close(lfd);
+}
+
 int main(void)
 {
 	static const uint32_t reqs[] = { GET_FEATURES, GET_PROTOCOL_FEATURES, GET_CONFIG,
@@ -372,6 +401,7 @@ int main(void)
 				continue;
 			one_case(path, reqs[i], (enum fault)k);
 		}
+	never_accepts(path);
 	unlink(path);
 	rmdir(dir);
 	return fe_done();
