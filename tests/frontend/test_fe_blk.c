@@ -162,6 +162,18 @@ static void test_backend(const char *sock, enum mode m, bool packed, const char 
 	REQUIRE(r == 0, "open vhost-user %s: %d", sock, r);
 	CHECK(uvdpa_virtio_device_id(v) == 2 && uvdpa_virtio_status(v) == UVDPA_STATUS_ACKNOWLEDGE,
 	      "block device, ACKNOWLEDGEd");
+	if (m != UVDPAD) {
+		/* libvhost-user has no packed rings: a clear no, and the device
+		 * stays ready for a split-ring driver. */
+		struct uvdpa_blk_opts po = { .flags = UVDPA_BLK_PACKED };
+		struct uvdpa_blk *b;
+
+		r = uvdpa_blk_open(v, &po, &b);
+		CHECK(r == -EOPNOTSUPP && uvdpa_virtio_status(v) == UVDPA_STATUS_ACKNOWLEDGE,
+		      "packed rings refused: %d", r);
+		if (!r)
+			uvdpa_blk_close(b);
+	}
 	if (packed)
 		flags |= UVDPA_BLK_PACKED;
 	run(v, m, flags, file);
