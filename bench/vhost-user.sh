@@ -49,7 +49,8 @@ net)
 esac
 pids+=($!)
 mkdir "$dir/run"
-UVDPA_RUNDIR=$dir/run taskset -c 0 "$build/src/daemon/uvdpad" -r "$dir/run" >"$dir/uvdpad.log" 2>&1 &
+# -P: device workers poll (adaptive), as a back end owning its core should.
+UVDPA_RUNDIR=$dir/run taskset -c 0 "$build/src/daemon/uvdpad" -P -r "$dir/run" >"$dir/uvdpad.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do [ -S "$dir/run/uvdpa.sock" ] && [ -S "$stock" ] && break; sleep 0.05; done
 UVDPA_RUNDIR=$dir/run "$build/src/cli/uvdpa" dev add name d0 mgmtdev $dev \
