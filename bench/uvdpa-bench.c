@@ -4,6 +4,11 @@
  * on the main thread, each simulator's worker on its own thread (busy
  * polling unless --no-poll). Every figure is the median of --runs runs of
  * --duration milliseconds. Nothing here asserts a time.
+ *
+ * With --vhost-user PATH the same drivers and loops run over libuvdpa's
+ * vhost-user front end against whatever back end listens at PATH (uvdpad,
+ * qemu-storage-daemon, DPDK), so figures of different back ends come from
+ * the same client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +28,7 @@
 struct opts {
 	bool net, blk, poll, packed;
 	unsigned runs, duration_ms;
+	const char *vhost_user;         /* socket of a back end, or NULL: in-process */
 };
 
 static uint64_t now_ns(void)
@@ -77,6 +83,23 @@ static struct uvdpa_virtio *open_dev(struct uvdpa_bus *bus, const char *mgmt, co
 		return NULL;
 	}
 	return v;
+}
+
+/* The device behind o->vhost_user, or a fresh simulator in-process. */
+static struct uvdpa_virtio *open_target(const struct opts *o, struct uvdpa_bus *bus,
+					const char *mgmt, const char *name,
+					const struct uvdpa_dev_set_config *cfg, uint32_t id)
+{
+	struct uvdpa_vhost_user_opts vo = { .device_id = id };
+	struct uvdpa_virtio *v = NULL;
+	int r;
+
+	if (!o->vhost_user)
+		return open_dev(bus, mgmt, name, cfg, o->poll);
+	r = uvdpa_virtio_open_vhost_user(o->vhost_user, &vo, &v);
+	if (r)
+		fprintf(stderr, "uvdpa-bench: %s: %s\n", o->vhost_user, strerror(-r));
+	return r ? NULL : v;
 }
 
 /* ---- net ---- */
@@ -144,7 +167,7 @@ static int bench_net(const struct opts *o)
 	int err = 1;
 
 	memcpy(cfg.net.mac, mac, 6);
-	v = open_dev(bus, "vdpasim_net", "bench-net", &cfg, o->poll);
+	v = open_target(o, bus, "vdpasim_net", "bench-net", &cfg, 1);
 	if (!v)
 		goto out;
 	if (uvdpa_net_open(v, &no, &n)) {
@@ -152,7 +175,9 @@ static int bench_net(const struct opts *o)
 		goto out;
 	}
 	memset(frame, 0x5a, sizeof(frame));
-	memcpy(frame, mac, 6);
+	/* A loopback device sends back what is addressed to it. */
+	if (uvdpa_net_get_mac(n, frame))
+		memcpy(frame, mac, 6);
 	for (unsigned s = 0; s < 2; s++) {
 		double pps[MAX_RUNS], med;
 		unsigned i;
@@ -250,7 +275,7 @@ static int bench_blk(const struct opts *o)
 
 	if (!bufs)
 		goto out;
-	v = open_dev(bus, "vdpasim_blk", "bench-blk", &cfg, o->poll);
+	v = open_target(o, bus, "vdpasim_blk", "bench-blk", &cfg, 2);
 	if (!v)
 		goto out;
 	if (uvdpa_blk_open(v, &bo, &b)) {
@@ -305,6 +330,8 @@ static void usage(FILE *f)
 		"  -r, --runs N        runs per figure, median printed (default 5, max %d)\n"
 		"  -p, --packed        packed rings instead of split rings\n"
 		"      --no-poll       device worker sleeps until kicked (default: busy-poll)\n"
+		"      --vhost-user PATH  run over libuvdpa's vhost-user front end against the\n"
+		"                      back end at PATH (one test: net or blk, as it serves)\n"
 		"  -h, --help          this text\n", MAX_RUNS);
 }
 
@@ -315,6 +342,7 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "packed", no_argument, NULL, 'p' },
 		{ "no-poll", no_argument, NULL, 'P' },
+		{ "vhost-user", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -346,6 +374,9 @@ int main(int argc, char **argv)
 		case 'P':
 			o.poll = false;
 			break;
+		case 'V':
+			o.vhost_user = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -365,11 +396,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (o.vhost_user && o.net == o.blk) {
+		fprintf(stderr, "uvdpa-bench: --vhost-user needs one test, net or blk\n");
+		return 2;
+	}
 	if (!o.net && !o.blk)
 		o.net = o.blk = true;
-	printf("uvdpa-bench: in-process, %s rings, device worker %s, median of %u x %u ms\n",
-	       o.packed ? "packed" : "split", o.poll ? "polling" : "woken by kicks", o.runs,
-	       o.duration_ms);
+	if (o.vhost_user)
+		printf("uvdpa-bench: vhost-user %s, %s rings, median of %u x %u ms\n",
+		       o.vhost_user, o.packed ? "packed" : "split", o.runs, o.duration_ms);
+	else
+		printf("uvdpa-bench: in-process, %s rings, device worker %s, median of %u x %u ms\n",
+		       o.packed ? "packed" : "split", o.poll ? "polling" : "woken by kicks", o.runs,
+		       o.duration_ms);
 	printf("%-27s %s\n", "test", "result");
 	fflush(stdout);
 	if (o.net)

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libuvdpa's virtio face: a vDPA device seen from a virtio driver, in the
- * same process (the userspace counterpart of the kernel's virtio_vdpa).
+ * same process (the userspace counterpart of the kernel's virtio_vdpa), or
+ * any vhost-user back end in another process (uvdpad, qemu-storage-daemon,
+ * DPDK's vhost library) through a vhost-user front end.
  *
  * A struct uvdpa_virtio binds to one struct uvdpa_device and talks to it
- * only through its ops. The class drivers (uvdpa/net.h, uvdpa/blk.h) are
+ * only through its ops, or to one vhost-user socket. The class drivers (uvdpa/net.h, uvdpa/blk.h) are
  * opened on top of it; they run the virtio 1.2 §3.1 initialisation (reset,
  * ACKNOWLEDGE, DRIVER, feature negotiation, FEATURES_OK check, queue set-up,
  * DRIVER_OK) and reset the device when they close, so one uvdpa_virtio can
  * be probed again and again.
  *
  * Buffers the device touches live in memory this library allocates and maps
- * into the device at I/O virtual addresses (set_map); application buffers
- * are copied in and out, never handed to the device.
+ * into the device at I/O virtual addresses (set_map; over vhost-user, a
+ * sealed memfd shared with SET_MEM_TABLE); application buffers are copied in
+ * and out, never handed to the device.
  *
  * Threading: a uvdpa_virtio and the driver opened on it are used by one
  * thread at a time. The device keeps running its own worker thread(s).
@@ -22,6 +25,7 @@
 #ifndef UVDPA_VIRTIO_H
 #define UVDPA_VIRTIO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <uvdpa/device.h>
 
@@ -41,6 +45,69 @@ struct uvdpa_virtio;
  *   -EIO     the device refused the reset
  */
 int uvdpa_virtio_open_local(struct uvdpa_device *dev, struct uvdpa_virtio **out);
+
+/* Options of uvdpa_virtio_open_vhost_user; zeroes mean the defaults. */
+struct uvdpa_vhost_user_opts {
+	/*
+	 * Virtio device id the back end serves (1 net, 2 block): vhost-user
+	 * has no message that tells. 0 = 2, block.
+	 */
+	uint32_t device_id;
+	/* Largest ring the back end takes (vhost-user cannot ask). 0 = 256;
+	 * else a power of two up to 32768. */
+	uint16_t queue_size_max;
+	/* Longest wait for any one reply, in ms. 0 = 5000; must not be negative. */
+	int timeout_ms;
+	/*
+	 * Shared memory for rings and buffers, fixed at open (it is sealed).
+	 * 0 = 256 MiB, enough for one blk queue of depth 128 with 1 MiB
+	 * requests or one net queue pair; pages are used only once touched.
+	 */
+	size_t mem_size;
+};
+
+/*
+ * Connects to the vhost-user back end listening on the Unix socket at path
+ * and drives it as a virtio device: features, SET_OWNER, protocol features
+ * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered), then a reset
+ * and ACKNOWLEDGE as uvdpa_virtio_open_local does. Open uvdpa/blk.h or
+ * uvdpa/net.h on it as on an in-process device. opts NULL = defaults.
+ *
+ * Block: requires the CONFIG protocol feature; several queues (uvdpa_blk_opts
+ * num_queues) when the back end offers MQ and counts them in GET_QUEUE_NUM.
+ * Net: vhost-user back ends leave the control queue to the front end, so
+ * features that need it (CTRL_VQ, MQ, CTRL_MAC_ADDR ...) are not offered;
+ * one queue pair. Config space is read from the back end (GET_CONFIG) at
+ * every uvdpa_virtio_read_config; no back-end channel is opened, so config
+ * changes are seen when read, not notified, and vhost-user has no config
+ * generation to check. A back end that dies is not reconnected to.
+ *
+ * Every reply is checked (request echoed, REPLY flag, version, exact size)
+ * and awaited at most opts->timeout_ms. Once a reply is late, malformed, or
+ * the back end closes, the connection is dead: that call and every later
+ * one on v (uvdpa_blk_open, uvdpa_virtio_read_config, ...) fail with the
+ * same error, and only uvdpa_virtio_close remains useful. A back end that
+ * hangs up while a driver waits for completions (uvdpa_blk_wait and the
+ * synchronous blk calls, uvdpa_net_wait_rx, uvdpa_net_wait_tx) ends the wait
+ * at once with -ECONNRESET; requests in flight then never complete.
+ *
+ * Returns 0 and sets *out, or:
+ *   -EINVAL        path or out NULL, bad opts (negative timeout, device id
+ *                  other than 1 or 2, queue_size_max not a power of two)
+ *   -ENAMETOOLONG  path does not fit a Unix socket address
+ *   -ENOENT, -ECONNREFUSED, ...  connect(2) failed
+ *   -ETIMEDOUT     the back end did not answer in time
+ *   -ECONNRESET    the back end closed the connection
+ *   -EPROTO        the back end sent a malformed or unexpected reply
+ *   -EOPNOTSUPP    a block back end without the CONFIG protocol feature
+ *   -EIO           the back end refused a request (REPLY_ACK) or the reset
+ *   -ENOMEM        out of memory, memfd or eventfds
+ *
+ * Threading: as everything on a uvdpa_virtio, one thread at a time. The
+ * library starts no thread; nothing waits longer than timeout_ms per reply.
+ */
+int uvdpa_virtio_open_vhost_user(const char *path, const struct uvdpa_vhost_user_opts *opts,
+				 struct uvdpa_virtio **out);
 
 /*
  * Resets the device and unbinds from it. Any driver opened on v must be
@@ -68,7 +135,8 @@ unsigned uvdpa_virtio_num_queues(const struct uvdpa_virtio *v);
  * until the config generation is stable (virtio 1.2 §2.5.1). Config fields
  * are little-endian. Returns 0, or -EINVAL if the range is outside the
  * config space or features have not been negotiated yet (reading config
- * before FEATURES_OK would make the device legacy).
+ * before FEATURES_OK would make the device legacy); over vhost-user also
+ * -EIO if the back end refused the read, or the connection's error.
  */
 int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 			     unsigned len);

@@ -467,17 +467,25 @@ void uvdpa_blk_close(struct uvdpa_blk *b)
 	blk_free(b);
 }
 
-/* Request geometry from the device's limits and the ring. */
-static void blk_geometry(struct uvdpa_blk *b)
+/*
+ * Request geometry from the device's limits and the ring. A limit the
+ * device offered but cannot tell (a vhost-user back end that refuses
+ * GET_CONFIG) makes it unusable: -EIO rather than a guess.
+ */
+static int blk_geometry(struct uvdpa_blk *b)
 {
 	uint32_t seg_max = 1, size_max = BLK_SEG_DEFAULT;
 
-	if (vdrv_has(b->features, VIRTIO_BLK_F_SEG_MAX) &&
-	    !blk_read_cfg(b, offsetof(struct virtio_blk_config, seg_max), &seg_max, 4))
+	if (vdrv_has(b->features, VIRTIO_BLK_F_SEG_MAX)) {
+		if (blk_read_cfg(b, offsetof(struct virtio_blk_config, seg_max), &seg_max, 4))
+			return -EIO;
 		seg_max = le32toh(seg_max);
-	if (vdrv_has(b->features, VIRTIO_BLK_F_SIZE_MAX) &&
-	    !blk_read_cfg(b, offsetof(struct virtio_blk_config, size_max), &size_max, 4))
+	}
+	if (vdrv_has(b->features, VIRTIO_BLK_F_SIZE_MAX)) {
+		if (blk_read_cfg(b, offsetof(struct virtio_blk_config, size_max), &size_max, 4))
+			return -EIO;
 		size_max = le32toh(size_max);
+	}
 	if (seg_max == 0)
 		seg_max = 1;
 	if (seg_max > BLK_SEGS_MAX)
@@ -499,6 +507,7 @@ static void blk_geometry(struct uvdpa_blk *b)
 	b->hdr_off = b->table_size;
 	b->data_off = round_up(b->hdr_off + sizeof(struct blk_slot_hdr), 4096);
 	b->stride = b->data_off + round_up(b->max_transfer, 4096);
+	return 0;
 }
 
 static int blk_queue_setup(struct uvdpa_blk *b, struct blk_queue *q, uint16_t idx)
@@ -544,7 +553,9 @@ static int blk_start(struct uvdpa_blk *b, const struct uvdpa_blk_opts *o)
 	b->nq = o->num_queues > 1 ? o->num_queues : 1;
 	if (b->nq > devq || b->nq > uvdpa_virtio_num_queues(b->v))
 		return -EINVAL;
-	blk_geometry(b);
+	err = blk_geometry(b);
+	if (err)
+		return err;
 	b->qs = calloc(b->nq, sizeof(*b->qs));
 	if (!b->qs)
 		return -ENOMEM;
@@ -598,6 +609,8 @@ int uvdpa_blk_open(struct uvdpa_virtio *v, const struct uvdpa_blk_opts *opts,
 	b->indirect = vdrv_has(b->features, VIRTIO_RING_F_INDIRECT_DESC);
 	err = blk_start(b, &o);
 	if (err) {
+		/* Over vhost-user a dead connection is the cause, not its symptom. */
+		err = vdrv_error(v, err);
 		vdrv_fail(v);
 		blk_free(b);
 		return err;

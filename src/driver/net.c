@@ -383,6 +383,8 @@ int uvdpa_net_open(struct uvdpa_virtio *v, const struct uvdpa_net_opts *opts,
 	n->npairs = o.queue_pairs > 1 ? o.queue_pairs : 1;
 	err = net_start(n, &o);
 	if (err) {
+		/* Over vhost-user a dead connection is the cause, not its symptom. */
+		err = vdrv_error(v, err);
 		vdrv_fail(v);
 		net_free(n);
 		return err;

@@ -31,7 +31,8 @@ struct vtransport_ops {
 	uint8_t (*get_status)(struct vtransport *t);
 	void (*set_status)(struct vtransport *t, uint8_t status);
 	size_t (*config_size)(struct vtransport *t);
-	void (*read_config)(struct vtransport *t, unsigned off, void *buf, unsigned len);
+	/* 0, or -EIO if the device could not answer (buf is then zeroed). */
+	int (*read_config)(struct vtransport *t, unsigned off, void *buf, unsigned len);
 	uint32_t (*config_generation)(struct vtransport *t);
 
 	unsigned (*num_queues)(struct vtransport *t);
@@ -60,6 +61,18 @@ struct vtransport_ops {
 
 	/* Status 0, every queue disabled; 0 or -EIO. */
 	int (*reset)(struct vtransport *t);
+	/*
+	 * 0, or why the transport can no longer reach the device (a closed or
+	 * timed-out connection, a malformed reply). Ops that return nothing
+	 * fail quietly; the virtio core asks here. NULL: it never fails.
+	 */
+	int (*error)(struct vtransport *t);
+	/*
+	 * An fd that polls POLLHUP/POLLRDHUP when the device goes away (the
+	 * vhost-user socket), so waits for a notification end then, not at
+	 * their timeout; -1 or NULL: none.
+	 */
+	int (*hup_fd)(struct vtransport *t);
 	/* Resets and releases the transport. */
 	void (*close)(struct vtransport *t);
 };
@@ -70,5 +83,20 @@ struct vtransport {
 
 /* The in-process transport over dev (which it marks bound in face_priv). */
 int vtransport_local_open(struct uvdpa_device *dev, struct vtransport **out);
+
+/* What uvdpa_vhost_user_opts says, defaults filled in. */
+struct vtransport_vu_opts {
+	uint32_t device_id;
+	uint16_t queue_size_max;
+	int timeout_ms;
+	size_t mem_size;
+};
+
+/* The vhost-user front end on the back end listening at path. */
+int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts *opts,
+			       struct vtransport **out);
+/* The same on a connected socket, which it takes (fuzzing, tests). */
+int vtransport_vhost_user_open_fd(int fd, const struct vtransport_vu_opts *opts,
+				  struct vtransport **out);
 
 #endif

@@ -79,9 +79,10 @@ static size_t local_config_size(struct vtransport *t)
 	return d->ops->get_config_size(d);
 }
 
-static void local_read_config(struct vtransport *t, unsigned off, void *buf, unsigned len)
+static int local_read_config(struct vtransport *t, unsigned off, void *buf, unsigned len)
 {
 	uvdpa_device_get_config(to_local(t)->dev, off, buf, len);
+	return 0;
 }
 
 static uint32_t local_config_generation(struct vtransport *t)

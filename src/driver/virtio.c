@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 
 #include "driver/virtio_priv.h"
 
@@ -32,31 +33,83 @@ static int virtio_reset_ack(struct uvdpa_virtio *v)
 	return 0;
 }
 
+int vdrv_error(struct uvdpa_virtio *v, int err)
+{
+	int terr = v->t->ops->error ? v->t->ops->error(v->t) : 0;
+
+	return terr ? terr : err;
+}
+
+int vdrv_bind(struct vtransport *t, struct uvdpa_virtio **out)
+{
+	struct uvdpa_virtio *v = calloc(1, sizeof(*v));
+	int err;
+
+	if (!v) {
+		t->ops->close(t);
+		return -ENOMEM;
+	}
+	v->t = t;
+	err = vdrv_error(v, virtio_reset_ack(v));
+	if (!err) {
+		v->device_id = t->ops->device_id(t);
+		v->device_features = t->ops->get_features(t);
+		err = vdrv_error(v, 0);
+	}
+	if (err) {
+		t->ops->close(t);
+		free(v);
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
 int uvdpa_virtio_open_local(struct uvdpa_device *dev, struct uvdpa_virtio **out)
 {
-	struct uvdpa_virtio *v;
+	struct vtransport *t;
 	int err;
 
 	if (!dev || !out)
 		return -EINVAL;
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	err = vtransport_local_open(dev, &v->t);
-	if (err) {
-		free(v);
+	err = vtransport_local_open(dev, &t);
+	if (err)
 		return err;
-	}
-	err = virtio_reset_ack(v);
-	if (err) {
-		v->t->ops->close(v->t);
-		free(v);
-		return err;
-	}
-	v->device_id = v->t->ops->device_id(v->t);
-	v->device_features = v->t->ops->get_features(v->t);
-	*out = v;
+	return vdrv_bind(t, out);
+}
+
+static int vu_opts(const struct uvdpa_vhost_user_opts *o, struct vtransport_vu_opts *vo)
+{
+	struct uvdpa_vhost_user_opts none = { 0 };
+
+	if (!o)
+		o = &none;
+	vo->device_id = o->device_id ? o->device_id : VIRTIO_ID_BLOCK;
+	vo->queue_size_max = o->queue_size_max ? o->queue_size_max : 256;
+	vo->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
+	vo->mem_size = o->mem_size ? o->mem_size : 256u << 20;
+	if ((vo->device_id != VIRTIO_ID_BLOCK && vo->device_id != VIRTIO_ID_NET) ||
+	    vo->timeout_ms < 0 || (vo->queue_size_max & (vo->queue_size_max - 1)) ||
+	    vo->queue_size_max > 32768)
+		return -EINVAL;
 	return 0;
+}
+
+int uvdpa_virtio_open_vhost_user(const char *path, const struct uvdpa_vhost_user_opts *opts,
+				 struct uvdpa_virtio **out)
+{
+	struct vtransport_vu_opts vo;
+	struct vtransport *t;
+	int err;
+
+	if (!path || !out)
+		return -EINVAL;
+	err = vu_opts(opts, &vo);
+	if (!err)
+		err = vtransport_vhost_user_open(path, &vo, &t);
+	if (err)
+		return err;
+	return vdrv_bind(t, out);
 }
 
 void uvdpa_virtio_close(struct uvdpa_virtio *v)
@@ -96,7 +149,7 @@ int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 {
 	size_t size = v->t->ops->config_size(v->t);
 	uint32_t gen;
-	int tries;
+	int tries, err;
 
 	if (!(uvdpa_virtio_status(v) & UVDPA_STATUS_FEATURES_OK) ||
 	    offset > size || len > size - offset)
@@ -105,7 +158,9 @@ int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 	 * did not move under it. */
 	for (tries = 0; tries < 1000; tries++) {
 		gen = v->t->ops->config_generation(v->t);
-		v->t->ops->read_config(v->t, offset, buf, len);
+		err = vdrv_error(v, v->t->ops->read_config(v->t, offset, buf, len));
+		if (err)
+			return err;
 		if (v->t->ops->config_generation(v->t) == gen)
 			return 0;
 	}
@@ -119,7 +174,15 @@ int uvdpa_virtio_reset(struct uvdpa_virtio *v)
 	return virtio_reset_ack(v);
 }
 
+static int probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required);
+
 int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required)
+{
+	/* A dead transport explains any failure better than what it caused. */
+	return vdrv_error(v, probe(v, id, wanted, required));
+}
+
+static int probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required)
 {
 	struct vtransport *t = v->t;
 	uint64_t offered;
@@ -140,7 +203,8 @@ int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t re
 		return -EOPNOTSUPP;
 	}
 	v->features = offered & (wanted | required);
-	if (t->ops->set_features(t, v->features))
+	err = t->ops->set_features(t, v->features);
+	if (err)
 		goto refused;
 	t->ops->set_status(t, UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER |
 			   UVDPA_STATUS_FEATURES_OK);
@@ -154,7 +218,7 @@ refused:
 	t->ops->set_status(t, t->ops->get_status(t) | UVDPA_STATUS_FAILED);
 	v->features = 0;
 	virtio_reset_ack(v);
-	return -EIO;
+	return err ? err : -EIO;
 }
 
 uint16_t vdrv_vq_max(struct uvdpa_virtio *v, uint16_t idx)
@@ -183,6 +247,7 @@ int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint
 	if (fd < 0)
 		return fd;
 	vq->call_fd = fd;
+	vq->hup_fd = v->t->ops->hup_fd ? v->t->ops->hup_fd(v->t) : -1;
 	err = vdrv_dma_alloc(v, dev_off + dev_sz, &vq->ring);
 	if (err)
 		return err;
@@ -206,8 +271,9 @@ int vdrv_vq_enable(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 
 	if (err)
 		return err;
-	return v->t->ops->vq_setup(v->t, vq->idx, vq->num, vq->ring.iova, vq->driver_iova,
-				   vq->device_iova);
+	err = v->t->ops->vq_setup(v->t, vq->idx, vq->num, vq->ring.iova, vq->driver_iova,
+				  vq->device_iova);
+	return vdrv_error(v, err);
 }
 
 void vdrv_vq_free(struct uvdpa_virtio *v, struct vdrv_vq *vq)
@@ -226,7 +292,7 @@ int vdrv_driver_ok(struct uvdpa_virtio *v)
 		return err;
 	v->t->ops->set_status(v->t, UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER |
 			      UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK);
-	return 0;
+	return vdrv_error(v, 0);
 }
 
 void vdrv_fail(struct uvdpa_virtio *v)
@@ -261,22 +327,29 @@ void vdrv_dma_free(struct uvdpa_virtio *v, struct vdma *d)
 
 int vdrv_dma_sync(struct uvdpa_virtio *v)
 {
-	return v->t->ops->dma_sync(v->t);
+	return vdrv_error(v, v->t->ops->dma_sync(v->t));
 }
 
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)
 {
-	struct pollfd p = { .fd = vq->call_fd, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = vq->call_fd, .events = POLLIN },
+		/* A negative fd is ignored by poll(). */
+		{ .fd = vq->hup_fd, .events = POLLRDHUP },
+	};
 	uint64_t cnt;
 	int r;
 
 	do
-		r = poll(&p, 1, timeout_ms);
+		r = poll(p, 2, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
 	if (r == 0)
 		return 0;
+	/* Nothing arrives on a vhost-user socket unasked: any event is its end. */
+	if (p[1].revents && !p[0].revents)
+		return -ECONNRESET;
 	/* Non-blocking eventfd: this only drains. */
 	if (read(vq->call_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return -errno;

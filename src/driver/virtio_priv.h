@@ -31,6 +31,7 @@ struct vdrv_vq {
 	uint16_t idx;
 	uint16_t num;
 	int call_fd;                    /* owned by the transport */
+	int hup_fd;                     /* transport's, -1 if none */
 	bool set_up;
 };
 
@@ -47,6 +48,12 @@ static inline bool vdrv_has(uint64_t features, unsigned bit)
  * device is left reset (or FAILED if it refused FEATURES_OK).
  */
 int vdrv_probe(struct uvdpa_virtio *v, uint32_t id, uint64_t wanted, uint64_t required);
+
+/* A uvdpa_virtio on t, reset and ACKNOWLEDGEd. Takes t: closed on error. */
+int vdrv_bind(struct vtransport *t, struct uvdpa_virtio **out);
+
+/* The transport's error if it is dead (it explains err), else err. */
+int vdrv_error(struct uvdpa_virtio *v, int err);
 
 /* Lays the queue out on fresh DMA memory (not yet known to the device). */
 int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint16_t num);
@@ -86,7 +93,8 @@ static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 
 /*
  * Waits for the queue's notification eventfd at most timeout_ms (-1: no
- * limit) and drains it. 1: notified; 0: timeout; negative errno of poll.
+ * limit) and drains it. 1: notified; 0: timeout; -ECONNRESET if the
+ * transport's connection hung up; negative errno of poll.
  */
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms);
 

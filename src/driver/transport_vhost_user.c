@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vhost-user front-end transport: the virtio config operations of
+ * transport.h carried as vhost-user messages to a back end in another
+ * process (uvdpad, qemu-storage-daemon, DPDK's vhost library).
+ *
+ * Memory: one memfd, sized at open and sealed against shrinking and
+ * growing, so a back end that maps it can never fault on a truncated page.
+ * dma_alloc carves from it; the back end gets it as a single region in one
+ * SET_MEM_TABLE. Buffer addresses (what descriptors carry) are guest
+ * physical addresses from GPA_BASE up, ring addresses are our own virtual
+ * addresses, as the protocol wants: the two differ, so a mix-up fails.
+ *
+ * Status: with the STATUS protocol feature the status byte lives in the
+ * back end (SET/GET_STATUS); without it, here, and the back end starts
+ * rings on their first kick as vhost-user always did.
+ *
+ * Errors: a back end that breaks the protocol, closes or stops answering
+ * kills the connection (vu_conn.h); ops that cannot return an error then
+ * answer neutral values and the virtio core reports t->ops->error().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "driver/transport.h"
+#include "driver/vu_conn.h"
+
+#define BIT(b) (1ULL << (b))
+#define VHOST_F_LOG_ALL 26      /* vhost's dirty-log feature, meaningless here */
+
+#define GPA_BASE        0x100000000ULL
+#define VU_RINGS_MAX    256     /* ring index is 8 bits in the fd messages */
+
+/* Protocol features this front end implements. */
+#define PROTO_WANTED (BIT(VU_PROTO_MQ) | BIT(VU_PROTO_REPLY_ACK) | BIT(VU_PROTO_CONFIG) | \
+		      BIT(VU_PROTO_RESET_DEVICE) | BIT(VU_PROTO_STATUS))
+
+/*
+ * Never shown to drivers: vhost-user's own bits, IOTLB (not implemented),
+ * and for net everything that needs the control queue, which vhost-user
+ * back ends leave to the front end (uvdpad exposes no control ring).
+ */
+#define VU_HIDDEN (BIT(VU_F_PROTOCOL_FEATURES) | BIT(VHOST_F_LOG_ALL) | \
+		   BIT(VIRTIO_F_ACCESS_PLATFORM))
+#define NET_CVQ_BITS (BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) | \
+		      BIT(VIRTIO_NET_F_CTRL_VLAN) | BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
+		      BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | BIT(VIRTIO_NET_F_MQ) | \
+		      BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
+		      BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | BIT(VIRTIO_NET_F_RSS) | \
+		      BIT(VIRTIO_NET_F_HASH_REPORT) | BIT(VIRTIO_NET_F_NOTF_COAL))
+
+struct vu_ring {
+	int kick_fd;
+	int call_fd;
+	bool started;           /* SET_VRING_KICK sent, no GET_VRING_BASE since */
+};
+
+struct vu_hole {
+	size_t off, len;
+};
+
+struct vu_transport {
+	struct vtransport t;
+	struct vu_conn c;
+	uint32_t device_id;
+	uint64_t offered;       /* GET_FEATURES as the back end said it */
+	uint64_t features;      /* last SET_FEATURES, without bit 30 */
+	uint64_t proto;         /* negotiated protocol features */
+	uint8_t status;         /* ours, when STATUS is not negotiated */
+	uint16_t qmax;
+	unsigned nvqs;
+	struct vu_ring *rings;
+	int memfd;
+	uint8_t *mem;
+	size_t mem_size, brk;
+	struct vu_hole *holes;
+	unsigned nholes, cap_holes;
+	bool table_sent;
+};
+
+static struct vu_transport *to_vu(struct vtransport *t)
+{
+	return (struct vu_transport *)t;
+}
+
+static bool has_proto(const struct vu_transport *vt, unsigned bit)
+{
+	return vt->proto & BIT(bit);
+}
+
+static bool proto_features(const struct vu_transport *vt)
+{
+	return vt->offered & BIT(VU_F_PROTOCOL_FEATURES);
+}
+
+/* ---- features, status, config ---- */
+
+static uint32_t vu_device_id(struct vtransport *t)
+{
+	return to_vu(t)->device_id;
+}
+
+static uint64_t vu_get_features(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint64_t f = vt->offered & ~VU_HIDDEN;
+
+	if (vt->device_id == VIRTIO_ID_NET)
+		f &= ~NET_CVQ_BITS;
+	/* Without CONFIG the device-specific fields cannot be read. */
+	if (vt->device_id == VIRTIO_ID_NET && !has_proto(vt, VU_PROTO_CONFIG))
+		f &= ~(BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MTU));
+	return f;
+}
+
+static int vu_set_features(struct vtransport *t, uint64_t features)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint64_t f = features;
+	int err;
+
+	if (features & ~vu_get_features(t))
+		return -EIO;
+	if (proto_features(vt))
+		f |= BIT(VU_F_PROTOCOL_FEATURES);
+	err = vu_conn_request(&vt->c, VU_SET_FEATURES, &f, sizeof(f), NULL, 0);
+	if (err)
+		return err;
+	vt->features = features;
+	return 0;
+}
+
+static uint8_t vu_get_status(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint64_t st;
+
+	if (vt->c.err)
+		return 0;
+	if (!has_proto(vt, VU_PROTO_STATUS))
+		return vt->status;
+	if (vu_conn_get_u64(&vt->c, VU_GET_STATUS, &st))
+		return 0;
+	if (st > 0xff) {
+		vu_conn_fail(&vt->c, -EPROTO);
+		return 0;
+	}
+	return (uint8_t)st;
+}
+
+static void vu_set_status(struct vtransport *t, uint8_t status)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint64_t st = status;
+
+	if (!has_proto(vt, VU_PROTO_STATUS)) {
+		/* Nobody to refuse FEATURES_OK but SET_FEATURES, done already. */
+		vt->status = status;
+		return;
+	}
+	/* A refusal shows in the next GET_STATUS, which is how drivers check. */
+	vu_conn_request(&vt->c, VU_SET_STATUS, &st, sizeof(st), NULL, 0);
+}
+
+static size_t vu_config_size(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+
+	if (!has_proto(vt, VU_PROTO_CONFIG))
+		return 0;
+	return vt->device_id == VIRTIO_ID_NET ? sizeof(struct virtio_net_config) :
+	       sizeof(struct virtio_blk_config);
+}
+
+/*
+ * Always from offset 0: libvhost-user (qemu-storage-daemon) ignores the
+ * offset and answers from the start of the config space.
+ */
+static int vu_read_config(struct vtransport *t, unsigned off, void *buf, unsigned len)
+{
+	struct vu_transport *vt = to_vu(t);
+	struct vu_config req = { .offset = 0, .size = off + len };
+	const uint8_t *data;
+	struct vu_msg reply;
+	int err;
+
+	memset(buf, 0, len);
+	if (req.size > VU_CONFIG_MAX || req.size > vu_config_size(t))
+		return -EIO;
+	err = vu_conn_get(&vt->c, VU_GET_CONFIG, &req, VU_CONFIG_HDR + req.size, &reply);
+	if (err)
+		return err;
+	err = vu_parse_config(&reply, req.size, &data);
+	if (err == -EPROTO)
+		return vu_conn_fail(&vt->c, err);
+	if (!err)
+		memcpy(buf, data + off, len);
+	return err;
+}
+
+/* vhost-user has no generation counter; config changes come on the back
+ * end's channel, which this transport does not open yet. */
+static uint32_t vu_config_generation(struct vtransport *t)
+{
+	return 0;
+}
+
+/* ---- queues ---- */
+
+static unsigned vu_num_queues(struct vtransport *t)
+{
+	return to_vu(t)->nvqs;
+}
+
+static uint16_t vu_vq_max_size(struct vtransport *t, uint16_t idx)
+{
+	return to_vu(t)->qmax;
+}
+
+static int vu_call_fd(struct vtransport *t, uint16_t idx)
+{
+	struct vu_transport *vt = to_vu(t);
+	struct vu_ring *r;
+
+	if (idx >= vt->nvqs)
+		return -EINVAL;
+	r = &vt->rings[idx];
+	if (r->call_fd < 0)
+		r->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return r->call_fd < 0 ? -errno : r->call_fd;
+}
+
+static int uva_of(const struct vu_transport *vt, uint64_t iova, uint64_t *uva)
+{
+	if (iova < GPA_BASE || iova - GPA_BASE >= vt->mem_size)
+		return -EINVAL;
+	*uva = (uint64_t)(uintptr_t)(vt->mem + (iova - GPA_BASE));
+	return 0;
+}
+
+static int ring_fd_msg(struct vu_transport *vt, uint32_t req, uint16_t idx, int fd)
+{
+	uint64_t v = idx;
+
+	return vu_conn_request(&vt->c, req, &v, sizeof(v), &fd, 1);
+}
+
+static int ring_state_msg(struct vu_transport *vt, uint32_t req, uint16_t idx, uint32_t num)
+{
+	struct vu_state s = { .index = idx, .num = num };
+
+	return vu_conn_request(&vt->c, req, &s, sizeof(s), NULL, 0);
+}
+
+/* QEMU's order (vhost_virtqueue_start): num, base, addresses, then fds;
+ * the call fd before the kick so the first completion is not lost. */
+static int vu_vq_setup(struct vtransport *t, uint16_t idx, uint16_t num, uint64_t desc,
+		       uint64_t driver, uint64_t device)
+{
+	struct vu_transport *vt = to_vu(t);
+	bool packed = vt->features & BIT(VIRTIO_F_RING_PACKED);
+	struct vu_addr a = { .index = idx };
+	int call = vu_call_fd(t, idx), err;
+	struct vu_ring *r;
+
+	if (call < 0)
+		return call;
+	r = &vt->rings[idx];
+	if (r->kick_fd < 0)
+		r->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->kick_fd < 0)
+		return -errno;
+	if (uva_of(vt, desc, &a.desc) || uva_of(vt, driver, &a.avail) ||
+	    uva_of(vt, device, &a.used))
+		return -EINVAL;
+	err = ring_state_msg(vt, VU_SET_VRING_NUM, idx, num);
+	/* A fresh packed ring: both indexes 0, both wrap counters 1. */
+	if (!err)
+		err = ring_state_msg(vt, VU_SET_VRING_BASE, idx, packed ? 0x80008000u : 0);
+	if (!err)
+		err = vu_conn_request(&vt->c, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
+	if (!err)
+		err = ring_fd_msg(vt, VU_SET_VRING_CALL, idx, call);
+	if (!err)
+		err = ring_fd_msg(vt, VU_SET_VRING_KICK, idx, r->kick_fd);
+	if (!err)
+		r->started = true;
+	/* With protocol features rings start disabled. */
+	if (!err && proto_features(vt))
+		err = ring_state_msg(vt, VU_SET_VRING_ENABLE, idx, 1);
+	return err;
+}
+
+static void vu_kick(struct vtransport *t, uint16_t idx)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint64_t one = 1;
+
+	/* EAGAIN means the counter is saturated: the back end is kicked anyway. */
+	if (idx < vt->nvqs && vt->rings[idx].kick_fd >= 0 &&
+	    write(vt->rings[idx].kick_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* ---- DMA memory ---- */
+
+static size_t page_round(size_t size)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (size + pg - 1) & ~(pg - 1);
+}
+
+static bool take_hole(struct vu_transport *vt, size_t size, size_t *off)
+{
+	unsigned i;
+
+	for (i = 0; i < vt->nholes; i++) {
+		struct vu_hole *h = &vt->holes[i];
+
+		if (h->len < size)
+			continue;
+		*off = h->off;
+		h->off += size;
+		h->len -= size;
+		if (!h->len)
+			vt->holes[i] = vt->holes[--vt->nholes];
+		return true;
+	}
+	return false;
+}
+
+static int vu_dma_alloc(struct vtransport *t, size_t size, struct vdma *out)
+{
+	struct vu_transport *vt = to_vu(t);
+	size_t off;
+
+	if (size == 0 || page_round(size) < size)
+		return -EINVAL;
+	size = page_round(size);
+	/* Holes were punched at free time: they read as zeroes already. */
+	if (!take_hole(vt, size, &off)) {
+		if (size > vt->mem_size - vt->brk)
+			return -ENOSPC;
+		off = vt->brk;
+		vt->brk += size;
+	}
+	out->host = vt->mem + off;
+	out->iova = GPA_BASE + off;
+	out->size = size;
+	return 0;
+}
+
+static void add_hole(struct vu_transport *vt, size_t off, size_t len)
+{
+	if (off + len == vt->brk) {
+		vt->brk = off;
+		return;
+	}
+	if (vt->nholes == vt->cap_holes) {
+		unsigned cap = vt->cap_holes ? 2 * vt->cap_holes : 16;
+		struct vu_hole *h = realloc(vt->holes, cap * sizeof(*h));
+
+		if (!h)
+			return;         /* the range is lost until close, nothing worse */
+		vt->holes = h;
+		vt->cap_holes = cap;
+	}
+	vt->holes[vt->nholes].off = off;
+	vt->holes[vt->nholes].len = len;
+	vt->nholes++;
+}
+
+/* Frees only come after a reset: the back end no longer touches the range. */
+static void vu_dma_free(struct vtransport *t, struct vdma *d)
+{
+	struct vu_transport *vt = to_vu(t);
+	size_t off = (size_t)(d->iova - GPA_BASE);
+
+	if (!d->host)
+		return;
+	/* Zeroes for the next user, and the pages go back to the kernel. */
+	if (fallocate(vt->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)d->size))
+		memset(d->host, 0, d->size);
+	add_hole(vt, off, d->size);
+	memset(d, 0, sizeof(*d));
+}
+
+static int vu_dma_sync(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+	struct vu_mem m = { .nregions = 1 };
+	int err;
+
+	if (vt->table_sent)
+		return vt->c.err;
+	m.regions[0].gpa = GPA_BASE;
+	m.regions[0].size = vt->mem_size;
+	m.regions[0].uva = (uint64_t)(uintptr_t)vt->mem;
+	m.regions[0].mmap_offset = 0;
+	/* Only the regions sent travel: 8 header bytes + one region. */
+	err = vu_conn_request(&vt->c, VU_SET_MEM_TABLE, &m,
+			      (uint32_t)(offsetof(struct vu_mem, regions) + sizeof(m.regions[0])),
+			      &vt->memfd, 1);
+	if (!err)
+		vt->table_sent = true;
+	return err;
+}
+
+/* ---- reset and life ---- */
+
+static int vu_reset(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint64_t zero = 0;
+	struct vu_msg reply;
+	struct vu_state s;
+	unsigned i;
+	uint32_t base;
+	int err = 0;
+
+	/* GET_VRING_BASE stops a ring: once all are stopped the back end
+	 * touches none of our memory. */
+	for (i = 0; i < vt->nvqs && !err; i++) {
+		if (!vt->rings[i].started)
+			continue;
+		s.index = i;
+		s.num = 0;
+		err = vu_conn_get(&vt->c, VU_GET_VRING_BASE, &s, sizeof(s), &reply);
+		if (!err && vu_parse_state(&reply, i, &base))
+			err = vu_conn_fail(&vt->c, -EPROTO);
+		vt->rings[i].started = false;
+	}
+	if (!err && has_proto(vt, VU_PROTO_STATUS))
+		err = vu_conn_request(&vt->c, VU_SET_STATUS, &zero, sizeof(zero), NULL, 0);
+	if (!err && has_proto(vt, VU_PROTO_RESET_DEVICE))
+		err = vu_conn_request(&vt->c, VU_RESET_DEVICE, NULL, 0, NULL, 0);
+	vt->status = 0;
+	vt->features = 0;
+	return err;
+}
+
+static int vu_error(struct vtransport *t)
+{
+	return to_vu(t)->c.err;
+}
+
+static int vu_hup_fd(struct vtransport *t)
+{
+	return to_vu(t)->c.fd;
+}
+
+static void vu_free(struct vu_transport *vt)
+{
+	unsigned i;
+
+	vu_conn_close(&vt->c);
+	for (i = 0; vt->rings && i < vt->nvqs; i++) {
+		if (vt->rings[i].kick_fd >= 0)
+			close(vt->rings[i].kick_fd);
+		if (vt->rings[i].call_fd >= 0)
+			close(vt->rings[i].call_fd);
+	}
+	if (vt->mem)
+		munmap(vt->mem, vt->mem_size);
+	if (vt->memfd >= 0)
+		close(vt->memfd);
+	free(vt->rings);
+	free(vt->holes);
+	free(vt);
+}
+
+static void vu_close(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+
+	if (!vt->c.err)
+		vu_reset(t);
+	vu_free(vt);
+}
+
+static const struct vtransport_ops vu_ops = {
+	.device_id = vu_device_id,
+	.get_features = vu_get_features,
+	.set_features = vu_set_features,
+	.get_status = vu_get_status,
+	.set_status = vu_set_status,
+	.config_size = vu_config_size,
+	.read_config = vu_read_config,
+	.config_generation = vu_config_generation,
+	.num_queues = vu_num_queues,
+	.vq_max_size = vu_vq_max_size,
+	.vq_setup = vu_vq_setup,
+	.kick = vu_kick,
+	.call_fd = vu_call_fd,
+	.dma_alloc = vu_dma_alloc,
+	.dma_free = vu_dma_free,
+	.dma_sync = vu_dma_sync,
+	.reset = vu_reset,
+	.error = vu_error,
+	.hup_fd = vu_hup_fd,
+	.close = vu_close,
+};
+
+/* Sealed: the back end maps all of it, and a shrink would SIGBUS it. */
+static int vu_mem_create(struct vu_transport *vt, size_t size)
+{
+	vt->mem_size = page_round(size);
+	vt->memfd = memfd_create("uvdpa-vhost-user", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (vt->memfd < 0)
+		return -errno;
+	if (ftruncate(vt->memfd, (off_t)vt->mem_size) ||
+	    fcntl(vt->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
+		return -errno;
+	vt->mem = mmap(NULL, vt->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, vt->memfd, 0);
+	if (vt->mem == MAP_FAILED) {
+		vt->mem = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Rings the back end serves: net counts pairs in GET_QUEUE_NUM. */
+static int vu_count_queues(struct vu_transport *vt)
+{
+	uint64_t n = 1;
+	int err;
+
+	if (has_proto(vt, VU_PROTO_MQ)) {
+		err = vu_conn_get_u64(&vt->c, VU_GET_QUEUE_NUM, &n);
+		if (err)
+			return err;
+		if (n == 0)
+			return vu_conn_fail(&vt->c, -EPROTO);
+	}
+	if (vt->device_id == VIRTIO_ID_NET)
+		n *= 2;
+	vt->nvqs = n > VU_RINGS_MAX ? VU_RINGS_MAX : (unsigned)n;
+	return 0;
+}
+
+/* GET_FEATURES, protocol features, SET_OWNER, queue count. */
+static int vu_handshake(struct vu_transport *vt)
+{
+	uint64_t p = 0;
+	int err;
+
+	err = vu_conn_get_u64(&vt->c, VU_GET_FEATURES, &vt->offered);
+	if (!err && proto_features(vt))
+		err = vu_conn_get_u64(&vt->c, VU_GET_PROTOCOL_FEATURES, &p);
+	if (err)
+		return err;
+	p &= PROTO_WANTED;
+	if (proto_features(vt)) {
+		err = vu_conn_request(&vt->c, VU_SET_PROTOCOL_FEATURES, &p, sizeof(p), NULL, 0);
+		if (err)
+			return err;
+	}
+	vt->proto = p;
+	vt->c.reply_ack = has_proto(vt, VU_PROTO_REPLY_ACK);
+	err = vu_conn_request(&vt->c, VU_SET_OWNER, NULL, 0, NULL, 0);
+	if (err)
+		return err;
+	/* vhost-user-blk has nothing to offer without its config space. */
+	if (vt->device_id == VIRTIO_ID_BLOCK && !has_proto(vt, VU_PROTO_CONFIG))
+		return -EOPNOTSUPP;
+	return vu_count_queues(vt);
+}
+
+static int vu_rings_alloc(struct vu_transport *vt)
+{
+	unsigned i;
+
+	vt->rings = calloc(vt->nvqs, sizeof(*vt->rings));
+	if (!vt->rings)
+		return -ENOMEM;
+	for (i = 0; i < vt->nvqs; i++) {
+		vt->rings[i].kick_fd = -1;
+		vt->rings[i].call_fd = -1;
+	}
+	return 0;
+}
+
+/* Either path or fd (then owned). */
+static int vu_open(const char *path, int fd, const struct vtransport_vu_opts *o,
+		   struct vtransport **out)
+{
+	struct vu_transport *vt = calloc(1, sizeof(*vt));
+	int err = 0;
+
+	if (!vt) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	vt->t.ops = &vu_ops;
+	vt->memfd = -1;
+	vt->device_id = o->device_id;
+	vt->qmax = o->queue_size_max;
+	if (path)
+		err = vu_conn_open(&vt->c, path, o->timeout_ms);
+	else
+		vu_conn_adopt(&vt->c, fd, o->timeout_ms);
+	if (!err)
+		err = vu_mem_create(vt, o->mem_size);
+	if (!err)
+		err = vu_handshake(vt);
+	if (!err)
+		err = vu_rings_alloc(vt);
+	if (err) {
+		vu_free(vt);
+		return err;
+	}
+	*out = &vt->t;
+	return 0;
+}
+
+int vtransport_vhost_user_open(const char *path, const struct vtransport_vu_opts *opts,
+			       struct vtransport **out)
+{
+	return vu_open(path, -1, opts, out);
+}
+
+int vtransport_vhost_user_open_fd(int fd, const struct vtransport_vu_opts *opts,
+				  struct vtransport **out)
+{
+	return vu_open(NULL, fd, opts, out);
+}

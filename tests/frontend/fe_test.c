@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fe_test.h"
+
+int fe_failures;
+
+/* Children to stop when a REQUIRE ends the test early. */
+static struct fe_peer *live[4];
+
+int fe_done(void)
+{
+	printf("%s\n", fe_failures ? "FAILED" : "PASSED");
+	return fe_failures ? 1 : 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static int wait_exit(pid_t pid, int ms)
+{
+	int st, i;
+
+	for (i = 0; i < ms / 10 + 1; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r < 0)
+			return -1;
+		sleep_ms(10);
+	}
+	return -2;
+}
+
+static void rm_tree(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(path);
+		else
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+void fe_peer_stop(struct fe_peer *p)
+{
+	unsigned i;
+
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		if (wait_exit(p->pid, 20000) < 0) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, NULL, 0);
+		}
+		p->pid = 0;
+	}
+	if (p->dir[0])
+		rm_tree(p->dir);
+	if (p->dpdk_state[0])
+		rm_tree(p->dpdk_state);
+	p->dpdk_state[0] = '\0';
+	p->dir[0] = '\0';
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i] == p)
+			live[i] = NULL;
+}
+
+static void stop_all(void)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (live[i])
+			fe_peer_stop(live[i]);
+}
+
+static void track(struct fe_peer *p)
+{
+	static bool registered;
+	unsigned i;
+
+	if (!registered)
+		atexit(stop_all);
+	registered = true;
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (!live[i]) {
+			live[i] = p;
+			return;
+		}
+}
+
+static pid_t spawn(char *const argv[], const char *log, const char *rundir)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		REQUIRE(0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		if (rundir)
+			setenv("UVDPA_RUNDIR", rundir, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+static void make_dir(struct fe_peer *p, const char *what)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "/tmp/uvdpa-fe-%s.XXXXXX", what);
+	if (!mkdtemp(p->dir))
+		REQUIRE(0, "mkdtemp %s: %s", p->dir, strerror(errno));
+	snprintf(p->log, sizeof(p->log), "%s/log", p->dir);
+	track(p);
+}
+
+static bool is_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static bool wait_socket(struct fe_peer *p, const char *path, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		if (is_socket(path))
+			return true;
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return false;
+		}
+		sleep_ms(10);
+	}
+	return false;
+}
+
+void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa)
+{
+	char mgmt[300];
+	char *argv[] = { (char *)uvdpad, (char *)"-r", NULL, (char *)"-l", (char *)"debug", NULL };
+
+	make_dir(p, "uvdpad");
+	p->uvdpa = uvdpa;
+	argv[2] = p->dir;
+	p->pid = spawn(argv, p->log, NULL);
+	snprintf(mgmt, sizeof(mgmt), "%s/uvdpa.sock", p->dir);
+	REQUIRE(wait_socket(p, mgmt, 20000), "uvdpad up (log %s)", p->log);
+}
+
+void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *key,
+		   const char *value)
+{
+	char *argv[] = { (char *)p->uvdpa, (char *)"dev", (char *)"add", (char *)"name",
+			 (char *)name, (char *)"mgmtdev", (char *)mgmt, (char *)key,
+			 (char *)value, NULL };
+	char alt[300];
+	pid_t pid;
+	int i;
+
+	if (!key)
+		argv[7] = NULL;
+	pid = spawn(argv, p->log, p->dir);
+	REQUIRE(wait_exit(pid, 20000) == 0, "uvdpa dev add name %s mgmtdev %s", name, mgmt);
+	snprintf(p->sock, sizeof(p->sock), "%s/vhost/%s.sock", p->dir, name);
+	snprintf(alt, sizeof(alt), "%s/%s.sock", p->dir, name);
+	for (i = 0; i < 500; i++) {
+		if (is_socket(p->sock))
+			return;
+		if (is_socket(alt)) {
+			memcpy(p->sock, alt, sizeof(alt) < sizeof(p->sock) ? sizeof(alt) :
+			       sizeof(p->sock));
+			return;
+		}
+		sleep_ms(10);
+	}
+	REQUIRE(0, "device socket of %s in %s/vhost or %s", name, p->dir, p->dir);
+}
+
+void fe_qsd_start(struct fe_peer *p, const char *blockdev)
+{
+	char exp[512];
+	char *argv[] = { (char *)"qemu-storage-daemon", (char *)"--blockdev", (char *)blockdev,
+			 (char *)"--export", exp, NULL };
+
+	make_dir(p, "qsd");
+	snprintf(p->sock, sizeof(p->sock), "%s/vub.sock", p->dir);
+	snprintf(exp, sizeof(exp), "type=vhost-user-blk,id=e0,node-name=n0,addr.type=unix,"
+		 "addr.path=%s,writable=on,num-queues=1", p->sock);
+	p->pid = spawn(argv, p->log, NULL);
+	REQUIRE(wait_socket(p, p->sock, 20000),
+		"qemu-storage-daemon up (is it installed? `scripts/deps.sh peers`; log %s)",
+		p->log);
+}
+
+void fe_testpmd_start(struct fe_peer *p)
+{
+	char vdev[300], prefix[64];
+	char *argv[] = { (char *)"dpdk-testpmd", (char *)"--lcores", (char *)"0@0,1@0",
+			 (char *)"--file-prefix", prefix, (char *)"--no-pci", (char *)"--no-huge",
+			 (char *)"-m", (char *)"512", (char *)"--vdev", vdev, (char *)"--",
+			 (char *)"--forward-mode=io", (char *)"--nb-cores=1",
+			 (char *)"--total-num-mbufs=16384", (char *)"--auto-start",
+			 (char *)"--stats-period=60", NULL };
+
+	make_dir(p, "testpmd");
+	snprintf(p->sock, sizeof(p->sock), "%s/vhu.sock", p->dir);
+	snprintf(prefix, sizeof(prefix), "%s", strrchr(p->dir, '/') + 1);
+	snprintf(p->dpdk_state, sizeof(p->dpdk_state), "/var/run/dpdk/%s", prefix);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", p->sock);
+	p->pid = spawn(argv, p->log, NULL);
+	REQUIRE(wait_socket(p, p->sock, 60000),
+		"dpdk-testpmd up (is it installed? `scripts/deps.sh peers`; log %s)", p->log);
+}
+
+int fe_open(const char *sock, const struct uvdpa_vhost_user_opts *o, struct uvdpa_virtio **v)
+{
+	int r, i;
+
+	/* The file appears at bind(), a moment before listen(). */
+	for (i = 0; i < 100; i++) {
+		r = uvdpa_virtio_open_vhost_user(sock, o, v);
+		if (r != -ECONNREFUSED && r != -ENOENT)
+			return r;
+		sleep_ms(10);
+	}
+	return r;
+}
+
+void fe_pattern(void *buf, size_t len, uint64_t sector, unsigned seed)
+{
+	uint8_t *b = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint64_t s = sector + i / 512;
+
+		b[i] = (uint8_t)(s * 131 + (i % 512) * 7 + seed * 29 + (s >> 8));
+	}
+}
