@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The worker's interrupt signaller: writes trigger fds (a driver's call
+ * eventfds) through a small io_uring the worker owns, so that a trigger fd
+ * that cannot take the write never blocks the worker.
+ *
+ * Why io_uring and not write(): the fd's file description is shared with
+ * the driver (a vhost-user front end), which may clear O_NONBLOCK at any
+ * moment and leave the counter at 0xfffffffffffffffe; write() then sleeps
+ * until the driver reads. An eventfd cannot be reopened with flags of our
+ * own (/proc/self/fd: ENXIO) and takes no RWF_NOWAIT (EOPNOTSUPP). io_uring
+ * tries the write at once when the fd is non-blocking and has room, and
+ * otherwise arms a poll for it (or hands it to an io-wq kernel worker): the
+ * submission returns either way, and the write completes when the driver
+ * drains its counter. Measured here: an inline io_uring write costs about
+ * what write() costs; forcing every write to io-wq (IOSQE_ASYNC) costs 7-12x.
+ *
+ * At most one write per target is outstanding: while one is, later
+ * interrupts of that target are dropped, since the pending write will
+ * notify the driver of everything used so far when it lands. A target whose
+ * fd was replaced gets its old write cancelled. The ring never holds more
+ * requests than it has entries, so its completion queue cannot overflow.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "devices/sim.h"
+
+/* user_data: bit 63 marks a cancel; bits 32..62 the target's seq; 0..31 the target. */
+#define UD_CANCEL (1ULL << 63)
+
+/* Read by the kernel whenever a write is (re)issued, so it lives as long as
+ * any ring: read-only, not state. */
+static const uint64_t irq_one = 1;
+
+static uint64_t ud_make(uint32_t t, uint32_t seq)
+{
+	return ((uint64_t)(seq & 0x7fffffffu) << 32) | t;
+}
+
+int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets)
+{
+	unsigned entries = 8;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->ntargets = ntargets;
+	q->busy = calloc(ntargets, sizeof(*q->busy));
+	q->batch = calloc(ntargets, sizeof(*q->batch));
+	if (!q->busy || !q->batch) {
+		vdpasim_irq_close(q);
+		return -ENOMEM;
+	}
+	/* One write per target plus a cancel for each replaced one. */
+	while (entries < 2 * ntargets && entries < 4096)
+		entries *= 2;
+	/* COOP_TASKRUN: completions wait for our next syscall instead of
+	 * interrupting the worker; older kernels lack it. */
+	r = io_uring_queue_init(entries, &q->ring, IORING_SETUP_COOP_TASKRUN);
+	if (r == -EINVAL)
+		r = io_uring_queue_init(entries, &q->ring, 0);
+	if (r) {
+		/* Seccomp or kernel.io_uring_disabled: fall back to write(). */
+		q->direct = true;
+		return 0;
+	}
+	q->ring_up = true;
+	q->cap = entries;
+	return 0;
+}
+
+void vdpasim_irq_close(struct vdpasim_irq *q)
+{
+	/* The kernel cancels what is still outstanding; irq_one stays valid. */
+	if (q->ring_up)
+		io_uring_queue_exit(&q->ring);
+	q->ring_up = false;
+	free(q->busy);
+	free(q->batch);
+	q->busy = NULL;
+	q->batch = NULL;
+}
+
+/* Takes completions without waiting; a target whose write landed may be
+ * signalled again. */
+void vdpasim_irq_reap(struct vdpasim_irq *q)
+{
+	struct io_uring_cqe *cqe;
+
+	while (q->inflight && io_uring_peek_cqe(&q->ring, &cqe) == 0) {
+		uint64_t ud = cqe->user_data;
+		uint32_t t = (uint32_t)ud;
+
+		if (!(ud & UD_CANCEL) && t < q->ntargets && q->busy[t].on &&
+		    q->busy[t].seq == ((ud >> 32) & 0x7fffffffu))
+			q->busy[t].on = false;
+		io_uring_cqe_seen(&q->ring, cqe);
+		q->inflight--;
+	}
+}
+
+/* Worker, mutex held: whether target t (current seq) may be signalled now. */
+bool vdpasim_irq_wanted(const struct vdpasim_irq *q, uint32_t t, uint32_t seq)
+{
+	const struct vdpasim_irq_busy *b = &q->busy[t];
+
+	return !b->on || b->seq != (seq & 0x7fffffffu);
+}
+
+void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd)
+{
+	q->batch[q->nbatch++] = (struct vdpasim_irq_req){ .t = t, .seq = seq, .fd = fd };
+}
+
+static void direct_write(int fd)
+{
+	ssize_t r = write(fd, &irq_one, sizeof(irq_one));
+
+	(void)r;   /* EAGAIN: the counter is non-zero already, which is enough */
+}
+
+/* Prepares one write (and the cancel of a replaced target's old write). */
+static bool prep_one(struct vdpasim_irq *q, const struct vdpasim_irq_req *rq)
+{
+	struct vdpasim_irq_busy *b = &q->busy[rq->t];
+	struct io_uring_sqe *sqe;
+	unsigned need = b->on ? 2 : 1;
+
+	if (q->inflight + need > q->cap)
+		return false;   /* ring full of stuck writes: this one is dropped */
+	if (b->on) {
+		sqe = io_uring_get_sqe(&q->ring);
+		if (!sqe)
+			return false;
+		io_uring_prep_cancel64(sqe, ud_make(rq->t, b->seq), 0);
+		sqe->user_data = UD_CANCEL | rq->t;
+		q->inflight++;
+	}
+	sqe = io_uring_get_sqe(&q->ring);
+	if (!sqe)
+		return false;
+	io_uring_prep_write(sqe, rq->fd, &irq_one, sizeof(irq_one), 0);
+	sqe->user_data = ud_make(rq->t, rq->seq);
+	q->inflight++;
+	b->on = true;
+	b->seq = rq->seq & 0x7fffffffu;
+	return true;
+}
+
+/*
+ * Worker, mutex released, fence held: sends the batch with one syscall.
+ * Writes that can proceed complete inside it; the others stay queued in the
+ * kernel and complete (or are cancelled) later.
+ */
+void vdpasim_irq_submit(struct vdpasim_irq *q)
+{
+	unsigned i;
+
+	for (i = 0; i < q->nbatch; i++) {
+		if (q->direct)
+			direct_write(q->batch[i].fd);
+		else
+			prep_one(q, &q->batch[i]);
+	}
+	q->nbatch = 0;
+	if (q->direct)
+		return;
+	io_uring_submit(&q->ring);
+	vdpasim_irq_reap(q);
+}
