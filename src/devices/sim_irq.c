@@ -59,11 +59,9 @@ int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets)
 	/* One write per target plus a cancel for each replaced one. */
 	while (entries < 2 * ntargets && entries < 4096)
 		entries *= 2;
-	/* COOP_TASKRUN: completions wait for our next syscall instead of
-	 * interrupting the worker; older kernels lack it. */
-	r = io_uring_queue_init(entries, &q->ring, IORING_SETUP_COOP_TASKRUN);
-	if (r == -EINVAL)
-		r = io_uring_queue_init(entries, &q->ring, 0);
+	/* No COOP_TASKRUN: a held-back write whose fd got room must be retried
+	 * even while the worker sleeps in epoll (the kernel then wakes it). */
+	r = io_uring_queue_init(entries, &q->ring, 0);
 	if (r) {
 		/* Seccomp or kernel.io_uring_disabled: fall back to write(). */
 		q->direct = true;
