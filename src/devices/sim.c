@@ -469,6 +469,10 @@ static void *sim_worker(void *arg)
 	unsigned handled, nirq;
 
 	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
+	if (vdpasim_irq_ring_up(&s->irq))
+		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written with write(), and a "
+			"driver that lets its call fd block stalls this device\n",
+			s->vdev.name ? s->vdev.name : "vdpasim");
 	while (!atomic_load(&s->stop)) {
 		bool kicked;
 		int n = 0;
@@ -516,6 +520,7 @@ static void *sim_worker(void *arg)
 		if (!sleep && !again)
 			cpu_relax();
 	}
+	vdpasim_irq_ring_down(&s->irq);
 	return NULL;
 }
 
@@ -630,10 +635,6 @@ static void ensure_worker(struct vdpasim *s)
 			s->vdev.name ? s->vdev.name : s->tname, strerror(-r));
 		goto fail;
 	}
-	if (s->irq.direct)
-		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written directly, and a "
-			"driver that lets its call fd block stalls this device\n",
-			s->vdev.name ? s->vdev.name : s->tname);
 	atomic_store(&s->stop, false);
 	worker_sigmask(&set);
 	pthread_sigmask(SIG_SETMASK, &set, &old);

@@ -149,6 +149,8 @@ struct vdpasim_irq {
 
 int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets);
 void vdpasim_irq_close(struct vdpasim_irq *q);
+int vdpasim_irq_ring_up(struct vdpasim_irq *q);
+void vdpasim_irq_ring_down(struct vdpasim_irq *q);
 void vdpasim_irq_reap(struct vdpasim_irq *q);
 bool vdpasim_irq_wanted(const struct vdpasim_irq *q, uint32_t t, uint32_t seq);
 void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd);
