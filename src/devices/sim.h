@@ -27,6 +27,11 @@
  *   further write (the pending one covers them). So a stuck trigger fd costs
  *   only its own driver. Once set_vq_cb / set_config_cb / reset returns, the
  *   worker no longer uses the old fd number: the caller may close it.
+ *   Residual risk (the kernel's, not ours to close): io_uring checks
+ *   O_NONBLOCK once before calling the eventfd's write(), which checks it
+ *   again; a driver clearing it exactly in between, with its counter
+ *   saturated, would make that inline attempt sleep. Forcing every write to
+ *   an io-wq thread (IOSQE_ASYNC) would close it at 5-10x the cost per write.
  * - The config callback's trigger fd is written by the worker too; a config
  *   change raised while no worker runs is sent when one starts (or dropped by
  *   the reset that cleared the callback).
@@ -36,6 +41,13 @@
  * edge, and a read could block if the driver cleared O_NONBLOCK. A kick fd
  * that reports HUP or an error (a pipe or socket at EOF, not a live eventfd)
  * is dropped and breaks its queue (NEEDS_RESET, config callback raised).
+ *
+ * A class may have the worker watch one fd of its own (attr.worker_fd /
+ * worker_fd_ready, e.g. an io_uring completion eventfd).
+ *
+ * The worker blocks every signal but SIGBUS, SIGSEGV, SIGFPE and SIGILL:
+ * synchronous faults must reach the handler that contains a driver shrinking
+ * its memory (a blocked one kills the process).
  */
 #ifndef UVDPA_DEVICES_SIM_H
 #define UVDPA_DEVICES_SIM_H
