@@ -140,6 +140,8 @@ struct vdpasim_dev_attr {
  * queues, nvqs the config. Worker-private but for vdpasim_irq_wanted. */
 struct vdpasim_irq_busy {
 	bool on;                        /* a write is outstanding */
+	bool owed;                      /* raised meanwhile: send when it completes */
+	bool queued;                    /* in the batch being built */
 	uint32_t seq;                   /* for the target's fd of that seq */
 };
 
@@ -157,6 +159,9 @@ struct vdpasim_irq {
 	struct vdpasim_irq_busy *busy;  /* per target */
 	struct vdpasim_irq_req *batch;  /* this pass' interrupts */
 	unsigned nbatch;
+	uint32_t *resend;               /* owed targets whose write completed */
+	unsigned nresend;
+	int efd;                        /* signalled for io-wq completions; in the worker's epoll */
 };
 
 int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets);
@@ -164,7 +169,7 @@ void vdpasim_irq_close(struct vdpasim_irq *q);
 int vdpasim_irq_ring_up(struct vdpasim_irq *q);
 void vdpasim_irq_ring_down(struct vdpasim_irq *q);
 void vdpasim_irq_reap(struct vdpasim_irq *q);
-bool vdpasim_irq_wanted(const struct vdpasim_irq *q, uint32_t t, uint32_t seq);
+bool vdpasim_irq_wanted(struct vdpasim_irq *q, uint32_t t, uint32_t seq);
 void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd);
 void vdpasim_irq_submit(struct vdpasim_irq *q);
 
