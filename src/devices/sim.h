@@ -23,9 +23,9 @@
  *   event-idx or flag rules); after unlocking, the worker sends them with one
  *   io_uring submission (sim_irq.c). A write the fd cannot take (the driver
  *   cleared O_NONBLOCK and let the counter saturate) stays queued in the
- *   kernel instead of blocking the worker; until it lands that queue gets no
- *   further write (the pending one covers them). So a stuck trigger fd costs
- *   only its own driver. Once set_vq_cb / set_config_cb / reset returns, the
+ *   kernel instead of blocking the worker; until it completes that queue
+ *   gets no further write, and an interrupt raised meanwhile is sent after
+ *   it. So a stuck trigger fd costs only its own driver. Once set_vq_cb / set_config_cb / reset returns, the
  *   worker no longer uses the old fd number: the caller may close it.
  *   Residual risk (the kernel's, not ours to close): io_uring checks
  *   O_NONBLOCK once before calling the eventfd's write(), which checks it
