@@ -927,8 +927,9 @@ static int sim_set_driver_features(struct uvdpa_device *d, uint64_t features)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
 
-	/* The simulator only works through its memory map (kernel: DMA API). */
-	if (!(features & VDPASIM_F_ACCESS_PLATFORM))
+	/* The simulator only works through its memory map (kernel: DMA API),
+	 * which a translating face provides whatever the driver negotiated. */
+	if (!(features & VDPASIM_F_ACCESS_PLATFORM) && !d->face_translates)
 		return -EINVAL;
 	vdpasim_lock(s);
 	s->features = features & s->dev_features;

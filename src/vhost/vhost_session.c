@@ -44,10 +44,11 @@ void vhost_logf(struct vhost_session *s, const char *fmt, ...)
 /* features and status                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Exactly what the front end negotiated: the memory table is the platform's
+ * translation (dev->face_translates), so ACCESS_PLATFORM is not added. */
 uint64_t vhost_device_features(const struct vhost_session *s)
 {
-	return (s->features & ~BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES)) |
-	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
+	return s->features & ~BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
 int vhost_apply_features(struct vhost_session *s)
@@ -646,6 +647,7 @@ struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn l
 		return NULL;
 	}
 	vhost_rings_init(s);
+	dev->face_translates = true;
 	return s;
 }
 
@@ -654,6 +656,7 @@ void vhost_session_free(struct vhost_session *s)
 	if (!s)
 		return;
 	vhost_session_reset(s);
+	s->dev->face_translates = false;
 	free(s->rings);
 	free(s);
 }
