@@ -124,7 +124,9 @@ static void put_value(FILE *f, unsigned type, const unsigned char *p, size_t len
 			fprintf(f, "%s%02x", i ? ":" : "", p[i]);
 		break;
 	default:
-		fprintf(f, "%llu", (unsigned long long)get_uint(p, len));
+		/* Feature bits read better in hex; both forms are read back. */
+		fprintf(f, type == UVDPA_ATTR_DEV_FEATURES ? "0x%llx" : "%llu",
+			(unsigned long long)get_uint(p, len));
 		break;
 	}
 }
