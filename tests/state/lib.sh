@@ -12,6 +12,7 @@ export PATH="$work/bin:$PATH" UVDPA_RUNDIR="$run"
 unset UVDPA_SOCK
 fails=0
 daemon=
+as=()           # a command prefix to run uvdpad as another user
 trap '[ -n "$daemon" ] && kill -KILL $daemon 2>/dev/null; rm -rf "$work"' EXIT
 
 ok() {
@@ -29,7 +30,7 @@ ok() {
 start() {
 	: >"$run.pid"
 	rm -f "$run/uvdpad.lock"
-	if ! "$uvdpad" -d -r "$run" -S "$state" "$@" 2>>"$log"; then
+	if ! "${as[@]}" "$uvdpad" -d -r "$run" -S "$state" "$@" 2>>"$log"; then
 		echo "FAIL uvdpad did not start"; cat "$log"; exit 1
 	fi
 	for ((i = 0; i < 100; i++)); do
