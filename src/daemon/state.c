@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +34,10 @@ struct state {
 	unsigned n, cap;
 	/* The file there could not be used: move it aside before writing one. */
 	bool blocked;
+	int dir_fd;             /* the file's directory, flock()ed: one daemon per list */
 };
+
+static int make_dir(const char *path);
 
 const char *state_path(const struct state *st)
 {
@@ -80,6 +84,33 @@ static int given_path(const char *opt, char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+/*
+ * Two daemons writing one list would each drop the other's devices. The
+ * lock is on the directory (the file itself is replaced by every write) and
+ * lives as long as the daemon, -d's child included.
+ */
+static int lock_dir(struct state *st)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", st->path);
+	*(strrchr(dir, '/') == dir ? dir + 1 : strrchr(dir, '/')) = '\0';
+	if (make_dir(st->path) < 0 ||
+	    (st->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		/* Not fatal: each change will say why it cannot be saved. */
+		dlog(DLOG_WARN, "state directory %s: %s", dir, strerror(errno));
+		return 0;
+	}
+	if (flock(st->dir_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		dlog(DLOG_ERROR, "the state file %s belongs to another uvdpad (%s is locked)",
+		     st->path, dir);
+	else
+		dlog(DLOG_ERROR, "cannot lock %s: %s", dir, strerror(errno));
+	return -1;
+}
+
 int state_open(const char *opt, bool explicit_rundir, struct state **out)
 {
 	struct state *st;
@@ -102,6 +133,11 @@ int state_open(const char *opt, bool explicit_rundir, struct state **out)
 		free(st);
 		return -1;
 	}
+	st->dir_fd = -1;
+	if (lock_dir(st) < 0) {
+		state_free(st);
+		return -1;
+	}
 	*out = st;
 	return 0;
 }
@@ -112,6 +148,8 @@ void state_free(struct state *st)
 
 	if (!st)
 		return;
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
 	for (i = 0; i < st->n; i++)
 		state_rec_clear(&st->recs[i]);
 	free(st->recs);
@@ -171,7 +209,7 @@ static int read_file(struct state *st, char **text, size_t *len)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
-		int err = fstat(fd, &sb) < 0 ? -errno : S_ISREG(sb.st_mode) ? -EFBIG : -EISDIR;
+		int err = !S_ISREG(sb.st_mode) ? -EISDIR : -EFBIG;
 
 		close(fd);
 		return err;
@@ -283,8 +321,7 @@ static void reply_sink(void *opaque, const void *buf, size_t len)
 }
 
 /* Hands the record to the management face as a privileged client's DEV_NEW. */
-static int recreate(struct state *st, struct mgmt_server *srv, const struct state_rec *rec,
-		    struct reply *rep)
+static int recreate(struct mgmt_server *srv, const struct state_rec *rec, struct reply *rep)
 {
 	size_t cap = MNL_NLMSG_HDRLEN + GENL_HDRLEN + MNL_ATTR_HDRLEN +
 		     MNL_ALIGN(sizeof(rec->name)) + rec->len;
@@ -294,7 +331,6 @@ static int recreate(struct state *st, struct mgmt_server *srv, const struct stat
 	struct genlmsghdr *g;
 	char *buf = calloc(1, cap);
 
-	(void)st;
 	if (!buf)
 		return -ENOMEM;
 	nlh = mnl_nlmsg_put_header(buf);
@@ -323,7 +359,7 @@ static void recreate_all(struct state *st, struct mgmt_server *srv)
 	for (i = 0; i < st->n; i++) {
 		struct state_rec *rec = &st->recs[i];
 
-		err = recreate(st, srv, rec, &rep);
+		err = recreate(srv, rec, &rep);
 		rec->failed = err != 0;
 		if (!err) {
 			ok++;

@@ -186,11 +186,10 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 	int lfd, err;
 
 	if (rundir_resolve(o->rundir, d->rundir, sizeof(d->rundir)) < 0 ||
-	    rundir_create(d->rundir) < 0 ||
-	    state_open(o->state, explicit_rundir(o), &d->state) < 0)
+	    rundir_create(d->rundir) < 0)
 		return -1;
 	d->lock_fd = rundir_lock(d->rundir);
-	if (d->lock_fd < 0)
+	if (d->lock_fd < 0 || state_open(o->state, explicit_rundir(o), &d->state) < 0)
 		return -1;
 	lfd = rundir_listen(d->rundir, d->sock_path, sizeof(d->sock_path));
 	if (lfd < 0)

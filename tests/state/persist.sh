@@ -42,6 +42,10 @@ ok "dev del survives a SIGKILL" test -z "$(uvdpa dev show n2 2>/dev/null)"
 ok "dev del: gone from the file" bash -c "! grep -q '^dev n2 ' '$state'"
 ok "dev del: its socket is gone" test ! -e "$run/vhost/n2.sock"
 
+timeout -s KILL 10 "$uvdpad" -r "$work/run2" -S "$state" 2>"$work/second.log"
+ok "a second daemon on the same state file exits 1" test $? = 1
+ok "... saying why" grep -qF "error: the state file $state belongs to another uvdpad ($work/state is locked)" "$work/second.log"
+
 # A device whose parent is not there (as a backing file that went away).
 stop TERM
 echo "dev ghost mgmtdev_dev_name=nosuch dev_net_cfg_mtu=1500" >>"$state"
