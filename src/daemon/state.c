@@ -230,6 +230,25 @@ static int read_file(struct state *st, char **text, size_t *len)
 	return 0;
 }
 
+/* A "set" line belongs to the "dev" line of its device, before it. */
+static int take_set(struct state *st, struct state_rec *rec, int i)
+{
+	struct state_rec *dev = i >= 0 ? &st->recs[i] : NULL;
+
+	if (!dev || dev->set_len) {
+		dlog(DLOG_ERROR, dev ? "%s:%u: a second \"set\" line for device \"%s\"" :
+		     "%s:%u: \"set\" for device \"%s\" without its \"dev\" line before it",
+		     st->path, rec->line, rec->name);
+		state_rec_clear(rec);
+		return -1;
+	}
+	dev->set_attrs = rec->attrs;
+	dev->set_len = rec->len;
+	rec->attrs = NULL;
+	state_rec_clear(rec);
+	return 0;
+}
+
 static int take_line(struct state *st, const char *line, size_t len, unsigned lineno,
 		     bool *header)
 {
@@ -250,6 +269,8 @@ static int take_line(struct state *st, const char *line, size_t len, unsigned li
 		return 0;
 	rec.line = lineno;
 	dup = find_rec(st, rec.name);
+	if (rec.cmd == UVDPA_CMD_DEV_ATTR_SET)
+		return take_set(st, &rec, dup);
 	if (dup >= 0) {
 		dlog(DLOG_ERROR, "%s:%u: device \"%s\" again (first on line %u)", st->path,
 		     lineno, rec.name, st->recs[dup].line);
@@ -320,11 +341,12 @@ static void reply_sink(void *opaque, const void *buf, size_t len)
 	}
 }
 
-/* Hands the record to the management face as a privileged client's DEV_NEW. */
-static int recreate(struct mgmt_server *srv, const struct state_rec *rec, struct reply *rep)
+/* Hands a saved request to the management face as a privileged client's. */
+static int replay(struct mgmt_server *srv, uint8_t cmd, const struct state_rec *rec,
+		  const unsigned char *attrs, size_t len, struct reply *rep)
 {
 	size_t cap = MNL_NLMSG_HDRLEN + GENL_HDRLEN + MNL_ATTR_HDRLEN +
-		     MNL_ALIGN(sizeof(rec->name)) + rec->len;
+		     MNL_ALIGN(sizeof(rec->name)) + len;
 	struct mgmt_peer peer = { .pid = getpid(), .uid = geteuid(), .gid = getegid(),
 				  .admin = true };
 	struct nlmsghdr *nlh;
@@ -338,16 +360,31 @@ static int recreate(struct mgmt_server *srv, const struct state_rec *rec, struct
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = rec->line;
 	g = mnl_nlmsg_put_extra_header(nlh, GENL_HDRLEN);
-	g->cmd = UVDPA_CMD_DEV_NEW;
+	g->cmd = cmd;
 	g->version = UVDPA_GENL_VERSION;
 	mnl_attr_put_strz(nlh, UVDPA_ATTR_DEV_NAME, rec->name);
-	memcpy((char *)nlh + nlh->nlmsg_len, rec->attrs, rec->len);
-	nlh->nlmsg_len += (uint32_t)rec->len;
+	memcpy((char *)nlh + nlh->nlmsg_len, attrs, len);
+	nlh->nlmsg_len += (uint32_t)len;
 	rep->err = 1;   /* no answer at all is a failure too */
 	rep->msg[0] = '\0';
 	mgmt_handle_datagram(srv, buf, nlh->nlmsg_len, &peer, reply_sink, rep);
 	free(buf);
 	return rep->err > 0 ? -EPROTO : rep->err;
+}
+
+/* What DEV_ATTR_SET changed; a refusal leaves the device as DEV_NEW made it. */
+static void restore_set(struct state *st, struct mgmt_server *srv, struct state_rec *rec)
+{
+	struct reply rep;
+	int err;
+
+	if (!rec->set_len)
+		return;
+	err = replay(srv, UVDPA_CMD_DEV_ATTR_SET, rec, rec->set_attrs, rec->set_len, &rep);
+	if (err)
+		dlog(DLOG_ERROR, "%s: device %s: cannot set again what \"uvdpa dev set\" "
+		     "changed: %s%s%s; kept in the file", st->path, rec->name, rep.msg,
+		     rep.msg[0] ? " - " : "", strerror(-err));
 }
 
 static void recreate_all(struct state *st, struct mgmt_server *srv)
@@ -359,11 +396,12 @@ static void recreate_all(struct state *st, struct mgmt_server *srv)
 	for (i = 0; i < st->n; i++) {
 		struct state_rec *rec = &st->recs[i];
 
-		err = recreate(srv, rec, &rep);
+		err = replay(srv, UVDPA_CMD_DEV_NEW, rec, rec->attrs, rec->len, &rep);
 		rec->failed = err != 0;
 		if (!err) {
 			ok++;
 			dlog(DLOG_INFO, "restored device %s (%s:%u)", rec->name, st->path, rec->line);
+			restore_set(st, srv, rec);
 			continue;
 		}
 		dlog(DLOG_ERROR, "%s:%u: cannot restore device %s: %s%s%s; kept in the file "
@@ -609,8 +647,9 @@ static void put_attr(struct state_rec *out, const struct nlattr *a)
 }
 
 /*
- * DEV_ATTR_SET's attributes replace the record's of the same type in place
- * (a set MAC is the MAC the device comes back with); new ones go last.
+ * DEV_ATTR_SET's attributes replace earlier ones of the same type in the
+ * record's set list (the device comes back with the last MAC set); new ones
+ * go last.
  */
 static int merge_attrs(struct state_rec *rec, const void *attrs, size_t len)
 {
@@ -620,25 +659,25 @@ static int merge_attrs(struct state_rec *rec, const void *attrs, size_t len)
 
 	if (rec_from_request(&upd, rec->name, attrs, len) < 0)
 		return -ENOMEM;
-	out.attrs = malloc(rec->len + upd.len + 1);
+	out.attrs = malloc(rec->set_len + upd.len + 1);
 	if (!out.attrs) {
 		state_rec_clear(&upd);
 		return -ENOMEM;
 	}
-	for (off = 0; off + NLA_HDRLEN <= rec->len; off += NLA_ALIGN(a->nla_len)) {
-		a = (const struct nlattr *)(rec->attrs + off);
+	for (off = 0; off + NLA_HDRLEN <= rec->set_len; off += NLA_ALIGN(a->nla_len)) {
+		a = (const struct nlattr *)(rec->set_attrs + off);
 		b = find_attr(upd.attrs, upd.len, a->nla_type & NLA_TYPE_MASK);
 		put_attr(&out, b ? b : a);
 	}
 	for (off = 0; off + NLA_HDRLEN <= upd.len; off += NLA_ALIGN(b->nla_len)) {
 		b = (const struct nlattr *)(upd.attrs + off);
-		if (!find_attr(rec->attrs, rec->len, b->nla_type & NLA_TYPE_MASK))
+		if (!find_attr(rec->set_attrs, rec->set_len, b->nla_type & NLA_TYPE_MASK))
 			put_attr(&out, b);
 	}
 	state_rec_clear(&upd);
-	free(rec->attrs);
-	rec->attrs = out.attrs;
-	rec->len = out.len;
+	free(rec->set_attrs);
+	rec->set_attrs = out.attrs;
+	rec->set_len = out.len;
 	return 0;
 }
 

@@ -19,13 +19,21 @@
 #include <uvdpa/vdpa_abi.h>
 #include "mgmt/mgmt.h"
 
-/* One device: its name and its DEV_NEW attributes other than DEV_NAME. */
+/*
+ * One device: its name, its DEV_NEW attributes other than DEV_NAME, and the
+ * DEV_ATTR_SET attributes applied since (the latest of each type), which are
+ * replayed as a DEV_ATTR_SET after the DEV_NEW, as they happened: a MAC set
+ * on a device provisioned without VIRTIO_NET_F_MAC is not a DEV_NEW MAC.
+ */
 struct state_rec {
 	char name[UVDPA_DEV_NAME_MAX + 1];
+	uint8_t cmd;            /* the line's: DEV_NEW ("dev") or DEV_ATTR_SET ("set") */
 	unsigned line;          /* where it was read from; 0 if a client added it */
 	bool failed;            /* could not be recreated at start-up: kept anyway */
 	size_t len;
-	unsigned char *attrs;   /* nlattr stream, owned */
+	unsigned char *attrs;   /* nlattr stream of cmd, owned */
+	size_t set_len;
+	unsigned char *set_attrs;       /* DEV_ATTR_SET's, owned */
 };
 
 /* state_fmt.c: the text format, one line per device. */
@@ -33,13 +41,14 @@ struct state_rec {
 #define STATE_VERSION 1
 #define STATE_LINE_MAX 65536
 
-/* Writes the header, then one line per record. -1 with errno on failure. */
+/* Writes the header, then a "dev" line per record, each followed by its "set"
+ * line if it has one. -1 with errno on failure. */
 int state_fmt_write(int fd, const struct state_rec *recs, unsigned n);
 
 /*
- * Parses one line without its newline: a "dev" record into *rec (attrs
- * allocated), or nothing for a comment or blank line (returns 0, rec->name
- * empty). header tells whether the version line has been seen; a version
+ * Parses one line without its newline: a "dev" or "set" line into *rec
+ * (rec->cmd says which; attrs allocated), or nothing for a comment or blank
+ * line (returns 0, rec->name empty). header tells whether the version line has been seen; a version
  * line sets it. -1 with the reason in err.
  */
 int state_fmt_parse_line(const char *line, size_t len, bool *header, struct state_rec *rec,

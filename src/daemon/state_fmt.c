@@ -5,8 +5,11 @@
  *   # comment (whole lines only)
  *   uvdpa-state 1
  *   dev NAME KEY=VALUE ...
+ *   set NAME KEY=VALUE ...
  *
- * One "dev" line per device, in creation order. KEY is a DEV_NEW attribute:
+ * One "dev" line per device, in creation order, with the attributes of the
+ * DEV_NEW that created it; a "set" line after it holds what DEV_ATTR_SET
+ * changed since. KEY is an attribute the line's command takes:
  * the kernel's VDPA_ATTR_ name in lower case without the prefix
  * (mgmtdev_dev_name, dev_net_cfg_mtu, ...) or, for an attribute this table
  * has no name for, its number. VALUE is written as DEV_NEW's policy types
@@ -49,6 +52,7 @@ static const char *const attr_names[UVDPA_ATTR_MAX] = {
 void state_rec_clear(struct state_rec *rec)
 {
 	free(rec->attrs);
+	free(rec->set_attrs);
 	memset(rec, 0, sizeof(*rec));
 }
 
@@ -60,8 +64,8 @@ static const char *attr_key(unsigned type, char *buf, size_t size)
 	return buf;
 }
 
-/* -1 if key names no attribute DEV_NEW takes. */
-static int attr_lookup(const char *key, size_t len)
+/* -1 if key names no attribute cmd takes. */
+static int attr_lookup(uint8_t cmd, const char *key, size_t len)
 {
 	unsigned type;
 	char *end;
@@ -77,7 +81,7 @@ static int attr_lookup(const char *key, size_t len)
 		if (end != key + len)
 			return -1;
 	}
-	return mgmt_dev_new_attr_kind(type) == MGMT_ATTR_NONE ? -1 : (int)type;
+	return mgmt_attr_kind(cmd, type) == MGMT_ATTR_NONE ? -1 : (int)type;
 }
 
 /* ---- writing ---- */
@@ -111,11 +115,11 @@ static uint64_t get_uint(const unsigned char *p, size_t len)
 	return v;
 }
 
-static void put_value(FILE *f, unsigned type, const unsigned char *p, size_t len)
+static void put_value(FILE *f, uint8_t cmd, unsigned type, const unsigned char *p, size_t len)
 {
 	size_t i;
 
-	switch (mgmt_dev_new_attr_kind(type)) {
+	switch (mgmt_attr_kind(cmd, type)) {
 	case MGMT_ATTR_STRING:
 		put_escaped(f, p, len);
 		break;
@@ -131,21 +135,29 @@ static void put_value(FILE *f, unsigned type, const unsigned char *p, size_t len
 	}
 }
 
-static void put_rec(FILE *f, const struct state_rec *r)
+static void put_line(FILE *f, uint8_t cmd, const char *name, const unsigned char *attrs,
+		     size_t len)
 {
 	const struct nlattr *a;
 	size_t off;
 	char num[16];
 
-	fputs("dev ", f);
-	put_escaped(f, (const unsigned char *)r->name, strlen(r->name));
-	for (off = 0; off + NLA_HDR <= r->len; off += NLA_ALIGN(a->nla_len)) {
-		a = (const struct nlattr *)(r->attrs + off);
+	fputs(cmd == UVDPA_CMD_DEV_NEW ? "dev " : "set ", f);
+	put_escaped(f, (const unsigned char *)name, strlen(name));
+	for (off = 0; off + NLA_HDR <= len; off += NLA_ALIGN(a->nla_len)) {
+		a = (const struct nlattr *)(attrs + off);
 		fprintf(f, " %s=", attr_key(a->nla_type & NLA_TYPE_MASK, num, sizeof(num)));
-		put_value(f, a->nla_type & NLA_TYPE_MASK, r->attrs + off + NLA_HDR,
+		put_value(f, cmd, a->nla_type & NLA_TYPE_MASK, attrs + off + NLA_HDR,
 			  a->nla_len - NLA_HDR);
 	}
 	fputc('\n', f);
+}
+
+static void put_rec(FILE *f, const struct state_rec *r)
+{
+	put_line(f, UVDPA_CMD_DEV_NEW, r->name, r->attrs, r->len);
+	if (r->set_len)
+		put_line(f, UVDPA_CMD_DEV_ATTR_SET, r->name, r->set_attrs, r->set_len);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -280,13 +292,13 @@ static ssize_t parse_hex_bytes(const char *s, size_t len, unsigned char *out, si
 }
 
 /* Encodes VALUE as DEV_NEW's policy types attribute type; payload length or -1. */
-static ssize_t parse_value(unsigned type, const char *s, size_t len, unsigned char *out,
-			   size_t cap)
+static ssize_t parse_value(uint8_t cmd, unsigned type, const char *s, size_t len,
+			   unsigned char *out, size_t cap)
 {
 	static const unsigned width[] = {
 		[MGMT_ATTR_U8] = 1, [MGMT_ATTR_U16] = 2, [MGMT_ATTR_U32] = 4, [MGMT_ATTR_U64] = 8,
 	};
-	enum mgmt_attr_kind kind = mgmt_dev_new_attr_kind(type);
+	enum mgmt_attr_kind kind = mgmt_attr_kind(cmd, type);
 	struct tok t = { s, len };
 	uint64_t v;
 	ssize_t n;
@@ -313,7 +325,7 @@ static ssize_t parse_value(unsigned type, const char *s, size_t len, unsigned ch
 	return width[kind];
 }
 
-static const char *kind_name(unsigned type)
+static const char *kind_name(uint8_t cmd, unsigned type)
 {
 	static const char *const names[] = {
 		[MGMT_ATTR_U8] = "an integer 0-255", [MGMT_ATTR_U16] = "an integer 0-65535",
@@ -322,7 +334,7 @@ static const char *kind_name(unsigned type)
 		[MGMT_ATTR_BINARY] = "hex bytes joined by ':'",
 	};
 
-	return names[mgmt_dev_new_attr_kind(type)];
+	return names[mgmt_attr_kind(cmd, type)];
 }
 
 static int rec_append(struct state_rec *rec, unsigned type, const unsigned char *p,
@@ -367,10 +379,10 @@ static int parse_attr_value(const struct tok *t, size_t klen, unsigned type,
 		snprintf(err, esz, "out of memory");
 		return -1;
 	}
-	n = parse_value(type, t->p + klen + 1, vlen, val, t->len + 9);
+	n = parse_value(rec->cmd, type, t->p + klen + 1, vlen, val, t->len + 9);
 	if (n < 0)
 		snprintf(err, esz, "%.*s: bad value \"%.*s\" (want %s)", (int)klen, t->p,
-			 (int)(vlen > 64 ? 64 : vlen), t->p + klen + 1, kind_name(type));
+			 (int)(vlen > 64 ? 64 : vlen), t->p + klen + 1, kind_name(rec->cmd, type));
 	else if (rec_append(rec, type, val, (size_t)n) < 0)
 		snprintf(err, esz, "out of memory");
 	free(val);
@@ -389,7 +401,7 @@ static int parse_attr(const struct tok *t, struct state_rec *rec, char *err, siz
 		return -1;
 	}
 	klen = (size_t)(eq - t->p);
-	type = attr_lookup(t->p, klen);
+	type = attr_lookup(rec->cmd, t->p, klen);
 	if (type < 0 || type == UVDPA_ATTR_DEV_NAME) {
 		snprintf(err, esz, type < 0 ? "unknown attribute \"%.*s\"" :
 			 "\"%.*s\": the name goes after \"dev\"", (int)(klen > 64 ? 64 : klen), t->p);
@@ -423,7 +435,8 @@ static int parse_dev(const char *pos, const char *end, struct state_rec *rec, ch
 	struct tok t;
 
 	if (!next_tok(&pos, end, &t)) {
-		snprintf(err, esz, "\"dev\" without a name");
+		snprintf(err, esz, "\"%s\" without a name",
+			 rec->cmd == UVDPA_CMD_DEV_NEW ? "dev" : "set");
 		return -1;
 	}
 	if (parse_name(&t, rec, err, esz) < 0)
@@ -480,8 +493,12 @@ int state_fmt_parse_line(const char *line, size_t len, bool *header, struct stat
 			 STATE_VERSION);
 		return -1;
 	}
-	if (t.len != 3 || memcmp(t.p, "dev", 3) != 0) {
-		snprintf(err, err_size, "unknown keyword \"%.*s\" (want \"dev\")",
+	if (t.len == 3 && memcmp(t.p, "dev", 3) == 0) {
+		rec->cmd = UVDPA_CMD_DEV_NEW;
+	} else if (t.len == 3 && memcmp(t.p, "set", 3) == 0) {
+		rec->cmd = UVDPA_CMD_DEV_ATTR_SET;
+	} else {
+		snprintf(err, err_size, "unknown keyword \"%.*s\" (want \"dev\" or \"set\")",
 			 (int)(t.len > 64 ? 64 : t.len), t.p);
 		return -1;
 	}

@@ -64,9 +64,9 @@ typedef const char *(*mgmt_socket_path_fn)(void *opaque, struct uvdpa_device *d)
 typedef int (*mgmt_commit_fn)(void *opaque, uint8_t cmd, const char *dev_name,
 			      const void *attrs, size_t len, char *msg, size_t msg_size);
 
-/* How DEV_NEW's policy types an attribute, for those who store requests. */
+/* How a command's policy types an attribute, for those who store requests. */
 enum mgmt_attr_kind {
-	MGMT_ATTR_NONE,         /* DEV_NEW does not take it */
+	MGMT_ATTR_NONE,         /* the command does not take it */
 	MGMT_ATTR_U8,
 	MGMT_ATTR_U16,
 	MGMT_ATTR_U32,
@@ -74,7 +74,7 @@ enum mgmt_attr_kind {
 	MGMT_ATTR_STRING,       /* sent with a NUL */
 	MGMT_ATTR_BINARY,
 };
-enum mgmt_attr_kind mgmt_dev_new_attr_kind(unsigned type);
+enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type);
 
 /* The bus stays owned by the caller and must outlive the server. */
 struct mgmt_server *mgmt_server_new(struct uvdpa_bus *bus);

@@ -57,11 +57,11 @@ static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
 	return cmd == UVDPA_CMD_DEV_NEW ? vdpa_dev_new_policy : vdpa_policy;
 }
 
-enum mgmt_attr_kind mgmt_dev_new_attr_kind(unsigned type)
+enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
 {
 	if (type > UVDPA_ATTR_MAX)
 		return MGMT_ATTR_NONE;
-	switch (vdpa_dev_new_policy[type].type) {
+	switch (vdpa_policy_of(cmd)[type].type) {
 	case GENL_POL_U8:
 		return MGMT_ATTR_U8;
 	case GENL_POL_U16:

@@ -43,6 +43,10 @@ case_ "attribute twice" "$state:2: attribute \"dev_net_cfg_mtu\" given twice" \
 	"uvdpa-state 1\ndev n1 mgmtdev_dev_name=vdpasim_net dev_net_cfg_mtu=1500 dev_net_cfg_mtu=1500\n"
 case_ "reply-only attribute" "$state:2: unknown attribute \"dev_vendor_id\"" \
 	"uvdpa-state 1\ndev n1 mgmtdev_dev_name=vdpasim_net dev_vendor_id=0\n"
+case_ "set without dev" "$state:2: \"set\" for device \"n1\" without its \"dev\" line before it" \
+	"uvdpa-state 1\nset n1 dev_net_cfg_macaddr=02:00:00:00:00:01\n$good\n"
+case_ "second set" "$state:4: a second \"set\" line for device \"n0\"" \
+	"uvdpa-state 1\n$good\nset n0 dev_net_cfg_macaddr=02:00:00:00:00:01\nset n0 dev_net_cfg_macaddr=02:00:00:00:00:02\n"
 case_ "newer version" "$state:1: version 2: this uvdpad reads version 1" \
 	"uvdpa-state 2\n$good\n"
 case_ "empty file" "$state:1: no \"uvdpa-state 1\" line" ''

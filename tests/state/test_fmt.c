@@ -99,6 +99,28 @@ static void header_lines(void)
 	      strstr(err, "version 2: this uvdpad reads version 1"), "a newer version");
 }
 
+/* A "set" line is DEV_ATTR_SET's and is written after its device's "dev" line. */
+static void set_line(void)
+{
+	struct state_rec dev, set;
+	bool header = true;
+	char err[200], *text;
+
+	check(parse("dev a mgmtdev_dev_name=x", &header, &dev, err) == 0 &&
+	      dev.cmd == UVDPA_CMD_DEV_NEW, "a dev line is DEV_NEW's");
+	check(parse("set a dev_net_cfg_macaddr=02:00:00:00:00:01", &header, &set, err) == 0 &&
+	      set.cmd == UVDPA_CMD_DEV_ATTR_SET, "a set line is DEV_ATTR_SET's");
+	dev.set_attrs = set.attrs;
+	dev.set_len = set.len;
+	set.attrs = NULL;
+	text = written(&dev, 1);
+	check(strstr(text, "uvdpa-state 1\ndev a mgmtdev_dev_name=x\n"
+		      "set a dev_net_cfg_macaddr=02:00:00:00:00:01\n") != NULL, "dev then set");
+	free(text);
+	state_rec_clear(&dev);
+	state_rec_clear(&set);
+}
+
 int main(void)
 {
 	char name65[80] = "dev ";
@@ -119,6 +141,9 @@ int main(void)
 	header_lines();
 	bad("dev", "\"dev\" without a name");
 	bad("devs a", "unknown keyword \"devs\"");
+	bad("set", "\"set\" without a name");
+	bad("set a dev_blk_cfg_capacity=1", "unknown attribute \"dev_blk_cfg_capacity\"");
+	set_line();
 	bad("dev a b", "\"b\" is not KEY=VALUE");
 	bad("dev a colour=blue", "unknown attribute \"colour\"");
 	bad("dev a dev_vendor_id=1", "unknown attribute \"dev_vendor_id\"");
