@@ -200,33 +200,57 @@ static void drop_all(struct state *st)
 
 /* ---- reading ---- */
 
-static int read_file(struct state *st, char **text, size_t *len)
+/* -errno; a file that is not regular (O_NONBLOCK: a FIFO must not hang us) is -EINVAL. */
+static int open_file(const struct state *st, size_t *size)
 {
-	int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(st->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat sb;
-	ssize_t n;
+	int err = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_FILE_MAX) {
-		int err = !S_ISREG(sb.st_mode) ? -EISDIR : -EFBIG;
-
+	if (fstat(fd, &sb) < 0)
+		err = -errno;
+	else if (S_ISDIR(sb.st_mode))
+		err = -EISDIR;
+	else if (!S_ISREG(sb.st_mode))
+		err = -EINVAL;
+	else if (sb.st_size > STATE_FILE_MAX)
+		err = -EFBIG;
+	if (err) {
 		close(fd);
 		return err;
 	}
-	*text = malloc((size_t)sb.st_size + 1);
-	if (!*text) {
-		close(fd);
-		return -ENOMEM;
+	*size = (size_t)sb.st_size;
+	return fd;
+}
+
+static int read_file(const struct state *st, char **text, size_t *len)
+{
+	size_t size = 0, got = 0;
+	int fd = open_file(st, &size);
+	ssize_t n = 1;
+
+	if (fd < 0)
+		return fd;
+	/* One byte more than fstat said, to see a file that grew. */
+	*text = malloc(size + 1);
+	while (*text && got <= size && n > 0) {
+		n = read(fd, *text + got, size + 1 - got);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n > 0)
+			got += (size_t)n;
 	}
-	/* One read: the file is replaced by rename, never written in place. */
-	n = read(fd, *text, (size_t)sb.st_size + 1);
-	close(fd);
-	if (n < 0) {
+	if (!*text || n < 0) {
+		int err = *text ? -errno : -ENOMEM;
+
 		free(*text);
-		return -errno;
+		close(fd);
+		return err;
 	}
-	*len = (size_t)n;
+	close(fd);
+	*len = got;
 	return 0;
 }
 
@@ -426,7 +450,7 @@ void state_load(struct state *st, struct mgmt_server *srv)
 	if (err) {
 		dlog(DLOG_ERROR, "cannot read the state file %s: %s; starting without devices. "
 		     "It is moved aside (.corrupt-TIME) before the next one is written",
-		     st->path, strerror(-err));
+		     st->path, err == -EINVAL ? "not a regular file" : strerror(-err));
 		st->blocked = true;
 		return;
 	}
