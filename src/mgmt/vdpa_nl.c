@@ -57,9 +57,13 @@ static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
 	return cmd == UVDPA_CMD_DEV_NEW ? vdpa_dev_new_policy : vdpa_policy;
 }
 
+#define POLICY_LEN (sizeof(vdpa_policy) / sizeof(vdpa_policy[0]))
+_Static_assert(sizeof(vdpa_dev_new_policy) == sizeof(vdpa_policy),
+	       "mgmt_attr_kind bounds both policies by one length");
+
 enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
 {
-	if (type > UVDPA_ATTR_MAX)
+	if (type >= POLICY_LEN)
 		return MGMT_ATTR_NONE;
 	switch (vdpa_policy_of(cmd)[type].type) {
 	case GENL_POL_U8:
