@@ -37,7 +37,7 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: uvdpad [ -d ] [ -P ] [ -r RUNDIR ] [ -S STATE | --no-state ] [ -v | -l LEVEL ]\n"
+		"Usage: uvdpad [ -d ] [ -P ] [ -r RUNDIR ] [ -S FILE | --no-state ] [ -v | -l LEVEL ]\n"
 		"              [ -h ] [ -V ]\n"
 		"  -d, --daemon         detach and run in the background\n"
 		"  -P, --poll           device workers busy-poll their queues while there is\n"
