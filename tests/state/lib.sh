@@ -35,7 +35,9 @@ start() {
 	fi
 	for ((i = 0; i < 100; i++)); do
 		daemon=$(cat "$run/uvdpad.lock" 2>/dev/null)
-		[ -n "$daemon" ] && return 0
+		# A first request is answered once the state file has been read
+		# (and logged): the loop starts after that.
+		[ -n "$daemon" ] && uvdpa dev show >/dev/null && return 0
 		sleep 0.05
 	done
 	echo "FAIL no pid in $run/uvdpad.lock"; exit 1
