@@ -60,6 +60,12 @@ void mgmt_server_set_socket_path_fn(struct mgmt_server *srv, mgmt_socket_path_fn
 	srv->socket_path_opaque = opaque;
 }
 
+void mgmt_server_set_commit_fn(struct mgmt_server *srv, mgmt_commit_fn fn, void *opaque)
+{
+	srv->commit = fn;
+	srv->commit_opaque = opaque;
+}
+
 struct mgmt_client *mgmt_client_new(struct mgmt_server *srv, const struct mgmt_peer *peer)
 {
 	struct mgmt_client *c = calloc(1, sizeof(*c));

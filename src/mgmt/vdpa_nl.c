@@ -8,6 +8,7 @@
  * DEV_NAME is at most UVDPA_DEV_NAME_MAX bytes (the kernel has no limit).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
@@ -54,6 +55,53 @@ static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_MAX + 1] = {
 static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
 {
 	return cmd == UVDPA_CMD_DEV_NEW ? vdpa_dev_new_policy : vdpa_policy;
+}
+
+#define POLICY_LEN (sizeof(vdpa_policy) / sizeof(vdpa_policy[0]))
+_Static_assert(sizeof(vdpa_dev_new_policy) == sizeof(vdpa_policy),
+	       "mgmt_attr_kind bounds both policies by one length");
+
+enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
+{
+	if (type >= POLICY_LEN)
+		return MGMT_ATTR_NONE;
+	switch (vdpa_policy_of(cmd)[type].type) {
+	case GENL_POL_U8:
+		return MGMT_ATTR_U8;
+	case GENL_POL_U16:
+		return MGMT_ATTR_U16;
+	case GENL_POL_U32:
+		return MGMT_ATTR_U32;
+	case GENL_POL_U64:
+		return MGMT_ATTR_U64;
+	case GENL_POL_STRING:
+	case GENL_POL_NUL_STRING:
+		return MGMT_ATTR_STRING;
+	case GENL_POL_BINARY:
+		return MGMT_ATTR_BINARY;
+	default:
+		return MGMT_ATTR_NONE;
+	}
+}
+
+/*
+ * Tells the server's commit hook (uvdpad's state file) about a change that
+ * succeeded, before the reply exists: a client told "done" can rely on it.
+ */
+static int dev_commit(struct genl_req *r, uint8_t cmd, const char *name)
+{
+	char msg[sizeof(r->ext->buf) - 8];
+	int err;
+
+	if (!r->srv->commit)
+		return 0;
+	msg[0] = '\0';
+	err = r->srv->commit(r->srv->commit_opaque, cmd, name,
+			     mnl_nlmsg_get_payload_offset(r->nlh, GENL_HDRLEN),
+			     mnl_nlmsg_get_payload_len(r->nlh) - GENL_HDRLEN, msg, sizeof(msg));
+	if (err)
+		mgmt_extack_printf(r->ext, "vdpa: %s", msg[0] ? msg : "cannot record the change");
+	return err;
 }
 
 /* Long enough for any handle a parent registers; longer never matches. */
@@ -241,6 +289,7 @@ static int dev_new_doit(struct genl_req *r)
 	struct uvdpa_dev_set_config cfg = { 0 };
 	char name[UVDPA_NAME_MAX + 1];
 	struct uvdpa_mgmtdev *m;
+	struct uvdpa_device *d = NULL;
 	const char *msg = NULL;
 	int err;
 
@@ -263,14 +312,22 @@ static int dev_new_doit(struct genl_req *r)
 	/* The policy bounds the length; the bus applies the kernel's naming. */
 	if (!genl_attr_str(r->tb[UVDPA_ATTR_DEV_NAME], name, sizeof(name)))
 		return -ERANGE;
-	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, NULL, &msg);
-	if (err)
+	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, &d, &msg);
+	if (err) {
 		dev_new_parent_msg(r, msg);
+		return err;
+	}
+	/* A device that would not come back after a restart is not created. */
+	snprintf(name, sizeof(name), "%s", d->name);
+	err = dev_commit(r, UVDPA_CMD_DEV_NEW, name);
+	if (err)
+		uvdpa_bus_dev_del(r->srv->bus, name);
 	return err;
 }
 
 static int dev_del_doit(struct genl_req *r)
 {
+	char name[UVDPA_NAME_MAX + 1];
 	struct uvdpa_device *d;
 	int err = find_dev(r, &d);
 
@@ -280,7 +337,9 @@ static int dev_del_doit(struct genl_req *r)
 		mgmt_extack_set(r->ext, "vdpa: Only user created device can be deleted by user");
 		return -EINVAL;
 	}
-	return uvdpa_bus_dev_del(r->srv->bus, d->name);
+	snprintf(name, sizeof(name), "%s", d->name);
+	err = uvdpa_bus_dev_del(r->srv->bus, name);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_DEL, name);
 }
 
 static int dev_get_doit(struct genl_req *r)
@@ -402,7 +461,8 @@ static int dev_attr_set_doit(struct genl_req *r)
 		mgmt_extack_set(r->ext, "vdpa: Operation not supported by the device.");
 		return -EOPNOTSUPP;
 	}
-	return m->ops->dev_set_attr(m, d, &cfg);
+	err = m->ops->dev_set_attr(m, d, &cfg);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_ATTR_SET, d->name);
 }
 
 static const struct genl_op vdpa_ops[] = {
