@@ -122,6 +122,15 @@ struct vdpasim_dev_attr {
 	 */
 	int (*worker_fd)(struct vdpasim *s);
 	void (*worker_fd_ready)(struct vdpasim *s);
+	/*
+	 * Optional, for classes whose requests outlive a pass (I/O in flight
+	 * pointing into driver memory): completes every request in flight on
+	 * queue idx (-1: all) before the core changes what they point into.
+	 * Called with the mutex held before set_map, reset, suspend, DRIVER_OK
+	 * going away, set_vq_ready(0), get/set_vq_state and dev_del; it may
+	 * block until the requests are done and push their used entries.
+	 */
+	void (*quiesce)(struct vdpasim *s, int idx);
 };
 
 /* The worker's interrupt signaller (sim_irq.c); targets 0..nvqs-1 are the
