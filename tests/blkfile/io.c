@@ -65,11 +65,14 @@ static void falloc(struct bft *t)
 	      (unsigned long long)before, (unsigned long long)bft_host_blocks(t));
 	CHECK(bft_host_eq(t, (OFF + 256) * 512, w + 256 * 512, 768 * 512),
 	      "the rest is untouched");
+	before = bft_host_blocks(t);
 	CHECK(uvdpa_blk_write_zeroes(t->b, OFF + 256, 256, 0) == 0, "write zeroes 128 KiB");
 	CHECK(bft_host_zero(t, (OFF + 256) * 512, 256 * 512), "host reads zeroes there");
+	CHECK(bft_host_blocks(t) == before, "without unmap the blocks stay allocated (ZERO_RANGE)");
 	CHECK(uvdpa_blk_write_zeroes(t->b, OFF + 512, 256, UVDPA_BLK_WZ_UNMAP) == 0,
 	      "write zeroes with unmap 128 KiB");
 	CHECK(bft_host_hole(t, (OFF + 512) * 512, 256 * 512), "unmapped range is a hole");
+	CHECK(bft_host_blocks(t) < before, "with unmap the blocks are freed (PUNCH_HOLE)");
 	CHECK(bft_host_eq(t, (OFF + 768) * 512, w + 768 * 512, 256 * 512),
 	      "the last 128 KiB untouched");
 	CHECK(uvdpa_blk_read(t->b, OFF, r, N * 512) == 0, "read back 512 KiB");
