@@ -12,7 +12,9 @@
  * and on a control eventfd. Each pass runs the class' work function with the
  * device mutex held; control ops that change queues, the map or the status
  * take the same mutex, so they always see the datapath between two passes.
- * No chain survives a pass.
+ * No chain survives a pass, except in a class with a quiesce hook (blk_file:
+ * I/O in flight), which the core calls before anything the chains point
+ * into changes.
  *
  * Interrupts (struct uvdpa_callback):
  * - A callback *function* is called on the worker with the mutex held, as the
