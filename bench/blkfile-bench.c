@@ -66,7 +66,7 @@ static double measure(struct uvdpa_blk *b, bool write, unsigned qd, uint8_t *buf
 			if (uvdpa_blk_submit(b, 0, &rq, done_cb, &st))
 				break;
 		}
-		if (uvdpa_blk_poll(b, 0) == 0 && qd == 1)
+		if (uvdpa_blk_poll(b, 0) == 0)
 			uvdpa_blk_wait(b, 0, 1, 1000);
 		if (st.errors)
 			return -1;
