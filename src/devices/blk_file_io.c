@@ -27,6 +27,8 @@
 
 #define SECTOR_SHIFT 9
 #define SECTOR_SIZE  (1u << SECTOR_SHIFT)
+/* Largest O_DIRECT request with unaligned guest buffers (bounced). */
+#define BF_BOUNCE_MAX (4u << 20)
 
 static bool range_ok(const struct blk_file *b, uint64_t sector, uint64_t bytes)
 {
@@ -184,6 +186,9 @@ static uint8_t direct_setup(struct blk_file *b, struct bf_req *req)
 		return VIRTIO_BLK_S_IOERR;
 	if (iov_aligned(req->data, req->ndata, b->mem_align))
 		return VIRTIO_BLK_S_OK;
+	/* A driver must not make the device allocate without bound. */
+	if (req->total > BF_BOUNCE_MAX)
+		return VIRTIO_BLK_S_IOERR;
 	if (req->bounce_cap < req->total) {
 		void *p = NULL;
 
