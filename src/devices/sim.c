@@ -24,6 +24,7 @@
  * caller's kick fds (with the fd number, to skip events of a replaced fd). */
 #define TAG_CTL   UINT64_MAX
 #define TAG_CLASS (UINT64_MAX - 1)
+#define TAG_IRQ   (UINT64_MAX - 2)
 #define TAG_EXT   (1ULL << 62)
 
 /* Poll mode: how long the worker keeps polling an idle device. */
@@ -322,9 +323,9 @@ static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 		uint64_t tag = ev[i].data.u64;
 		struct vdpasim_vq *vq;
 
-		if (tag == TAG_CTL) {
-			fd_drain(s->ctl_fd);
-			continue;
+		if (tag == TAG_CTL || tag == TAG_IRQ) {
+			fd_drain(tag == TAG_CTL ? s->ctl_fd : s->irq.efd);
+			continue;   /* completions were reaped before the pass */
 		}
 		if (tag == TAG_CLASS) {
 			if (s->class_fd >= 0)
@@ -344,26 +345,45 @@ static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 	return kicked;
 }
 
-/* Mutex held: moves this pass' interrupts to the worker's batch. */
+/* Mutex held: the current trigger fd and seq of target t (nvqs: config). */
+static int irq_target(struct vdpasim *s, uint32_t t, uint32_t *seq)
+{
+	if (t == s->attr.nvqs) {
+		*seq = s->config_irq_seq;
+		return s->config_cb.trigger_fd;
+	}
+	*seq = s->vqs[t].irq_seq;
+	return s->vqs[t].cb.trigger_fd;
+}
+
+static void irq_collect_one(struct vdpasim *s, uint32_t t)
+{
+	uint32_t seq;
+	int fd = irq_target(s, t, &seq);
+
+	if (fd >= 0 && vdpasim_irq_wanted(&s->irq, t, seq))
+		vdpasim_irq_add(&s->irq, t, seq, fd);
+}
+
+/* Mutex held: moves this pass' interrupts, and those owed since, to the
+ * worker's batch. */
 static unsigned collect_irqs(struct vdpasim *s)
 {
 	struct vdpasim_irq *q = &s->irq;
 	unsigned i;
 
 	for (i = 0; i < s->irq_ndue; i++) {
-		struct vdpasim_vq *vq = &s->vqs[s->irq_due[i]];
-
-		vq->irq_due = false;
-		if (vq->cb.trigger_fd >= 0 && vdpasim_irq_wanted(q, vq->idx, vq->irq_seq))
-			vdpasim_irq_add(q, vq->idx, vq->irq_seq, vq->cb.trigger_fd);
+		s->vqs[s->irq_due[i]].irq_due = false;
+		irq_collect_one(s, s->irq_due[i]);
 	}
 	s->irq_ndue = 0;
 	if (s->config_irq_due) {
 		s->config_irq_due = false;
-		if (s->config_cb.trigger_fd >= 0 &&
-		    vdpasim_irq_wanted(q, s->attr.nvqs, s->config_irq_seq))
-			vdpasim_irq_add(q, s->attr.nvqs, s->config_irq_seq, s->config_cb.trigger_fd);
+		irq_collect_one(s, s->attr.nvqs);
 	}
+	for (i = 0; i < q->nresend; i++)
+		irq_collect_one(s, q->resend[i]);
+	q->nresend = 0;
 	return q->nbatch;
 }
 
@@ -471,6 +491,13 @@ static bool poll_decide(struct vdpasim *s, struct poll_state *p, unsigned handle
 	return false;
 }
 
+static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
 static void *sim_worker(void *arg)
 {
 	struct vdpasim *s = arg;
@@ -480,6 +507,12 @@ static void *sim_worker(void *arg)
 	unsigned handled, nirq;
 
 	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
+	if (!vdpasim_irq_ring_up(&s->irq))
+		add_fd(s, s->irq.efd, TAG_IRQ);
+	else
+		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written with write(), and a "
+			"driver that lets its call fd block stalls this device\n",
+			s->vdev.name ? s->vdev.name : "vdpasim");
 	while (!atomic_load(&s->stop)) {
 		bool kicked;
 		int n = 0;
@@ -527,6 +560,7 @@ static void *sim_worker(void *arg)
 		if (!sleep && !again)
 			cpu_relax();
 	}
+	vdpasim_irq_ring_down(&s->irq);
 	return NULL;
 }
 
@@ -536,13 +570,6 @@ static int watch_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq, int fd)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
 
 	ev.data.u64 = TAG_EXT | ((uint64_t)(uint32_t)fd << 16) | vq->idx;
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
@@ -641,10 +668,6 @@ static void ensure_worker(struct vdpasim *s)
 			s->vdev.name ? s->vdev.name : s->tname, strerror(-r));
 		goto fail;
 	}
-	if (s->irq.direct)
-		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written directly, and a "
-			"driver that lets its call fd block stalls this device\n",
-			s->vdev.name ? s->vdev.name : s->tname);
 	atomic_store(&s->stop, false);
 	worker_sigmask(&set);
 	pthread_sigmask(SIG_SETMASK, &set, &old);

@@ -25,10 +25,15 @@
  *   event-idx or flag rules); after unlocking, the worker sends them with one
  *   io_uring submission (sim_irq.c). A write the fd cannot take (the driver
  *   cleared O_NONBLOCK and let the counter saturate) stays queued in the
- *   kernel instead of blocking the worker; until it lands that queue gets no
- *   further write (the pending one covers them). So a stuck trigger fd costs
- *   only its own driver. Once set_vq_cb / set_config_cb / reset returns, the
+ *   kernel instead of blocking the worker; until it completes that queue
+ *   gets no further write, and an interrupt raised meanwhile is sent after
+ *   it. So a stuck trigger fd costs only its own driver. Once set_vq_cb / set_config_cb / reset returns, the
  *   worker no longer uses the old fd number: the caller may close it.
+ *   Residual risk (the kernel's, not ours to close): io_uring checks
+ *   O_NONBLOCK once before calling the eventfd's write(), which checks it
+ *   again; a driver clearing it exactly in between, with its counter
+ *   saturated, would make that inline attempt sleep. Forcing every write to
+ *   an io-wq thread (IOSQE_ASYNC) would close it at 5-10x the cost per write.
  * - The config callback's trigger fd is written by the worker too; a config
  *   change raised while no worker runs is sent when one starts (or dropped by
  *   the reset that cleared the callback).
@@ -38,6 +43,13 @@
  * edge, and a read could block if the driver cleared O_NONBLOCK. A kick fd
  * that reports HUP or an error (a pipe or socket at EOF, not a live eventfd)
  * is dropped and breaks its queue (NEEDS_RESET, config callback raised).
+ *
+ * A class may have the worker watch one fd of its own (attr.worker_fd /
+ * worker_fd_ready, e.g. an io_uring completion eventfd).
+ *
+ * The worker blocks every signal but SIGBUS, SIGSEGV, SIGFPE and SIGILL:
+ * synchronous faults must reach the handler that contains a driver shrinking
+ * its memory (a blocked one kills the process).
  */
 #ifndef UVDPA_DEVICES_SIM_H
 #define UVDPA_DEVICES_SIM_H
@@ -139,6 +151,8 @@ struct vdpasim_dev_attr {
  * queues, nvqs the config. Worker-private but for vdpasim_irq_wanted. */
 struct vdpasim_irq_busy {
 	bool on;                        /* a write is outstanding */
+	bool owed;                      /* raised meanwhile: send when it completes */
+	bool queued;                    /* in the batch being built */
 	uint32_t seq;                   /* for the target's fd of that seq */
 };
 
@@ -156,12 +170,17 @@ struct vdpasim_irq {
 	struct vdpasim_irq_busy *busy;  /* per target */
 	struct vdpasim_irq_req *batch;  /* this pass' interrupts */
 	unsigned nbatch;
+	uint32_t *resend;               /* owed targets whose write completed */
+	unsigned nresend;
+	int efd;                        /* signalled for io-wq completions; in the worker's epoll */
 };
 
 int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets);
 void vdpasim_irq_close(struct vdpasim_irq *q);
+int vdpasim_irq_ring_up(struct vdpasim_irq *q);
+void vdpasim_irq_ring_down(struct vdpasim_irq *q);
 void vdpasim_irq_reap(struct vdpasim_irq *q);
-bool vdpasim_irq_wanted(const struct vdpasim_irq *q, uint32_t t, uint32_t seq);
+bool vdpasim_irq_wanted(struct vdpasim_irq *q, uint32_t t, uint32_t seq);
 void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd);
 void vdpasim_irq_submit(struct vdpasim_irq *q);
 
