@@ -3,10 +3,10 @@
  * blk_file requests outlive a pass, so the core asks the class to quiesce
  * before anything they point into changes. With 64 direct 512 KiB writes in
  * flight (added while suspended, so one pass takes them all; the first one
- * answered, so the rest were taken and submitted),
- * each of suspend, set_map, get_vq_state, set_vq_ready(0) and reset returns
- * only once every request has been answered in the used ring, and every
- * write is in the file.
+ * answered, so the rest were taken and submitted), each of suspend,
+ * set_map, get_vq_state, set_vq_ready(0), reset and dev_del returns only
+ * once every request has been answered in the used ring, and every write
+ * is in the file.
  */
 #include "tfile.h"
 
@@ -97,6 +97,12 @@ static void op_reset(struct tdev *t)
 	uvdpa_device_reset(t->d);
 }
 
+static void op_dev_del(struct tdev *t)
+{
+	REQUIRE(uvdpa_bus_dev_del(t->bus, t->d->name) == 0, "dev_del");
+	t->d = NULL;   /* gone: tdev_close must not delete it again */
+}
+
 int main(void)
 {
 	struct uvdpa_dev_set_config cfg;
@@ -114,6 +120,8 @@ int main(void)
 	round_trip(&t, &f, "set_vq_ready(0)", op_not_ready, 4);
 	tdev_start(&t, F_ACCESS_PLATFORM | F_VERSION_1, 1, 256);
 	round_trip(&t, &f, "reset", op_reset, 5);
+	tdev_start(&t, F_ACCESS_PLATFORM | F_VERSION_1, 1, 256);
+	round_trip(&t, &f, "dev_del", op_dev_del, 6);
 	tdev_close(&t);
 	tfile_rm(&f);
 	printf("PASSED\n");
