@@ -24,7 +24,14 @@
 #include "devices/sim.h"
 
 #define BF_SLOTS       VDPASIM_VQ_NUM_MAX        /* chains a queue can hold */
-#define BF_SEG_MAX     (VDPASIM_VQ_NUM_MAX - 2)  /* data segments offered */
+/*
+ * Data segments offered. A driver sizes its requests by seg_max alone
+ * (Linux does not cap it by the queue), while a chain may not be longer
+ * than the queue it uses (the engine refuses it and stops the queue); the
+ * config is read before the driver picks a queue size, so seg_max fits
+ * QEMU's default vhost-user-blk queue of 128: header + 126 + status.
+ */
+#define BF_SEG_MAX     126
 #define BF_SLOT_IOV    (VDPASIM_VQ_NUM_MAX + 8)  /* + descriptors split by the map */
 #define BF_MAX_QUEUES  64
 #define BF_SERIAL_MAX  VIRTIO_BLK_ID_BYTES

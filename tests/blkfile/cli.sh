@@ -97,7 +97,7 @@ check "dev show -jp d1" 0 "{
 }
 " "" -- uvdpa -jp dev show d1
 check "config of a read-only device: no discard limits" 0 \
-"d0: capacity 16384 blk_size 512 seg_max 254 num_queues 2 physical_block_exp 3 alignment_offset 0 min_io_size 1 opt_io_size 0 read_only true flush true 
+"d0: capacity 16384 blk_size 512 seg_max 126 num_queues 2 physical_block_exp 3 alignment_offset 0 min_io_size 1 opt_io_size 0 read_only true flush true 
 " "" -- uvdpa dev config show d0
 check "dev del" 0 "" "" -- uvdpa dev del d0
 check "dev del" 0 "" "" -- uvdpa dev del d1
