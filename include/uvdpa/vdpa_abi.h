@@ -85,5 +85,16 @@ enum uvdpa_attr {
  * (iproute2) ignore them, as they ignore any type above their VDPA_ATTR_MAX.
  */
 #define UVDPA_ATTR_UVDPA_VHOST_SOCKET 200   /* string: the device's vhost-user socket (DEV_GET reply) */
+/*
+ * blk_file settings: DEV_NEW takes them, DEV_GET replies carry them back
+ * (with the kernel's BLK_READ_ONLY, 35, for `readonly`, and BLK_CFG_CAPACITY
+ * and BLK_CFG_NUM_QUEUES in DEV_NEW as for vdpasim_blk).
+ */
+#define UVDPA_ATTR_UVDPA_BLK_PATH     201   /* string: backing file or block device */
+#define UVDPA_ATTR_UVDPA_BLK_DIRECT   202   /* u8: 1 = O_DIRECT, 0 = page cache */
+#define UVDPA_ATTR_UVDPA_BLK_SERIAL   203   /* string, at most 20 bytes: GET_ID's answer */
+#define UVDPA_ATTR_UVDPA_MAX          203
+/* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
+#define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
 
 #endif

@@ -143,6 +143,17 @@ static struct vdpasim_vq *sim_vq(struct vdpasim *s, uint16_t idx)
 	return idx < s->attr.nvqs ? &s->vqs[idx] : NULL;
 }
 
+/* Mutex held: the class completes what it has in flight (attr.quiesce);
+ * a worker sends the interrupts those completions raised. */
+static void sim_quiesce(struct vdpasim *s, int idx)
+{
+	if (!s->attr.quiesce)
+		return;
+	s->attr.quiesce(s, idx);
+	if (s->irq_ndue)
+		wake(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* Queue setup and datapath helpers                                    */
 /* ------------------------------------------------------------------ */
@@ -712,6 +723,7 @@ void vdpasim_stop(struct vdpasim *s)
 {
 	pthread_mutex_lock(&s->life);
 	vdpasim_lock(s);
+	sim_quiesce(s, -1);
 	s->stopped = true;
 	vdpasim_unlock(s);
 	stop_worker(s);
@@ -829,6 +841,7 @@ static void sim_set_vq_ready(struct uvdpa_device *d, uint16_t idx, bool ready)
 		if (s->running)
 			wake(s);
 	} else if (!ready && vq->ready) {
+		sim_quiesce(s, idx);
 		vq_teardown(vq);
 		vq->ready = false;
 	}
@@ -858,6 +871,7 @@ static int sim_set_vq_state(struct uvdpa_device *d, uint16_t idx, const struct u
 	if (!vq || !st)
 		return -EINVAL;
 	vdpasim_lock(s);
+	sim_quiesce(s, idx);
 	vq->state = *st;
 	vq->has_state = true;
 	/* A live queue restarts from the new position. */
@@ -875,6 +889,7 @@ static int sim_get_vq_state(struct uvdpa_device *d, uint16_t idx, struct uvdpa_v
 	if (!vq || !st)
 		return -EINVAL;
 	vdpasim_lock(s);
+	sim_quiesce(s, idx);
 	if (vq->set_up)
 		uvdpa_vq_dev_get_state(&vq->dev, st);
 	else
@@ -997,6 +1012,7 @@ static void do_reset(struct vdpasim *s)
 {
 	unsigned i;
 
+	sim_quiesce(s, -1);
 	for (i = 0; i < s->attr.nvqs; i++) {
 		struct vdpasim_vq *vq = &s->vqs[i];
 
@@ -1034,6 +1050,8 @@ static void sim_set_status(struct uvdpa_device *d, uint8_t status)
 		do_reset(s);   /* virtio: writing 0 resets the device */
 	} else {
 		old = s->status;
+		if ((old & UVDPA_STATUS_DRIVER_OK) && !(status & UVDPA_STATUS_DRIVER_OK))
+			sim_quiesce(s, -1);
 		/* NEEDS_RESET is the device's; only a reset clears it. */
 		s->status = status | (old & UVDPA_STATUS_NEEDS_RESET);
 		s->running = (status & UVDPA_STATUS_DRIVER_OK) != 0;
@@ -1069,6 +1087,7 @@ static int sim_suspend(struct uvdpa_device *d)
 
 	vdpasim_lock(s);
 	s->running = false;
+	sim_quiesce(s, -1);
 	vdpasim_unlock(s);
 	return 0;
 }
@@ -1145,6 +1164,7 @@ static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 	if (!copy)
 		return -ENOMEM;
 	vdpasim_lock(s);
+	sim_quiesce(s, -1);
 	old = s->map;
 	s->map = copy;
 	for (i = 0; i < s->attr.nvqs; i++) {

@@ -12,7 +12,9 @@
  * and on a control eventfd. Each pass runs the class' work function with the
  * device mutex held; control ops that change queues, the map or the status
  * take the same mutex, so they always see the datapath between two passes.
- * No chain survives a pass.
+ * No chain survives a pass, except in a class with a quiesce hook (blk_file:
+ * I/O in flight), which the core calls before anything the chains point
+ * into changes.
  *
  * Interrupts (struct uvdpa_callback):
  * - A callback *function* is called on the worker with the mutex held, as the
@@ -134,6 +136,15 @@ struct vdpasim_dev_attr {
 	 */
 	int (*worker_fd)(struct vdpasim *s);
 	void (*worker_fd_ready)(struct vdpasim *s);
+	/*
+	 * Optional, for classes whose requests outlive a pass (I/O in flight
+	 * pointing into driver memory): completes every request in flight on
+	 * queue idx (-1: all) before the core changes what they point into.
+	 * Called with the mutex held before set_map, reset, suspend, DRIVER_OK
+	 * going away, set_vq_ready(0), get/set_vq_state and dev_del; it may
+	 * block until the requests are done and push their used entries.
+	 */
+	void (*quiesce)(struct vdpasim *s, int idx);
 };
 
 /* The worker's interrupt signaller (sim_irq.c); targets 0..nvqs-1 are the

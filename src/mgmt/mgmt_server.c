@@ -303,8 +303,7 @@ static bool peer_is_admin(const struct mgmt_peer *p)
 /* genl_rcv_msg + genl_family_rcv_msg. */
 static int genl_rcv(struct mgmt_client *c, const struct nlmsghdr *nlh, struct mgmt_extack *ext)
 {
-	const struct nlattr *tb[UVDPA_ATTR_MAX + 1 > CTRL_ATTR_MAX + 1 ?
-				UVDPA_ATTR_MAX + 1 : CTRL_ATTR_MAX + 1];
+	const struct nlattr *tb[MGMT_TB_MAX + 1];
 	const struct genl_family_desc *f = family_by_id(nlh->nlmsg_type);
 	const size_t hdrlen = MNL_NLMSG_HDRLEN + GENL_HDRLEN;
 	const struct genlmsghdr *g;
@@ -331,7 +330,9 @@ static int genl_rcv(struct mgmt_client *c, const struct nlmsghdr *nlh, struct mg
 		memset(tb, 0, sizeof(tb));
 	} else {
 		err = genl_parse_attrs((const char *)nlh + hdrlen, nlh->nlmsg_len - hdrlen,
-				       f->policy(g->cmd), f->maxattr, f->validate, tb, ext);
+				       f->policy(g->cmd),
+				       f->maxattr_of ? f->maxattr_of(g->cmd) : f->maxattr,
+				       f->validate, tb, ext);
 		if (err)
 			return err;
 	}

@@ -45,11 +45,16 @@ static const struct genl_policy vdpa_policy[UVDPA_ATTR_MAX + 1] = {
 	VDPA_FAMILY_POLICY,
 };
 
-/* DEV_NEW also takes blk provisioning (uvdpa extension). */
-static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_MAX + 1] = {
+/* DEV_NEW also takes blk provisioning and blk_file's settings (uvdpa
+ * extension; 38..199 have no policy and stay refused). */
+static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_UVDPA_MAX + 1] = {
 	VDPA_FAMILY_POLICY,
 	[UVDPA_ATTR_DEV_BLK_CFG_CAPACITY] = { .type = GENL_POL_U64 },
 	[UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES] = { .type = GENL_POL_U16 },
+	[UVDPA_ATTR_DEV_BLK_READ_ONLY] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
+	[UVDPA_ATTR_UVDPA_BLK_PATH] = { .type = GENL_POL_NUL_STRING },
+	[UVDPA_ATTR_UVDPA_BLK_DIRECT] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
+	[UVDPA_ATTR_UVDPA_BLK_SERIAL] = { .type = GENL_POL_NUL_STRING },
 };
 
 static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
@@ -57,13 +62,15 @@ static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
 	return cmd == UVDPA_CMD_DEV_NEW ? vdpa_dev_new_policy : vdpa_policy;
 }
 
-#define POLICY_LEN (sizeof(vdpa_policy) / sizeof(vdpa_policy[0]))
-_Static_assert(sizeof(vdpa_dev_new_policy) == sizeof(vdpa_policy),
-	       "mgmt_attr_kind bounds both policies by one length");
+/* Only DEV_NEW takes uvdpa's own attributes (above the kernel's). */
+static uint16_t vdpa_maxattr_of(uint8_t cmd)
+{
+	return cmd == UVDPA_CMD_DEV_NEW ? UVDPA_ATTR_UVDPA_MAX : UVDPA_ATTR_MAX;
+}
 
 enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
 {
-	if (type >= POLICY_LEN)
+	if (type > vdpa_maxattr_of(cmd))
 		return MGMT_ATTR_NONE;
 	switch (vdpa_policy_of(cmd)[type].type) {
 	case GENL_POL_U8:
@@ -166,6 +173,8 @@ static int mgmtdev_get_dumpit(struct mgmt_server *s, unsigned idx, void *buf, si
 	return m ? vdpa_fill_mgmtdev(m, buf, cap, to) : 0;
 }
 
+static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg);
+
 /* Collects the provisioning attributes, checking them as the kernel does. */
 static int dev_new_config(struct genl_req *r, struct uvdpa_dev_set_config *cfg)
 {
@@ -221,6 +230,30 @@ static int dev_new_config(struct genl_req *r, struct uvdpa_dev_set_config *cfg)
 	}
 	/* The kernel checks CAP_NET_ADMIN again for net attributes here; every
 	 * caller of this op already passed the same GENL_ADMIN_PERM check. */
+	return dev_new_blk_file(r, cfg);
+}
+
+/* uvdpa extension: blk_file's backing and settings. */
+static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg)
+{
+	const struct nlattr **tb = r->tb;
+
+	if (tb[UVDPA_ATTR_DEV_BLK_READ_ONLY]) {
+		cfg->blk.read_only = mnl_attr_get_u8(tb[UVDPA_ATTR_DEV_BLK_READ_ONLY]);
+		cfg->mask |= BIT(UVDPA_ATTR_DEV_BLK_READ_ONLY);
+	}
+	if (tb[UVDPA_ATTR_UVDPA_BLK_PATH]) {
+		cfg->blk.path = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_BLK_PATH]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_PATH);
+	}
+	if (tb[UVDPA_ATTR_UVDPA_BLK_DIRECT]) {
+		cfg->blk.direct = mnl_attr_get_u8(tb[UVDPA_ATTR_UVDPA_BLK_DIRECT]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_DIRECT);
+	}
+	if (tb[UVDPA_ATTR_UVDPA_BLK_SERIAL]) {
+		cfg->blk.serial = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_BLK_SERIAL]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_SERIAL);
+	}
 	return 0;
 }
 
@@ -238,6 +271,11 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 	if (cfg->mask & ~m->config_attr_mask) {
 		mgmt_extack_printf(r->ext, "vdpa: Some provided attributes are not supported: 0x%llx",
 				   (unsigned long long)(cfg->mask & ~m->config_attr_mask));
+		return -EOPNOTSUPP;
+	}
+	if (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) {
+		mgmt_extack_printf(r->ext, "vdpa: %s takes no path, direct or serial",
+				   m->dev_name);
 		return -EOPNOTSUPP;
 	}
 	if ((cfg->mask & NET_ATTRS_MASK) && !(classes & BIT(VIRTIO_ID_NET))) {
@@ -485,4 +523,5 @@ const struct genl_family_desc mgmt_vdpa_family = {
 	.ops = vdpa_ops,
 	.n_ops = sizeof(vdpa_ops) / sizeof(vdpa_ops[0]),
 	.policy = vdpa_policy_of,
+	.maxattr_of = vdpa_maxattr_of,
 };
