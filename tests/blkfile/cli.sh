@@ -74,10 +74,10 @@ nothing_left "after every refusal"
 check "add d0 (readonly, direct, serial, 2 queues)" 0 "" "" -- \
 	uvdpa dev add name d0 mgmtdev blk_file path "$work/d.img" readonly direct on serial S1 num_queues 2
 check "add d1 (defaults)" 0 "" "" -- uvdpa dev add name d1 mgmtdev blk_file path "$work/d.img"
-check "dev show" 0 "d0: type block mgmtdev blk_file vendor_id 0 max_vqs 2 max_vq_size 256 vhost_socket $run/d0.sock path $work/d.img readonly true direct on serial S1
-d1: type block mgmtdev blk_file vendor_id 0 max_vqs 1 max_vq_size 256 vhost_socket $run/d1.sock path $work/d.img readonly false direct off serial d1
+check "dev show" 0 "d0: type block mgmtdev blk_file vendor_id 0 max_vqs 2 max_vq_size 256 vhost_socket $run/vhost/d0.sock path $work/d.img readonly true direct on serial S1
+d1: type block mgmtdev blk_file vendor_id 0 max_vqs 1 max_vq_size 256 vhost_socket $run/vhost/d1.sock path $work/d.img readonly false direct off serial d1
 " "" -- uvdpa dev show
-check "dev show -j" 0 "{\"dev\":{\"d0\":{\"type\":\"block\",\"mgmtdev\":\"blk_file\",\"vendor_id\":0,\"max_vqs\":2,\"max_vq_size\":256,\"vhost_socket\":\"$run/d0.sock\",\"path\":\"$work/d.img\",\"readonly\":true,\"direct\":\"on\",\"serial\":\"S1\"},\"d1\":{\"type\":\"block\",\"mgmtdev\":\"blk_file\",\"vendor_id\":0,\"max_vqs\":1,\"max_vq_size\":256,\"vhost_socket\":\"$run/d1.sock\",\"path\":\"$work/d.img\",\"readonly\":false,\"direct\":\"off\",\"serial\":\"d1\"}}}
+check "dev show -j" 0 "{\"dev\":{\"d0\":{\"type\":\"block\",\"mgmtdev\":\"blk_file\",\"vendor_id\":0,\"max_vqs\":2,\"max_vq_size\":256,\"vhost_socket\":\"$run/vhost/d0.sock\",\"path\":\"$work/d.img\",\"readonly\":true,\"direct\":\"on\",\"serial\":\"S1\"},\"d1\":{\"type\":\"block\",\"mgmtdev\":\"blk_file\",\"vendor_id\":0,\"max_vqs\":1,\"max_vq_size\":256,\"vhost_socket\":\"$run/vhost/d1.sock\",\"path\":\"$work/d.img\",\"readonly\":false,\"direct\":\"off\",\"serial\":\"d1\"}}}
 " "" -- uvdpa -j dev show
 check "dev show -jp d1" 0 "{
     \"dev\": {
@@ -87,7 +87,7 @@ check "dev show -jp d1" 0 "{
             \"vendor_id\": 0,
             \"max_vqs\": 1,
             \"max_vq_size\": 256,
-            \"vhost_socket\": \"$run/d1.sock\",
+            \"vhost_socket\": \"$run/vhost/d1.sock\",
             \"path\": \"$work/d.img\",
             \"readonly\": false,
             \"direct\": \"off\",
