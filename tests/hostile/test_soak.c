@@ -77,11 +77,30 @@ static void one_session(struct fe *f, const char *path, unsigned i)
 }
 
 /* The last connection's thread ends once it has reset the device. */
-static unsigned settled_threads(pid_t pid, unsigned want)
+/*
+ * A count once the previous connection's teardown is over: its thread
+ * closes its fds and exits after the front end already sees the socket
+ * closed, so a count taken at once can catch it half-way.
+ */
+static unsigned settled(unsigned (*count)(pid_t), pid_t pid, unsigned want)
 {
-	for (int t = 0; t < 300 && hd_threads(pid) > want; t++)
+	for (int t = 0; t < 300 && count(pid) > want; t++)
 		usleep(10000);
-	return hd_threads(pid);
+	return count(pid);
+}
+
+/* A count that stayed the same over 50 ms. */
+static unsigned steady(unsigned (*count)(pid_t), pid_t pid)
+{
+	unsigned a = count(pid), b;
+
+	for (int t = 0; t < 100; t++, a = b) {
+		usleep(50000);
+		b = count(pid);
+		if (a == b)
+			break;
+	}
+	return a;
 }
 
 /* AddressSanitizer keeps freed memory in quarantine (256 MiB), which
@@ -118,16 +137,16 @@ int main(int argc, char **argv)
 		one_session(&f, path, i);
 	fe_reconnect(&f, path);
 	valid(&f);
-	fds0 = hd_fds(d.pid);
-	th0 = hd_threads(d.pid);
+	fds0 = steady(hd_fds, d.pid);
+	th0 = steady(hd_threads, d.pid);
 	rss0 = hd_rss_kb(d.pid);
 	for (unsigned i = WARMUP; i < SESSIONS; i++)
 		one_session(&f, path, i);
 	fe_reconnect(&f, path);
 	valid(&f);
 	printf("# %u sessions in %.1f s\n", SESSIONS, now() - t0);
-	th1 = settled_threads(d.pid, th0);
-	fds1 = hd_fds(d.pid);
+	th1 = settled(hd_threads, d.pid, th0);
+	fds1 = settled(hd_fds, d.pid, fds0);
 	rss1 = hd_rss_kb(d.pid);
 	CHECK(fds1 == fds0, "uvdpad holds %u fds (%u after the warm-up)", fds1, fds0);
 	if (th1 != th0)
