@@ -5,8 +5,10 @@
  * any vhost-user back end in another process (uvdpad, qemu-storage-daemon,
  * DPDK's vhost library) through a vhost-user front end.
  *
- * A struct uvdpa_virtio binds to one struct uvdpa_device and talks to it
- * only through its ops, or to one vhost-user socket. The class drivers (uvdpa/net.h, uvdpa/blk.h) are
+ * A struct uvdpa_virtio talks to one vhost-user socket
+ * (uvdpa_virtio_open_vhost_user below), or binds to one in-process struct
+ * uvdpa_device and talks to it only through its ops
+ * (uvdpa_virtio_open_local in uvdpa/local.h). The class drivers (uvdpa/net.h, uvdpa/blk.h) are
  * opened on top of it; they run the virtio 1.2 §3.1 initialisation (reset,
  * ACKNOWLEDGE, DRIVER, feature negotiation, FEATURES_OK check, queue set-up,
  * DRIVER_OK) and reset the device when they close, so one uvdpa_virtio can
@@ -27,24 +29,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uvdpa/device.h>
+#include <uvdpa/virtio_config.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct uvdpa_virtio;
-
-/*
- * Binds to dev in-process: resets it and sets ACKNOWLEDGE. dev must stay on
- * its bus until uvdpa_virtio_close (deleting a bound device is a bug).
- *
- * Returns 0 and sets *out, or:
- *   -EBUSY   dev is already bound to a face (dev->face_priv is set)
- *   -ENOMEM  out of memory or eventfds
- *   -EIO     the device refused the reset
- */
-int uvdpa_virtio_open_local(struct uvdpa_device *dev, struct uvdpa_virtio **out);
 
 /* Options of uvdpa_virtio_open_vhost_user; zeroes mean the defaults. */
 struct uvdpa_vhost_user_opts {
@@ -124,7 +115,7 @@ uint64_t uvdpa_virtio_device_features(const struct uvdpa_virtio *v);
 /* Features negotiated by the driver currently open on v (0 if none). */
 uint64_t uvdpa_virtio_features(const struct uvdpa_virtio *v);
 
-/* Device status byte (UVDPA_STATUS_* in uvdpa/device.h). */
+/* Device status byte (UVDPA_STATUS_* in uvdpa/virtio_config.h). */
 uint8_t uvdpa_virtio_status(const struct uvdpa_virtio *v);
 
 /* Number of virtqueues the device has. */

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <uvdpa/virtio.h>
+#include <uvdpa/local.h>
 #include "driver/transport.h"
 #include "virtio/vq.h"
 
