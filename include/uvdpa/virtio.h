@@ -55,6 +55,29 @@ struct uvdpa_vhost_user_opts {
 	 * requests or one net queue pair; pages are used only once touched.
 	 */
 	size_t mem_size;
+	/*
+	 * Block devices: how long, in ms, to keep trying to reach a back end
+	 * that went away (crashed, killed, restarting). 0 = never: its end is
+	 * an error, as described below; must not be negative.
+	 *
+	 * Otherwise the front end asks for the INFLIGHT_SHMFD protocol feature
+	 * and keeps the back end's inflight area. When the back end offers it
+	 * and the rings are split, a hang-up seen while a driver waits for
+	 * completions (uvdpa_blk_wait and the synchronous blk calls) makes the
+	 * library connect to the same path again, retrying until reconnect_ms
+	 * has passed, and replay the set-up: features, memory table, the
+	 * inflight area, and every ring from the index the front end's own
+	 * ring state gives. The new back end resubmits the requests that were
+	 * in flight, so the application sees that wait take longer: no request
+	 * fails, none is lost, none completes twice. Requests submitted in the
+	 * meantime wait in the ring. Only what the back end kept (a file, not
+	 * a RAM disk) survives its restart, as with any disk.
+	 *
+	 * Back ends without INFLIGHT_SHMFD (qemu-storage-daemon's export
+	 * does not offer it), packed rings, net devices, and a back end not
+	 * back in time end the wait with -ECONNRESET, as with 0.
+	 */
+	int reconnect_ms;
 };
 
 /*
@@ -71,7 +94,8 @@ struct uvdpa_vhost_user_opts {
  * one queue pair. Config space is read from the back end (GET_CONFIG) at
  * every uvdpa_virtio_read_config; no back-end channel is opened, so config
  * changes are seen when read, not notified, and vhost-user has no config
- * generation to check. A back end that dies is not reconnected to.
+ * generation to check. A back end that dies is reconnected to only as
+ * opts->reconnect_ms says.
  *
  * Every reply is checked (request echoed, REPLY flag, version, exact size)
  * and awaited at most opts->timeout_ms. Once a reply is late, malformed, or
@@ -83,7 +107,8 @@ struct uvdpa_vhost_user_opts {
  * at once with -ECONNRESET; requests in flight then never complete.
  *
  * Returns 0 and sets *out, or:
- *   -EINVAL        path or out NULL, bad opts (negative timeout, device id
+ *   -EINVAL        path or out NULL, bad opts (negative timeout or
+ *                  reconnect_ms, device id
  *                  other than 1 or 2, queue_size_max not a power of two)
  *   -ENAMETOOLONG  path does not fit a Unix socket address
  *   -ENOENT, -ECONNREFUSED, ...  connect(2) failed

@@ -31,7 +31,7 @@ struct vdrv_vq {
 	uint16_t idx;
 	uint16_t num;
 	int call_fd;                    /* owned by the transport */
-	int hup_fd;                     /* transport's, -1 if none */
+	struct vtransport *t;           /* for its hang-up fd, which a reconnect changes */
 	bool set_up;
 };
 
@@ -93,8 +93,10 @@ static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 
 /*
  * Waits for the queue's notification eventfd at most timeout_ms (-1: no
- * limit) and drains it. 1: notified; 0: timeout; -ECONNRESET if the
- * transport's connection hung up; negative errno of poll.
+ * limit) and drains it. 1: notified, or the transport's connection hung up
+ * and was re-established (the back end resubmits what was in flight: look
+ * at the ring again); 0: timeout; -ECONNRESET if the connection hung up for
+ * good; the transport's error if it is dead; negative errno of poll.
  */
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms);
 
