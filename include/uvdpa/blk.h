@@ -127,7 +127,10 @@ int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q);
 /*
  * Completes requests on queue q until at least min_complete have completed
  * in this call or timeout_ms passes (-1: no limit). Returns the number
- * completed, -EINVAL for a bad q, or the negative errno of poll(2).
+ * completed, -EINVAL for a bad q, the negative errno of poll(2), or over
+ * vhost-user -ECONNRESET when the back end hung up and was not reconnected
+ * to (uvdpa_vhost_user_opts.reconnect_ms in uvdpa/virtio.h; a reconnect
+ * makes this wait longer instead).
  */
 int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int timeout_ms);
 

@@ -83,8 +83,9 @@ struct uvdpa_vhost_user_opts {
 /*
  * Connects to the vhost-user back end listening on the Unix socket at path
  * and drives it as a virtio device: features, SET_OWNER, protocol features
- * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered), then a reset
- * and ACKNOWLEDGE as uvdpa_virtio_open_local does. Open uvdpa/blk.h or
+ * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered; for blk
+ * with opts->reconnect_ms also INFLIGHT_SHMFD), then a reset and
+ * ACKNOWLEDGE as uvdpa_virtio_open_local (uvdpa/local.h) does. Open uvdpa/blk.h or
  * uvdpa/net.h on it as on an in-process device. opts NULL = defaults.
  *
  * Block: requires the CONFIG protocol feature; several queues (uvdpa_blk_opts
@@ -104,12 +105,16 @@ struct uvdpa_vhost_user_opts {
  * same error, and only uvdpa_virtio_close remains useful. A back end that
  * hangs up while a driver waits for completions (uvdpa_blk_wait and the
  * synchronous blk calls, uvdpa_net_wait_rx, uvdpa_net_wait_tx) ends the wait
- * at once with -ECONNRESET; requests in flight then never complete.
+ * at once with -ECONNRESET, and requests in flight then never complete;
+ * unless the library can reconnect (see reconnect_ms): then the wait goes
+ * on, at most reconnect_ms longer, and ends with -ECONNRESET only if the
+ * back end is not back by then. A wait that does not run (uvdpa_blk_poll)
+ * notices nothing: reconnects happen in waits.
  *
  * Returns 0 and sets *out, or:
  *   -EINVAL        path or out NULL, bad opts (negative timeout or
- *                  reconnect_ms, device id
- *                  other than 1 or 2, queue_size_max not a power of two)
+ *                  reconnect_ms, device id other than 1 or 2,
+ *                  queue_size_max not a power of two)
  *   -ENAMETOOLONG  path does not fit a Unix socket address
  *   -ENOENT, -ECONNREFUSED, ...  connect(2) failed
  *   -ETIMEDOUT     the back end did not answer in time
@@ -120,7 +125,9 @@ struct uvdpa_vhost_user_opts {
  *   -ENOMEM        out of memory, memfd or eventfds
  *
  * Threading: as everything on a uvdpa_virtio, one thread at a time. The
- * library starts no thread; nothing waits longer than timeout_ms per reply.
+ * library starts no thread; nothing waits longer than timeout_ms per reply,
+ * and a reconnect no longer than reconnect_ms in all (plus one reply's
+ * timeout_ms).
  */
 int uvdpa_virtio_open_vhost_user(const char *path, const struct uvdpa_vhost_user_opts *opts,
 				 struct uvdpa_virtio **out);
