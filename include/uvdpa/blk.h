@@ -121,6 +121,22 @@ unsigned uvdpa_blk_num_queues(const struct uvdpa_blk *b);
 int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
 		     uvdpa_blk_cb cb, void *opaque);
 
+/*
+ * Submits reqs[0..cnt-1] on queue q, in order, with one notification of the
+ * device for all of them (uvdpa_blk_submit notifies once per request).
+ * Request i completes as with uvdpa_blk_submit, with cb(opaques[i], res)
+ * (opaques NULL: cb(NULL, res)). Buffers follow uvdpa_blk_submit's rules.
+ *
+ * Returns how many were submitted, from 0 (queue depth or ring full: -EAGAIN
+ * is never returned) to cnt. A request that is refused (bad length, op or
+ * feature) stops the burst there: if it is reqs[0], its error is returned
+ * (-EINVAL, -EOPNOTSUPP as for uvdpa_blk_submit), otherwise the count before
+ * it, and submitting it alone tells why. -EINVAL also for a bad q, or reqs
+ * NULL with cnt > 0.
+ */
+int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			   unsigned cnt, uvdpa_blk_cb cb, void *const *opaques);
+
 /* Completes what the device has finished on queue q; returns how many. */
 int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q);
 

@@ -202,19 +202,18 @@ static unsigned blk_chain(struct uvdpa_blk *b, struct blk_queue *q, unsigned s, 
 	return n;
 }
 
-int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
-		     uvdpa_blk_cb cb, void *opaque)
+/* Puts one request on the ring, without notifying: 0, or why not. */
+static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa_blk_req *req,
+		   uvdpa_blk_cb cb, void *opaque)
 {
 	struct uvdpa_vq_buf bufs[BLK_SEGS_MAX + 3];
-	struct blk_queue *bq;
 	struct blk_req_state *st;
 	size_t len = 0;
 	unsigned s, n;
 	int type, err;
 
-	if (q >= b->nq || !req)
+	if (!req)
 		return -EINVAL;
-	bq = &b->qs[q];
 	if (!bq->nfree)
 		return -EAGAIN;
 	s = bq->free_slots[bq->nfree - 1];
@@ -241,8 +240,40 @@ int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req
 	st->opaque = opaque;
 	st->rbuf = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID ? req->buf : NULL;
 	st->rlen = len;
-	vdrv_vq_notify(b->v, &bq->vq);
 	return 0;
+}
+
+int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
+		     uvdpa_blk_cb cb, void *opaque)
+{
+	int err;
+
+	if (q >= b->nq)
+		return -EINVAL;
+	err = blk_add(b, &b->qs[q], req, cb, opaque);
+	if (!err)
+		vdrv_vq_notify(b->v, &b->qs[q].vq);
+	return err;
+}
+
+int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			   unsigned cnt, uvdpa_blk_cb cb, void *const *opaques)
+{
+	unsigned i;
+	int err = 0;
+
+	if (q >= b->nq || (cnt && !reqs))
+		return -EINVAL;
+	for (i = 0; i < cnt && !err; i++)
+		err = blk_add(b, &b->qs[q], &reqs[i], cb, opaques ? opaques[i] : NULL);
+	if (err)
+		i--;
+	/* One publication, and one kick if the device wants it, for them all. */
+	if (i)
+		vdrv_vq_notify(b->v, &b->qs[q].vq);
+	if (i == 0 && err != -EAGAIN)
+		return err;
+	return (int)i;
 }
 
 int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q)
