@@ -22,6 +22,7 @@
 #ifndef UVDPA_BLK_H
 #define UVDPA_BLK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uvdpa/virtio.h>
@@ -149,6 +150,19 @@ int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q);
  * makes this wait longer instead).
  */
 int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int timeout_ms);
+
+/*
+ * Chooses how uvdpa_blk_wait (and the synchronous helpers, on queue 0)
+ * learn that requests on queue q have completed:
+ *   false  (the default) sleep on the queue's call eventfd, which the device
+ *          signals; costs a wake-up per wait (tens of microseconds here);
+ *   true   spin on the used ring with the device's notifications turned
+ *          off: no wake-up and no eventfd write on either side, one core
+ *          busy while waiting. A hung-up back end is still noticed (and
+ *          reconnected to) within about a thousand spins.
+ * Takes effect at the next wait. Returns 0, or -EINVAL for a bad q.
+ */
+int uvdpa_blk_set_poll(struct uvdpa_blk *b, unsigned q, bool poll);
 
 /* Requests in flight on queue q. */
 unsigned uvdpa_blk_inflight(const struct uvdpa_blk *b, unsigned q);

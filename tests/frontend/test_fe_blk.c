@@ -227,6 +227,15 @@ static void run(struct uvdpa_virtio *v, enum mode m, unsigned flags, const char 
 	sync_io(b, m);
 	deep_io(b, m);
 	burst_io(b, m);
+	/* The same with completions found by polling the used ring. */
+	r = uvdpa_blk_set_poll(b, 0, true);
+	CHECK(r == 0, "queue 0 polled: %d", r);
+	sync_io(b, m);
+	deep_io(b, m);
+	burst_io(b, m);
+	CHECK(uvdpa_blk_set_poll(b, 1, true) == -EINVAL || uvdpa_blk_num_queues(b) > 1,
+	      "set_poll on a queue that does not exist: -EINVAL");
+	uvdpa_blk_set_poll(b, 0, false);
 	r = uvdpa_blk_flush(b);
 	CHECK(r == 0, "flush: %d", r);
 	if (file)

@@ -11,7 +11,10 @@
  * Without reconnect_ms the same kill ends the wait with -ECONNRESET, as
  * test_fe_death checks.
  *
- * usage: test_fe_reconnect UVDPAD UVDPA
+ * With "poll", the queue completes by polling (uvdpa_blk_set_poll): the
+ * hang-up must be noticed without any sleep on the call eventfd.
+ *
+ * usage: test_fe_reconnect UVDPAD UVDPA [poll]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -164,13 +167,15 @@ int main(int argc, char **argv)
 	unsigned kills, last = 0;
 	int r;
 
-	REQUIRE(argc >= 3, "usage: test_fe_reconnect UVDPAD UVDPA");
+	REQUIRE(argc >= 3, "usage: test_fe_reconnect UVDPAD UVDPA [poll]");
 	fe_uvdpad_start(&p, argv[1], argv[2]);
 	fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL, NULL);
 	r = fe_open(p.sock, &o, &v);
 	REQUIRE(r == 0, "open %s with reconnect_ms %d: %d", p.sock, o.reconnect_ms, r);
 	r = uvdpa_blk_open(v, &bo, &run.b);
 	REQUIRE(r == 0, "blk open, split ring, queue depth %d: %d", QD, r);
+	if (argc > 3 && !strcmp(argv[3], "poll"))
+		REQUIRE(uvdpa_blk_set_poll(run.b, 0, true) == 0, "queue 0 completes by polling");
 
 	kills = load(&run, &p, &last);
 	CHECK(kills == KILLS, "uvdpad killed with SIGKILL and restarted %u times under load", kills);
