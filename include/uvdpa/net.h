@@ -18,6 +18,7 @@
 #ifndef UVDPA_NET_H
 #define UVDPA_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -127,6 +128,17 @@ int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap);
  * -EINVAL for a bad q, or the negative errno of poll(2).
  */
 int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms);
+
+/*
+ * Chooses how uvdpa_net_wait_rx and uvdpa_net_wait_tx on pair q learn of
+ * the device's progress: false (the default) sleep on the queues' call
+ * eventfds, which the device signals; true spin on the used rings with the
+ * device's notifications turned off (no wake-up, no eventfd write on
+ * either side, one core busy while waiting; a hung-up vhost-user back end
+ * is still noticed within about a thousand spins). Takes effect at the
+ * next wait. Returns 0, or -EINVAL for a bad q.
+ */
+int uvdpa_net_set_poll(struct uvdpa_net *n, unsigned q, bool poll);
 
 /* Reads the config space. Returns 0 or -EIO. */
 int uvdpa_net_get_config(struct uvdpa_net *n, struct uvdpa_net_config *cfg);

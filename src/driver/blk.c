@@ -45,7 +45,6 @@ struct blk_queue {
 	struct blk_req_state *reqs;
 	uint16_t *free_slots;
 	unsigned nfree, nslots;
-	bool poll;          /* waits spin on the used ring (uvdpa_blk_set_poll) */
 };
 
 struct uvdpa_blk {
@@ -311,42 +310,26 @@ int uvdpa_blk_set_poll(struct uvdpa_blk *b, unsigned q, bool poll)
 {
 	if (q >= b->nq)
 		return -EINVAL;
-	b->qs[q].poll = poll;
+	b->qs[q].vq.poll = poll;
 	/* Waits enable notifications only to sleep: a polled queue never asks. */
 	uvdpa_vq_drv_disable_cb(&b->qs[q].vq.drv);
 	return 0;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/* Spins between looks at the clock and the connection: a poll(2) each
- * time costs more than a completion takes to arrive. */
-#define BLK_SPINS_PER_CHECK 1024
-
 static int blk_spin(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int64_t deadline)
 {
 	struct blk_queue *bq = &b->qs[q];
-	unsigned done = 0, spins = 0;
+	unsigned done = 0;
 	int r;
 
 	for (;;) {
 		done += (unsigned)uvdpa_blk_poll(b, q);
 		if (done >= min_complete || bq->nfree == bq->nslots)
 			return (int)done;
-		if (++spins % BLK_SPINS_PER_CHECK) {
-			cpu_relax();
-			continue;
-		}
-		/* Non-blocking: ends the wait, or reconnects, if the back end hung up. */
-		r = vdrv_wait_call(&bq->vq, 0);
+		r = vdrv_spin(&bq->vq, deadline);
 		if (r < 0)
 			return r;
-		if (deadline >= 0 && vdrv_now_ms() >= deadline)
+		if (r == 0)
 			return (int)done + uvdpa_blk_poll(b, q);
 	}
 }
@@ -360,7 +343,7 @@ int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int t
 	if (q >= b->nq)
 		return -EINVAL;
 	bq = &b->qs[q];
-	if (bq->poll)
+	if (bq->vq.poll)
 		return blk_spin(b, q, min_complete, deadline);
 	for (;;) {
 		int r = uvdpa_blk_poll(b, q);

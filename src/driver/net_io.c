@@ -94,6 +94,12 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 		cnt = tx_reclaim(&p->tx);
 		if (cnt || p->tx.nfree == p->tx.nslots)
 			return cnt;
+		if (p->tx.vq.poll) {
+			r = vdrv_spin(&p->tx.vq, deadline);
+			if (r <= 0)
+				return r < 0 ? r : tx_reclaim(&p->tx);
+			continue;
+		}
 		if (uvdpa_vq_drv_enable_cb(&p->tx.vq.drv)) {
 			uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
 			continue;
@@ -254,6 +260,20 @@ int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap)
 	return ret;
 }
 
+int uvdpa_net_set_poll(struct uvdpa_net *n, unsigned q, bool poll)
+{
+	struct net_pair *p = net_pair(n, q);
+
+	if (!p)
+		return -EINVAL;
+	p->rx.vq.poll = poll;
+	p->tx.vq.poll = poll;
+	/* Waits enable notifications only to sleep: a polled queue never asks. */
+	uvdpa_vq_drv_disable_cb(&p->rx.vq.drv);
+	uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
+	return 0;
+}
+
 int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 {
 	struct net_pair *p = net_pair(n, q);
@@ -270,6 +290,14 @@ int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 			rx->stash = uvdpa_vq_drv_get_used(&rx->vq.drv, &rx->stash_len);
 		if (rx->stash)
 			return 1;
+		if (rx->vq.poll) {
+			r = vdrv_spin(&rx->vq, deadline);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				return 0;   /* the ring was looked at just before */
+			continue;
+		}
 		/* Ask for a notification, then look again: a frame that came in
 		 * between would not raise one. */
 		if (uvdpa_vq_drv_enable_cb(&rx->vq.drv)) {

@@ -370,6 +370,32 @@ int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)
 	return 1;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Turns between looks at the clock and the connection: a poll(2) each time
+ * would cost more than a completion takes to arrive. */
+#define VDRV_SPINS_PER_CHECK 1024
+
+int vdrv_spin(struct vdrv_vq *vq, int64_t deadline)
+{
+	int r;
+
+	if (++vq->spins % VDRV_SPINS_PER_CHECK) {
+		cpu_relax();
+		return 1;
+	}
+	/* Non-blocking: also drains a call the device made before polling began. */
+	r = vdrv_wait_call(vq, 0);
+	if (r < 0)
+		return r;
+	return deadline >= 0 && vdrv_now_ms() >= deadline ? 0 : 1;
+}
+
 int64_t vdrv_now_ms(void)
 {
 	struct timespec ts;

@@ -33,6 +33,8 @@ struct vdrv_vq {
 	int call_fd;                    /* owned by the transport */
 	struct vtransport *t;           /* for its hang-up fd, which a reconnect changes */
 	bool set_up;
+	bool poll;                      /* waits spin (vdrv_spin) instead of sleeping */
+	unsigned spins;
 };
 
 static inline bool vdrv_has(uint64_t features, unsigned bit)
@@ -99,6 +101,15 @@ static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)
  * good; the transport's error if it is dead; negative errno of poll.
  */
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms);
+
+/*
+ * A polled queue's wait, one turn at a time: the driver looks at the ring,
+ * then calls this instead of sleeping. Relaxes the CPU; every so many turns
+ * it also looks at the connection (a hang-up ends the wait or reconnects,
+ * as in vdrv_wait_call) and at the deadline (-1: none). 1: look again;
+ * 0: the deadline passed; negative: as vdrv_wait_call.
+ */
+int vdrv_spin(struct vdrv_vq *vq, int64_t deadline);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t vdrv_now_ms(void);

@@ -55,9 +55,12 @@ static int send_frame(struct uvdpa_net *n, const void *f, size_t len)
 
 static bool has_mac = true;    /* testpmd offers no config space */
 
+/* Not a uvdpa_net_opts flag: the test's own, for uvdpa_net_set_poll. */
+#define POLLED (1u << 31)
+
 static void loopback(struct uvdpa_virtio *v, unsigned flags, const char *name)
 {
-	struct uvdpa_net_opts o = { .flags = flags };
+	struct uvdpa_net_opts o = { .flags = flags & ~POLLED };
 	struct uvdpa_net *n;
 	uint8_t mac[6];
 	unsigned i, ok = 0;
@@ -66,6 +69,8 @@ static void loopback(struct uvdpa_virtio *v, unsigned flags, const char *name)
 	/* ~0: the defaults, which ask for a control queue when offered. */
 	r = uvdpa_net_open(v, flags == ~0u ? NULL : &o, &n);
 	REQUIRE(r == 0, "[%s] net open: %d", name, r);
+	if (flags != ~0u && (flags & POLLED))
+		REQUIRE(uvdpa_net_set_poll(n, 0, true) == 0, "[%s] pair 0 polled", name);
 	CHECK(!(uvdpa_virtio_features(v) & (1ull << VIRTIO_NET_F_CTRL_VQ)),
 	      "[%s] no control queue negotiated over vhost-user", name);
 	r = uvdpa_net_get_mac(n, mac);
@@ -122,6 +127,8 @@ int main(int argc, char **argv)
 	loopback(v, p | UVDPA_NET_INDIRECT, "indirect big");
 	loopback(v, p | UVDPA_NET_INDIRECT | UVDPA_NET_MRG_RXBUF | UVDPA_NET_EVENT_IDX,
 		 "indirect mrg event-idx");
+	loopback(v, p | UVDPA_NET_INDIRECT | UVDPA_NET_MRG_RXBUF | UVDPA_NET_EVENT_IDX | POLLED,
+		 "polled, indirect mrg event-idx");
 	uvdpa_virtio_close(v);
 	fe_peer_stop(&peer);
 	return fe_done();
