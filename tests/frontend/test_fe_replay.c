@@ -12,7 +12,10 @@
  * and the ring with SET_VRING_BASE = 1, the used index in the front end's
  * memory (GET_VRING_BASE cannot be asked of a dead back end). The wait ends
  * at its timeout, not with an error. Then a back end that does not come
- * back: the wait ends with -ECONNRESET once reconnect_ms has passed.
+ * back: the wait ends with -ECONNRESET once reconnect_ms has passed. Last,
+ * GET_INFLIGHT_FD answered badly: no fd or a wrong echo is a protocol error
+ * (-EPROTO from uvdpa_blk_open); an empty area (mmap_size 0, the spec's
+ * "none") leaves the device usable without reconnects.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +60,11 @@ struct conn_rec {
 	uint64_t inflight_size;
 };
 
+/* How GET_INFLIGHT_FD is answered. */
+enum inflight_answer { IA_GOOD, IA_NO_FD, IA_WRONG_ECHO, IA_EMPTY };
+
 struct fake {
+	enum inflight_answer ia;
 	int lfd;
 	pthread_t th;
 	int hangup;                     /* set by the test: complete one, hang up */
@@ -222,15 +229,18 @@ static void answer(struct fake *f, int fd, const struct hdr *h, const uint8_t *p
 		return;
 	case GET_INFLIGHT_FD:
 		memcpy(&in, p, sizeof(in));
-		in.mmap_size = INFLIGHT_BYTES;
+		in.mmap_size = f->ia == IA_EMPTY ? 0 : INFLIGHT_BYTES;
 		in.mmap_offset = 0;
+		if (f->ia == IA_WRONG_ECHO)
+			in.queue_size++;
 		if (f->inflight_fd < 0) {
 			f->inflight_fd = memfd_create("fake-inflight", MFD_CLOEXEC);
 			if (ftruncate(f->inflight_fd, INFLIGHT_BYTES) == 0 &&
 			    fstat(f->inflight_fd, &st) == 0)
 				f->given_ino = st.st_ino;
 		}
-		reply(fd, h->req, &in, sizeof(in), f->inflight_fd);
+		reply(fd, h->req, &in, sizeof(in),
+		      f->ia == IA_NO_FD || f->ia == IA_EMPTY ? -1 : f->inflight_fd);
 		return;
 	default:
 		if (!(h->flags & NEED_REPLY))
@@ -289,11 +299,13 @@ static void *fake_main(void *arg)
 	return NULL;
 }
 
-static void fake_start(struct fake *f, const char *path, bool one_connection)
+static void fake_start(struct fake *f, const char *path, bool one_connection,
+		       enum inflight_answer ia)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(f, 0, sizeof(*f));
+	f->ia = ia;
 	f->inflight_fd = -1;
 	f->mem_fd = -1;
 	f->one_connection = one_connection;
@@ -374,7 +386,7 @@ static void replay(const char *path)
 	struct fake f;
 	int r;
 
-	fake_start(&f, path, false);
+	fake_start(&f, path, false, IA_GOOD);
 	open_two_in_flight(path, 5000, &v, &b);
 	r1 = &f.rec[0];
 	r2 = &f.rec[1];
@@ -414,7 +426,7 @@ static void not_back(const char *path)
 	int r;
 
 	completed = 0;
-	fake_start(&f, path, true);
+	fake_start(&f, path, true, IA_GOOD);
 	open_two_in_flight(path, 300, &v, &b);
 	__atomic_store_n(&f.hangup, 1, __ATOMIC_RELEASE);
 	pthread_join(f.th, NULL);       /* it hung up and accepts no more */
@@ -437,6 +449,41 @@ static void not_back(const char *path)
 		close(f.mem_fd);
 }
 
+static int count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+static void bad_answer(const char *path, enum inflight_answer ia, int want, const char *what)
+{
+	struct uvdpa_vhost_user_opts o = { .reconnect_ms = 300, .timeout_ms = 2000 };
+	struct uvdpa_virtio *v;
+	struct uvdpa_blk *b;
+	struct fake f;
+	int fds, r;
+
+	fds = count_fds();
+	fake_start(&f, path, true, ia);
+	REQUIRE(fe_open(path, &o, &v) == 0, "[%s] open", what);
+	r = uvdpa_blk_open(v, NULL, &b);
+	CHECK(r == want, "[%s] blk open: %d (%s)", what, r, strerror(-r));
+	if (!r) {
+		CHECK(uvdpa_blk_capacity(b) == 2048, "[%s] the device stays usable (capacity %llu)",
+		      what, (unsigned long long)uvdpa_blk_capacity(b));
+		uvdpa_blk_close(b);
+	}
+	uvdpa_virtio_close(v);
+	fake_stop(&f, path);
+	CHECK(count_fds() == fds, "[%s] no fd left behind", what);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/uvdpa-fe-replay.XXXXXX", path[64];
@@ -445,6 +492,9 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/fake.sock", dir);
 	replay(path);
 	not_back(path);
+	bad_answer(path, IA_NO_FD, -EPROTO, "GET_INFLIGHT_FD without an fd");
+	bad_answer(path, IA_WRONG_ECHO, -EPROTO, "GET_INFLIGHT_FD echoing another queue size");
+	bad_answer(path, IA_EMPTY, 0, "GET_INFLIGHT_FD with no area");
 	rmdir(dir);
 	return fe_done();
 }
