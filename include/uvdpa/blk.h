@@ -147,7 +147,9 @@ int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q);
  * completed, -EINVAL for a bad q, the negative errno of poll(2), or over
  * vhost-user -ECONNRESET when the back end hung up and was not reconnected
  * to (uvdpa_vhost_user_opts.reconnect_ms in uvdpa/virtio.h; a reconnect
- * makes this wait longer instead).
+ * makes this wait longer instead). Requests the device finished before an
+ * error are completed first: the call returns their count, and the error
+ * at the next call.
  */
 int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int timeout_ms);
 

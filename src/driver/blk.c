@@ -316,6 +316,17 @@ int uvdpa_blk_set_poll(struct uvdpa_blk *b, unsigned q, bool poll)
 	return 0;
 }
 
+/*
+ * A wait that ends on its deadline or an error: what the device finished
+ * before is completed first, so an error (a back end gone for good) hides
+ * no completion; it comes back at the next wait.
+ */
+static int blk_wait_end(struct uvdpa_blk *b, unsigned q, unsigned done, int err)
+{
+	done += (unsigned)uvdpa_blk_poll(b, q);
+	return done || !err ? (int)done : err;
+}
+
 static int blk_spin(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int64_t deadline)
 {
 	struct blk_queue *bq = &b->qs[q];
@@ -327,10 +338,8 @@ static int blk_spin(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int6
 		if (done >= min_complete || bq->nfree == bq->nslots)
 			return (int)done;
 		r = vdrv_spin(&bq->vq, deadline);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return (int)done + uvdpa_blk_poll(b, q);
+		if (r <= 0)
+			return blk_wait_end(b, q, done, r);
 	}
 }
 
@@ -357,10 +366,8 @@ int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int t
 		}
 		r = vdrv_wait_call(&bq->vq, vdrv_left_ms(deadline));
 		uvdpa_vq_drv_disable_cb(&bq->vq.drv);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return (int)done + uvdpa_blk_poll(b, q);
+		if (r <= 0)
+			return blk_wait_end(b, q, done, r);
 	}
 }
 
