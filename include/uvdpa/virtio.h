@@ -71,7 +71,10 @@ struct uvdpa_vhost_user_opts {
 	 * in flight, so the application sees that wait take longer: no request
 	 * fails, none is lost, none completes twice. Requests submitted in the
 	 * meantime wait in the ring. Only what the back end kept (a file, not
-	 * a RAM disk) survives its restart, as with any disk.
+	 * a RAM disk) survives its restart, as with any disk. Reconnects happen
+	 * only in those waits: a call that needs an answer from the back end
+	 * while it is away (uvdpa_virtio_read_config, closing the driver) fails
+	 * and ends the connection for good.
 	 *
 	 * Back ends without INFLIGHT_SHMFD (qemu-storage-daemon's export
 	 * does not offer it), packed rings, net devices, and a back end not

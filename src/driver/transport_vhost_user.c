@@ -821,9 +821,9 @@ static int vu_open(const char *path, int fd, const struct vtransport_vu_opts *o,
 	if (path) {
 		vt->path = strdup(path);
 		err = vt->path ? vu_conn_open(&vt->c, path, o->timeout_ms) : -ENOMEM;
-	}
-	else
+	} else {
 		vu_conn_adopt(&vt->c, fd, o->timeout_ms);
+	}
 	if (!err)
 		err = vu_mem_create(vt, o->mem_size);
 	if (!err)
