@@ -123,6 +123,18 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms);
 int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap);
 
 /*
+ * Takes up to cnt received frames from pair q, as uvdpa_net_recv would one
+ * by one: frame i goes to frames[i].iov_base (at most frames[i].iov_len
+ * bytes) and lens[i] gets its full length (more than iov_len: truncated),
+ * or -EIO for a malformed frame that was dropped. The receive buffers go
+ * back to the device with one notification for the whole burst.
+ * Returns how many entries were filled (0: nothing received), or -EINVAL
+ * for a bad q, or frames or lens NULL with cnt > 0.
+ */
+int uvdpa_net_recv_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			 int *lens, unsigned cnt);
+
+/*
  * Waits until pair q has a received frame, at most timeout_ms milliseconds
  * (-1: forever, 0: just check). Returns 1 if a frame is ready, 0 on timeout,
  * -EINVAL for a bad q, or the negative errno of poll(2).

@@ -238,26 +238,52 @@ static int recv_mrg(struct uvdpa_net *n, struct net_queue *rx, unsigned slot, ui
 	return (int)total;
 }
 
+/* One frame out, its buffers posted again but not published: the frame's
+ * length, -EIO (dropped), or -EAGAIN when nothing came. */
+static int rx_take(struct uvdpa_net *n, struct net_queue *rx, void *buf, size_t cap)
+{
+	uint32_t len;
+	void *tok = rx_next(rx, &len);
+
+	if (!tok)
+		return -EAGAIN;
+	if (n->mrg)
+		return recv_mrg(n, rx, net_slot(tok), len, buf, cap);
+	return recv_big(n, rx, net_slot(tok), len, buf, cap);
+}
+
 int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap)
 {
 	struct net_pair *p = net_pair(n, q);
-	struct net_queue *rx;
-	uint32_t len;
-	void *tok;
 	int ret;
 
 	if (!p)
 		return -EINVAL;
-	rx = &p->rx;
-	tok = rx_next(rx, &len);
-	if (!tok)
-		return -EAGAIN;
-	if (n->mrg)
-		ret = recv_mrg(n, rx, net_slot(tok), len, buf, cap);
-	else
-		ret = recv_big(n, rx, net_slot(tok), len, buf, cap);
-	vdrv_vq_notify(n->v, &rx->vq);
+	ret = rx_take(n, &p->rx, buf, cap);
+	if (ret != -EAGAIN)
+		vdrv_vq_notify(n->v, &p->rx.vq);
 	return ret;
+}
+
+int uvdpa_net_recv_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			 int *lens, unsigned cnt)
+{
+	struct net_pair *p = net_pair(n, q);
+	unsigned i;
+	int ret;
+
+	if (!p || (cnt && (!frames || !lens)))
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		ret = rx_take(n, &p->rx, frames[i].iov_base, frames[i].iov_len);
+		if (ret == -EAGAIN)
+			break;
+		lens[i] = ret;
+	}
+	/* The buffers go back to the device in one publication. */
+	if (i)
+		vdrv_vq_notify(n->v, &p->rx.vq);
+	return (int)i;
 }
 
 int uvdpa_net_set_poll(struct uvdpa_net *n, unsigned q, bool poll)
