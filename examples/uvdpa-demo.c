@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uvdpa/uvdpa.h>
+#include <uvdpa/local.h>
 #include <uvdpa/vdpa_abi.h>
 
 static int failures;

@@ -9,7 +9,8 @@
  * Bit 0 = 0: the rest is the whole byte stream a back end sends on the
  * socket (then it hangs up); the front end opens the connection on it and
  * probes a blk (bit 1 = 0) or net (bit 1 = 1) driver, with packed rings if
- * bit 2 is set, then closes. Whatever the bytes, every call must end in a
+ * bit 2 is set, asking for INFLIGHT_SHMFD (reconnects) if bit 3 is set,
+ * then closes. Whatever the bytes, every call must end in a
  * result or an error, without a sanitizer report, a leak or a hang.
  */
 #include <stdint.h>
@@ -27,11 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint32_t reqs[] = {
 	VU_GET_FEATURES, VU_GET_PROTOCOL_FEATURES, VU_GET_QUEUE_NUM, VU_GET_CONFIG,
 	VU_GET_VRING_BASE, VU_GET_STATUS, VU_SET_MEM_TABLE, VU_SET_FEATURES,
+	VU_GET_INFLIGHT_FD,
 };
 
 static void parse_one(const uint8_t *data, size_t size)
 {
 	const uint8_t *cfg;
+	struct vu_inflight in;
 	struct vu_msg m;
 	uint64_t u;
 	uint32_t num;
@@ -46,6 +49,8 @@ static void parse_one(const uint8_t *data, size_t size)
 			(void)num;
 		if (!vu_parse_config(&m, 8, &cfg) && cfg[7] == 0xff)
 			(void)cfg;
+		if (!vu_parse_inflight(&m, 1, 8, &in))
+			(void)in;
 	}
 }
 
@@ -74,7 +79,7 @@ static void stream(const uint8_t *data, size_t size, unsigned mode)
 {
 	struct vtransport_vu_opts o = {
 		.device_id = (mode & 2) ? 1 : 2, .queue_size_max = 8, .timeout_ms = 20,
-		.mem_size = 8u << 20,
+		.mem_size = 8u << 20, .reconnect_ms = (mode & 8) ? 50 : 0,
 	};
 	struct uvdpa_virtio *v;
 	struct vtransport *t;

@@ -22,6 +22,7 @@
 #ifndef UVDPA_BLK_H
 #define UVDPA_BLK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uvdpa/virtio.h>
@@ -121,15 +122,49 @@ unsigned uvdpa_blk_num_queues(const struct uvdpa_blk *b);
 int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
 		     uvdpa_blk_cb cb, void *opaque);
 
+/*
+ * Submits reqs[0..cnt-1] on queue q, in order, with one notification of the
+ * device for all of them (uvdpa_blk_submit notifies once per request).
+ * Request i completes as with uvdpa_blk_submit, with cb(opaques[i], res)
+ * (opaques NULL: cb(NULL, res)). Buffers follow uvdpa_blk_submit's rules.
+ *
+ * Returns how many were submitted, from 0 (queue depth or ring full: -EAGAIN
+ * is never returned) to cnt. A request that is refused (bad length, op or
+ * feature) stops the burst there: if it is reqs[0], its error is returned
+ * (-EINVAL, -EOPNOTSUPP as for uvdpa_blk_submit), otherwise the count before
+ * it, and submitting it alone tells why. -EINVAL also for a bad q, or reqs
+ * NULL with cnt > 0.
+ */
+int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			   unsigned cnt, uvdpa_blk_cb cb, void *const *opaques);
+
 /* Completes what the device has finished on queue q; returns how many. */
 int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q);
 
 /*
  * Completes requests on queue q until at least min_complete have completed
  * in this call or timeout_ms passes (-1: no limit). Returns the number
- * completed, -EINVAL for a bad q, or the negative errno of poll(2).
+ * completed, -EINVAL for a bad q, the negative errno of poll(2), or over
+ * vhost-user -ECONNRESET when the back end hung up and was not reconnected
+ * to (uvdpa_vhost_user_opts.reconnect_ms in uvdpa/virtio.h; a reconnect
+ * makes this wait longer instead). Requests the device finished before an
+ * error are completed first: the call returns their count, and the error
+ * at the next call.
  */
 int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int timeout_ms);
+
+/*
+ * Chooses how uvdpa_blk_wait (and the synchronous helpers, on queue 0)
+ * learn that requests on queue q have completed:
+ *   false  (the default) sleep on the queue's call eventfd, which the device
+ *          signals; costs a wake-up per wait (tens of microseconds here);
+ *   true   spin on the used ring with the device's notifications turned
+ *          off: no wake-up and no eventfd write on either side, one core
+ *          busy while waiting. A hung-up back end is still noticed (and
+ *          reconnected to) within about a thousand spins.
+ * Takes effect at the next wait. Returns 0, or -EINVAL for a bad q.
+ */
+int uvdpa_blk_set_poll(struct uvdpa_blk *b, unsigned q, bool poll);
 
 /* Requests in flight on queue q. */
 unsigned uvdpa_blk_inflight(const struct uvdpa_blk *b, unsigned q);

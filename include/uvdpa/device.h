@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uvdpa/virtio_config.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -107,13 +108,7 @@ struct uvdpa_vq_stat {
 };
 #define UVDPA_MAX_VQ_STATS 16
 
-/* Status bits (virtio 1.2 §2.1). */
-#define UVDPA_STATUS_ACKNOWLEDGE   0x01
-#define UVDPA_STATUS_DRIVER        0x02
-#define UVDPA_STATUS_DRIVER_OK     0x04
-#define UVDPA_STATUS_FEATURES_OK   0x08
-#define UVDPA_STATUS_NEEDS_RESET   0x40
-#define UVDPA_STATUS_FAILED        0x80
+/* Status bits (UVDPA_STATUS_*): uvdpa/virtio_config.h. */
 
 /*
  * Datapath mode (uvdpa extension; the kernel has only kicks).

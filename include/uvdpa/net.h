@@ -18,6 +18,7 @@
 #ifndef UVDPA_NET_H
 #define UVDPA_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -122,11 +123,34 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms);
 int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap);
 
 /*
+ * Takes up to cnt received frames from pair q, as uvdpa_net_recv would one
+ * by one: frame i goes to frames[i].iov_base (at most frames[i].iov_len
+ * bytes) and lens[i] gets its full length (more than iov_len: truncated),
+ * or -EIO for a malformed frame that was dropped. The receive buffers go
+ * back to the device with one notification for the whole burst.
+ * Returns how many entries were filled (0: nothing received), or -EINVAL
+ * for a bad q, or frames or lens NULL with cnt > 0.
+ */
+int uvdpa_net_recv_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			 int *lens, unsigned cnt);
+
+/*
  * Waits until pair q has a received frame, at most timeout_ms milliseconds
  * (-1: forever, 0: just check). Returns 1 if a frame is ready, 0 on timeout,
  * -EINVAL for a bad q, or the negative errno of poll(2).
  */
 int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms);
+
+/*
+ * Chooses how uvdpa_net_wait_rx and uvdpa_net_wait_tx on pair q learn of
+ * the device's progress: false (the default) sleep on the queues' call
+ * eventfds, which the device signals; true spin on the used rings with the
+ * device's notifications turned off (no wake-up, no eventfd write on
+ * either side, one core busy while waiting; a hung-up vhost-user back end
+ * is still noticed within about a thousand spins). Takes effect at the
+ * next wait. Returns 0, or -EINVAL for a bad q.
+ */
+int uvdpa_net_set_poll(struct uvdpa_net *n, unsigned q, bool poll);
 
 /* Reads the config space. Returns 0 or -EIO. */
 int uvdpa_net_get_config(struct uvdpa_net *n, struct uvdpa_net_config *cfg);

@@ -5,8 +5,10 @@
  * any vhost-user back end in another process (uvdpad, qemu-storage-daemon,
  * DPDK's vhost library) through a vhost-user front end.
  *
- * A struct uvdpa_virtio binds to one struct uvdpa_device and talks to it
- * only through its ops, or to one vhost-user socket. The class drivers (uvdpa/net.h, uvdpa/blk.h) are
+ * A struct uvdpa_virtio talks to one vhost-user socket
+ * (uvdpa_virtio_open_vhost_user below), or binds to one in-process struct
+ * uvdpa_device and talks to it only through its ops
+ * (uvdpa_virtio_open_local in uvdpa/local.h). The class drivers (uvdpa/net.h, uvdpa/blk.h) are
  * opened on top of it; they run the virtio 1.2 §3.1 initialisation (reset,
  * ACKNOWLEDGE, DRIVER, feature negotiation, FEATURES_OK check, queue set-up,
  * DRIVER_OK) and reset the device when they close, so one uvdpa_virtio can
@@ -27,24 +29,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uvdpa/device.h>
+#include <uvdpa/virtio_config.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct uvdpa_virtio;
-
-/*
- * Binds to dev in-process: resets it and sets ACKNOWLEDGE. dev must stay on
- * its bus until uvdpa_virtio_close (deleting a bound device is a bug).
- *
- * Returns 0 and sets *out, or:
- *   -EBUSY   dev is already bound to a face (dev->face_priv is set)
- *   -ENOMEM  out of memory or eventfds
- *   -EIO     the device refused the reset
- */
-int uvdpa_virtio_open_local(struct uvdpa_device *dev, struct uvdpa_virtio **out);
 
 /* Options of uvdpa_virtio_open_vhost_user; zeroes mean the defaults. */
 struct uvdpa_vhost_user_opts {
@@ -64,13 +55,40 @@ struct uvdpa_vhost_user_opts {
 	 * requests or one net queue pair; pages are used only once touched.
 	 */
 	size_t mem_size;
+	/*
+	 * Block devices: how long, in ms, to keep trying to reach a back end
+	 * that went away (crashed, killed, restarting). 0 = never: its end is
+	 * an error, as described below; must not be negative.
+	 *
+	 * Otherwise the front end asks for the INFLIGHT_SHMFD protocol feature
+	 * and keeps the back end's inflight area. When the back end offers it
+	 * and the rings are split, a hang-up seen while a driver waits for
+	 * completions (uvdpa_blk_wait and the synchronous blk calls) makes the
+	 * library connect to the same path again, retrying until reconnect_ms
+	 * has passed, and replay the set-up: features, memory table, the
+	 * inflight area, and every ring from the index the front end's own
+	 * ring state gives. The new back end resubmits the requests that were
+	 * in flight, so the application sees that wait take longer: no request
+	 * fails, none is lost, none completes twice. Requests submitted in the
+	 * meantime wait in the ring. Only what the back end kept (a file, not
+	 * a RAM disk) survives its restart, as with any disk. Reconnects happen
+	 * only in those waits: a call that needs an answer from the back end
+	 * while it is away (uvdpa_virtio_read_config, closing the driver) fails
+	 * and ends the connection for good.
+	 *
+	 * Back ends without INFLIGHT_SHMFD (qemu-storage-daemon's export
+	 * does not offer it), packed rings, net devices, and a back end not
+	 * back in time end the wait with -ECONNRESET, as with 0.
+	 */
+	int reconnect_ms;
 };
 
 /*
  * Connects to the vhost-user back end listening on the Unix socket at path
  * and drives it as a virtio device: features, SET_OWNER, protocol features
- * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered), then a reset
- * and ACKNOWLEDGE as uvdpa_virtio_open_local does. Open uvdpa/blk.h or
+ * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered; for blk
+ * with opts->reconnect_ms also INFLIGHT_SHMFD), then a reset and
+ * ACKNOWLEDGE as uvdpa_virtio_open_local (uvdpa/local.h) does. Open uvdpa/blk.h or
  * uvdpa/net.h on it as on an in-process device. opts NULL = defaults.
  *
  * Block: requires the CONFIG protocol feature; several queues (uvdpa_blk_opts
@@ -80,7 +98,8 @@ struct uvdpa_vhost_user_opts {
  * one queue pair. Config space is read from the back end (GET_CONFIG) at
  * every uvdpa_virtio_read_config; no back-end channel is opened, so config
  * changes are seen when read, not notified, and vhost-user has no config
- * generation to check. A back end that dies is not reconnected to.
+ * generation to check. A back end that dies is reconnected to only as
+ * opts->reconnect_ms says.
  *
  * Every reply is checked (request echoed, REPLY flag, version, exact size)
  * and awaited at most opts->timeout_ms. Once a reply is late, malformed, or
@@ -89,11 +108,16 @@ struct uvdpa_vhost_user_opts {
  * same error, and only uvdpa_virtio_close remains useful. A back end that
  * hangs up while a driver waits for completions (uvdpa_blk_wait and the
  * synchronous blk calls, uvdpa_net_wait_rx, uvdpa_net_wait_tx) ends the wait
- * at once with -ECONNRESET; requests in flight then never complete.
+ * at once with -ECONNRESET, and requests in flight then never complete;
+ * unless the library can reconnect (see reconnect_ms): then the wait goes
+ * on, at most reconnect_ms longer, and ends with -ECONNRESET only if the
+ * back end is not back by then. A wait that does not run (uvdpa_blk_poll)
+ * notices nothing: reconnects happen in waits.
  *
  * Returns 0 and sets *out, or:
- *   -EINVAL        path or out NULL, bad opts (negative timeout, device id
- *                  other than 1 or 2, queue_size_max not a power of two)
+ *   -EINVAL        path or out NULL, bad opts (negative timeout or
+ *                  reconnect_ms, device id other than 1 or 2,
+ *                  queue_size_max not a power of two)
  *   -ENAMETOOLONG  path does not fit a Unix socket address
  *   -ENOENT, -ECONNREFUSED, ...  connect(2) failed
  *   -ETIMEDOUT     the back end did not answer in time
@@ -104,7 +128,9 @@ struct uvdpa_vhost_user_opts {
  *   -ENOMEM        out of memory, memfd or eventfds
  *
  * Threading: as everything on a uvdpa_virtio, one thread at a time. The
- * library starts no thread; nothing waits longer than timeout_ms per reply.
+ * library starts no thread; nothing waits longer than timeout_ms per reply,
+ * and a reconnect no longer than reconnect_ms in all (plus one reply's
+ * timeout_ms).
  */
 int uvdpa_virtio_open_vhost_user(const char *path, const struct uvdpa_vhost_user_opts *opts,
 				 struct uvdpa_virtio **out);
@@ -124,7 +150,7 @@ uint64_t uvdpa_virtio_device_features(const struct uvdpa_virtio *v);
 /* Features negotiated by the driver currently open on v (0 if none). */
 uint64_t uvdpa_virtio_features(const struct uvdpa_virtio *v);
 
-/* Device status byte (UVDPA_STATUS_* in uvdpa/device.h). */
+/* Device status byte (UVDPA_STATUS_* in uvdpa/virtio_config.h). */
 uint8_t uvdpa_virtio_status(const struct uvdpa_virtio *v);
 
 /* Number of virtqueues the device has. */

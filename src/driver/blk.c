@@ -202,19 +202,18 @@ static unsigned blk_chain(struct uvdpa_blk *b, struct blk_queue *q, unsigned s, 
 	return n;
 }
 
-int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
-		     uvdpa_blk_cb cb, void *opaque)
+/* Puts one request on the ring, without notifying: 0, or why not. */
+static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa_blk_req *req,
+		   uvdpa_blk_cb cb, void *opaque)
 {
 	struct uvdpa_vq_buf bufs[BLK_SEGS_MAX + 3];
-	struct blk_queue *bq;
 	struct blk_req_state *st;
 	size_t len = 0;
 	unsigned s, n;
 	int type, err;
 
-	if (q >= b->nq || !req)
+	if (!req)
 		return -EINVAL;
-	bq = &b->qs[q];
 	if (!bq->nfree)
 		return -EAGAIN;
 	s = bq->free_slots[bq->nfree - 1];
@@ -241,8 +240,40 @@ int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req
 	st->opaque = opaque;
 	st->rbuf = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID ? req->buf : NULL;
 	st->rlen = len;
-	vdrv_vq_notify(b->v, &bq->vq);
 	return 0;
+}
+
+int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
+		     uvdpa_blk_cb cb, void *opaque)
+{
+	int err;
+
+	if (q >= b->nq)
+		return -EINVAL;
+	err = blk_add(b, &b->qs[q], req, cb, opaque);
+	if (!err)
+		vdrv_vq_notify(b->v, &b->qs[q].vq);
+	return err;
+}
+
+int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			   unsigned cnt, uvdpa_blk_cb cb, void *const *opaques)
+{
+	unsigned i;
+	int err = 0;
+
+	if (q >= b->nq || (cnt && !reqs))
+		return -EINVAL;
+	for (i = 0; i < cnt && !err; i++)
+		err = blk_add(b, &b->qs[q], &reqs[i], cb, opaques ? opaques[i] : NULL);
+	if (err)
+		i--;
+	/* One publication, and one kick if the device wants it, for them all. */
+	if (i)
+		vdrv_vq_notify(b->v, &b->qs[q].vq);
+	if (i == 0 && err != -EAGAIN)
+		return err;
+	return (int)i;
 }
 
 int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q)
@@ -275,6 +306,43 @@ int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q)
 	return cnt;
 }
 
+int uvdpa_blk_set_poll(struct uvdpa_blk *b, unsigned q, bool poll)
+{
+	if (q >= b->nq)
+		return -EINVAL;
+	b->qs[q].vq.poll = poll;
+	/* Waits enable notifications only to sleep: a polled queue never asks. */
+	uvdpa_vq_drv_disable_cb(&b->qs[q].vq.drv);
+	return 0;
+}
+
+/*
+ * A wait that ends on its deadline or an error: what the device finished
+ * before is completed first, so an error (a back end gone for good) hides
+ * no completion; it comes back at the next wait.
+ */
+static int blk_wait_end(struct uvdpa_blk *b, unsigned q, unsigned done, int err)
+{
+	done += (unsigned)uvdpa_blk_poll(b, q);
+	return done || !err ? (int)done : err;
+}
+
+static int blk_spin(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int64_t deadline)
+{
+	struct blk_queue *bq = &b->qs[q];
+	unsigned done = 0;
+	int r;
+
+	for (;;) {
+		done += (unsigned)uvdpa_blk_poll(b, q);
+		if (done >= min_complete || bq->nfree == bq->nslots)
+			return (int)done;
+		r = vdrv_spin(&bq->vq, deadline);
+		if (r <= 0)
+			return blk_wait_end(b, q, done, r);
+	}
+}
+
 int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int timeout_ms)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : vdrv_now_ms() + timeout_ms;
@@ -284,6 +352,8 @@ int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int t
 	if (q >= b->nq)
 		return -EINVAL;
 	bq = &b->qs[q];
+	if (bq->vq.poll)
+		return blk_spin(b, q, min_complete, deadline);
 	for (;;) {
 		int r = uvdpa_blk_poll(b, q);
 
@@ -296,10 +366,8 @@ int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int t
 		}
 		r = vdrv_wait_call(&bq->vq, vdrv_left_ms(deadline));
 		uvdpa_vq_drv_disable_cb(&bq->vq.drv);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return (int)done + uvdpa_blk_poll(b, q);
+		if (r <= 0)
+			return blk_wait_end(b, q, done, r);
 	}
 }
 

@@ -94,6 +94,12 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 		cnt = tx_reclaim(&p->tx);
 		if (cnt || p->tx.nfree == p->tx.nslots)
 			return cnt;
+		if (p->tx.vq.poll) {
+			r = vdrv_spin(&p->tx.vq, deadline);
+			if (r <= 0)
+				return r < 0 ? r : tx_reclaim(&p->tx);
+			continue;
+		}
 		if (uvdpa_vq_drv_enable_cb(&p->tx.vq.drv)) {
 			uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
 			continue;
@@ -232,26 +238,66 @@ static int recv_mrg(struct uvdpa_net *n, struct net_queue *rx, unsigned slot, ui
 	return (int)total;
 }
 
+/* One frame out, its buffers posted again but not published: the frame's
+ * length, -EIO (dropped), or -EAGAIN when nothing came. */
+static int rx_take(struct uvdpa_net *n, struct net_queue *rx, void *buf, size_t cap)
+{
+	uint32_t len;
+	void *tok = rx_next(rx, &len);
+
+	if (!tok)
+		return -EAGAIN;
+	if (n->mrg)
+		return recv_mrg(n, rx, net_slot(tok), len, buf, cap);
+	return recv_big(n, rx, net_slot(tok), len, buf, cap);
+}
+
 int uvdpa_net_recv(struct uvdpa_net *n, unsigned q, void *buf, size_t cap)
 {
 	struct net_pair *p = net_pair(n, q);
-	struct net_queue *rx;
-	uint32_t len;
-	void *tok;
 	int ret;
 
 	if (!p)
 		return -EINVAL;
-	rx = &p->rx;
-	tok = rx_next(rx, &len);
-	if (!tok)
-		return -EAGAIN;
-	if (n->mrg)
-		ret = recv_mrg(n, rx, net_slot(tok), len, buf, cap);
-	else
-		ret = recv_big(n, rx, net_slot(tok), len, buf, cap);
-	vdrv_vq_notify(n->v, &rx->vq);
+	ret = rx_take(n, &p->rx, buf, cap);
+	if (ret != -EAGAIN)
+		vdrv_vq_notify(n->v, &p->rx.vq);
 	return ret;
+}
+
+int uvdpa_net_recv_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			 int *lens, unsigned cnt)
+{
+	struct net_pair *p = net_pair(n, q);
+	unsigned i;
+	int ret;
+
+	if (!p || (cnt && (!frames || !lens)))
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		ret = rx_take(n, &p->rx, frames[i].iov_base, frames[i].iov_len);
+		if (ret == -EAGAIN)
+			break;
+		lens[i] = ret;
+	}
+	/* The buffers go back to the device in one publication. */
+	if (i)
+		vdrv_vq_notify(n->v, &p->rx.vq);
+	return (int)i;
+}
+
+int uvdpa_net_set_poll(struct uvdpa_net *n, unsigned q, bool poll)
+{
+	struct net_pair *p = net_pair(n, q);
+
+	if (!p)
+		return -EINVAL;
+	p->rx.vq.poll = poll;
+	p->tx.vq.poll = poll;
+	/* Waits enable notifications only to sleep: a polled queue never asks. */
+	uvdpa_vq_drv_disable_cb(&p->rx.vq.drv);
+	uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
+	return 0;
 }
 
 int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
@@ -270,6 +316,14 @@ int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 			rx->stash = uvdpa_vq_drv_get_used(&rx->vq.drv, &rx->stash_len);
 		if (rx->stash)
 			return 1;
+		if (rx->vq.poll) {
+			r = vdrv_spin(&rx->vq, deadline);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				return 0;   /* the ring was looked at just before */
+			continue;
+		}
 		/* Ask for a notification, then look again: a frame that came in
 		 * between would not raise one. */
 		if (uvdpa_vq_drv_enable_cb(&rx->vq.drv)) {

@@ -73,6 +73,13 @@ struct vtransport_ops {
 	 * their timeout; -1 or NULL: none.
 	 */
 	int (*hup_fd)(struct vtransport *t);
+	/*
+	 * The connection hung up (hup_fd said so): connect again and restore
+	 * the device as the driver left it, rings at their indexes, so the back
+	 * end resubmits what was in flight. 0 once restored; otherwise the
+	 * transport is dead (error() says why). NULL: it cannot.
+	 */
+	int (*reconnect)(struct vtransport *t);
 	/* Resets and releases the transport. */
 	void (*close)(struct vtransport *t);
 };
@@ -90,6 +97,7 @@ struct vtransport_vu_opts {
 	uint16_t queue_size_max;
 	int timeout_ms;
 	size_t mem_size;
+	int reconnect_ms;       /* 0: a hang-up is the end */
 };
 
 /* The vhost-user front end on the back end listening at path. */

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
@@ -64,6 +65,9 @@ struct vu_ring {
 	int kick_fd;
 	int call_fd;
 	bool started;           /* SET_VRING_KICK sent, no GET_VRING_BASE since */
+	/* What a reconnect replays: size and addresses as last set up. */
+	uint16_t num;
+	struct vu_addr addr;
 };
 
 struct vu_hole {
@@ -87,6 +91,12 @@ struct vu_transport {
 	struct vu_hole *holes;
 	unsigned nholes, cap_holes;
 	bool table_sent;
+	/* Reconnecting: where, for how long, and the back end's inflight area
+	 * (-1 until GET_INFLIGHT_FD gave one), kept across its restarts. */
+	char *path;
+	int reconnect_ms;
+	int inflight_fd;
+	struct vu_inflight inflight;
 };
 
 static struct vu_transport *to_vu(struct vtransport *t)
@@ -164,11 +174,11 @@ static void vu_set_status(struct vtransport *t, uint8_t status)
 	struct vu_transport *vt = to_vu(t);
 	uint64_t st = status;
 
-	if (!has_proto(vt, VU_PROTO_STATUS)) {
-		/* Nobody to refuse FEATURES_OK but SET_FEATURES, done already. */
-		vt->status = status;
+	/* Kept with STATUS too: a reconnect sets it again. */
+	vt->status = status;
+	/* Without STATUS nobody refuses FEATURES_OK but SET_FEATURES, done already. */
+	if (!has_proto(vt, VU_PROTO_STATUS))
 		return;
-	}
 	/* A refusal shows in the next GET_STATUS, which is how drivers check. */
 	vu_conn_request(&vt->c, VU_SET_STATUS, &st, sizeof(st), NULL, 0);
 }
@@ -263,14 +273,95 @@ static int ring_state_msg(struct vu_transport *vt, uint32_t req, uint16_t idx, u
 	return vu_conn_request(&vt->c, req, &s, sizeof(s), NULL, 0);
 }
 
+static bool is_packed(const struct vu_transport *vt)
+{
+	return vt->features & BIT(VIRTIO_F_RING_PACKED);
+}
+
+/*
+ * The inflight area is what lets a restarted back end resubmit: asked for
+ * only when the application wants reconnects, and the spec's recovery
+ * needs split rings here (packed ones would need the front end to rebuild
+ * the back end's wrap state).
+ */
+static bool wants_inflight(const struct vu_transport *vt)
+{
+	return has_proto(vt, VU_PROTO_INFLIGHT_SHMFD) && !is_packed(vt);
+}
+
+static int inflight_set(struct vu_transport *vt)
+{
+	return vu_conn_request(&vt->c, VU_SET_INFLIGHT_FD, &vt->inflight, sizeof(vt->inflight),
+			       &vt->inflight_fd, 1);
+}
+
+static void inflight_drop(struct vu_transport *vt)
+{
+	if (vt->inflight_fd >= 0)
+		close(vt->inflight_fd);
+	vt->inflight_fd = -1;
+	memset(&vt->inflight, 0, sizeof(vt->inflight));
+}
+
+/*
+ * QEMU's order (vhost_user_blk_start): GET_INFLIGHT_FD then SET_INFLIGHT_FD
+ * before the first ring, for every queue the back end has, so any subset
+ * the driver starts is covered. A back end with no area for us (mmap_size
+ * 0) leaves us without reconnects, as QEMU carries on without.
+ */
+static int inflight_get(struct vu_transport *vt, uint16_t num)
+{
+	struct vu_inflight req = { .num_queues = (uint16_t)vt->nvqs, .queue_size = num };
+	struct vu_msg reply;
+	int fd, err;
+
+	if (!wants_inflight(vt) || vt->inflight_fd >= 0)
+		return 0;
+	err = vu_conn_get_fd(&vt->c, VU_GET_INFLIGHT_FD, &req, sizeof(req), &reply, &fd);
+	if (err)
+		return err;
+	err = vu_parse_inflight(&reply, req.num_queues, num, &vt->inflight);
+	if (!err && fd < 0)
+		err = -EPROTO;
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		memset(&vt->inflight, 0, sizeof(vt->inflight));
+		return err == -EIO ? 0 : vu_conn_fail(&vt->c, err);
+	}
+	vt->inflight_fd = fd;
+	return inflight_set(vt);
+}
+
 /* QEMU's order (vhost_virtqueue_start): num, base, addresses, then fds;
  * the call fd before the kick so the first completion is not lost. */
+static int ring_start(struct vu_transport *vt, uint16_t idx, uint32_t base)
+{
+	struct vu_ring *r = &vt->rings[idx];
+	int err;
+
+	err = ring_state_msg(vt, VU_SET_VRING_NUM, idx, r->num);
+	if (!err)
+		err = ring_state_msg(vt, VU_SET_VRING_BASE, idx, base);
+	if (!err)
+		err = vu_conn_request(&vt->c, VU_SET_VRING_ADDR, &r->addr, sizeof(r->addr),
+				      NULL, 0);
+	if (!err)
+		err = ring_fd_msg(vt, VU_SET_VRING_CALL, idx, r->call_fd);
+	if (!err)
+		err = ring_fd_msg(vt, VU_SET_VRING_KICK, idx, r->kick_fd);
+	if (!err)
+		r->started = true;
+	/* With protocol features rings start disabled. */
+	if (!err && proto_features(vt))
+		err = ring_state_msg(vt, VU_SET_VRING_ENABLE, idx, 1);
+	return err;
+}
+
 static int vu_vq_setup(struct vtransport *t, uint16_t idx, uint16_t num, uint64_t desc,
 		       uint64_t driver, uint64_t device)
 {
 	struct vu_transport *vt = to_vu(t);
-	bool packed = vt->features & BIT(VIRTIO_F_RING_PACKED);
-	struct vu_addr a = { .index = idx };
 	int call = vu_call_fd(t, idx), err;
 	struct vu_ring *r;
 
@@ -281,25 +372,16 @@ static int vu_vq_setup(struct vtransport *t, uint16_t idx, uint16_t num, uint64_
 		r->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->kick_fd < 0)
 		return -errno;
-	if (uva_of(vt, desc, &a.desc) || uva_of(vt, driver, &a.avail) ||
-	    uva_of(vt, device, &a.used))
+	r->num = num;
+	r->addr = (struct vu_addr){ .index = idx };
+	if (uva_of(vt, desc, &r->addr.desc) || uva_of(vt, driver, &r->addr.avail) ||
+	    uva_of(vt, device, &r->addr.used))
 		return -EINVAL;
-	err = ring_state_msg(vt, VU_SET_VRING_NUM, idx, num);
+	err = inflight_get(vt, num);
+	if (err)
+		return err;
 	/* A fresh packed ring: both indexes 0, both wrap counters 1. */
-	if (!err)
-		err = ring_state_msg(vt, VU_SET_VRING_BASE, idx, packed ? 0x80008000u : 0);
-	if (!err)
-		err = vu_conn_request(&vt->c, VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);
-	if (!err)
-		err = ring_fd_msg(vt, VU_SET_VRING_CALL, idx, call);
-	if (!err)
-		err = ring_fd_msg(vt, VU_SET_VRING_KICK, idx, r->kick_fd);
-	if (!err)
-		r->started = true;
-	/* With protocol features rings start disabled. */
-	if (!err && proto_features(vt))
-		err = ring_state_msg(vt, VU_SET_VRING_ENABLE, idx, 1);
-	return err;
+	return ring_start(vt, idx, is_packed(vt) ? 0x80008000u : 0);
 }
 
 static void vu_kick(struct vtransport *t, uint16_t idx)
@@ -449,7 +531,128 @@ static int vu_reset(struct vtransport *t)
 		err = vu_conn_request(&vt->c, VU_RESET_DEVICE, NULL, 0, NULL, 0);
 	vt->status = 0;
 	vt->features = 0;
+	/* A reset device starts afresh: its next driver gets a new area. */
+	inflight_drop(vt);
 	return err;
+}
+
+/* ---- reconnect ---- */
+
+/*
+ * Where a restarted back end resumes a split ring: the used index in our
+ * memory. With the inflight area it counts the chains still in flight on
+ * top of it and resubmits them (libvhost-user and uvdpad alike), as after
+ * QEMU's "ring restore" of a dead back end: GET_VRING_BASE needs a live one.
+ */
+static uint16_t ring_resume_index(const struct vu_ring *r)
+{
+	const uint16_t *used_idx = (const uint16_t *)(uintptr_t)(r->addr.used + 2);
+
+	return __atomic_load_n(used_idx, __ATOMIC_ACQUIRE);
+}
+
+/* The new back end must offer what the driver negotiated with the old one. */
+static int replay_negotiation(struct vu_transport *vt)
+{
+	uint64_t offered, p = 0, f = vt->features | BIT(VU_F_PROTOCOL_FEATURES);
+	int err;
+
+	err = vu_conn_get_u64(&vt->c, VU_GET_FEATURES, &offered);
+	if (!err && (offered & f) != f)
+		err = -EOPNOTSUPP;
+	if (!err)
+		err = vu_conn_get_u64(&vt->c, VU_GET_PROTOCOL_FEATURES, &p);
+	if (!err && (p & vt->proto) != vt->proto)
+		err = -EOPNOTSUPP;
+	if (!err)
+		err = vu_conn_request(&vt->c, VU_SET_PROTOCOL_FEATURES, &vt->proto,
+				      sizeof(vt->proto), NULL, 0);
+	vt->c.reply_ack = has_proto(vt, VU_PROTO_REPLY_ACK);
+	if (!err)
+		err = vu_conn_request(&vt->c, VU_SET_OWNER, NULL, 0, NULL, 0);
+	if (!err)
+		err = vu_conn_request(&vt->c, VU_SET_FEATURES, &f, sizeof(f), NULL, 0);
+	return err;
+}
+
+static int replay_status(struct vu_transport *vt, uint8_t status)
+{
+	uint64_t st = status;
+
+	if (!has_proto(vt, VU_PROTO_STATUS))
+		return 0;
+	return vu_conn_request(&vt->c, VU_SET_STATUS, &st, sizeof(st), NULL, 0);
+}
+
+/* The driver's set-up, in the order of the first time, on a new connection. */
+static int replay(struct vu_transport *vt)
+{
+	unsigned i;
+	int err;
+
+	err = replay_negotiation(vt);
+	if (!err)
+		err = replay_status(vt, vt->status & ~UVDPA_STATUS_DRIVER_OK);
+	vt->table_sent = false;
+	if (!err)
+		err = vu_dma_sync(&vt->t);
+	if (!err)
+		err = inflight_set(vt);
+	for (i = 0; i < vt->nvqs && !err; i++) {
+		if (vt->rings[i].started)
+			err = ring_start(vt, (uint16_t)i, ring_resume_index(&vt->rings[i]));
+	}
+	if (!err)
+		err = replay_status(vt, vt->status);
+	/* Requests queued while nobody listened wait for a kick. */
+	for (i = 0; i < vt->nvqs && !err; i++)
+		if (vt->rings[i].started)
+			vu_kick(&vt->t, (uint16_t)i);
+	return err;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool can_reconnect(const struct vu_transport *vt)
+{
+	return vt->path && vt->reconnect_ms > 0 && vt->inflight_fd >= 0 && !vt->c.err;
+}
+
+/*
+ * A back end restarting takes a while to listen again (the socket is
+ * missing, then refuses), and may die again half-way through the replay:
+ * every failure is retried until the deadline.
+ */
+static int vu_reconnect(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+	int64_t deadline;
+	int timeout_ms = vt->c.timeout_ms, err;
+	struct timespec ts;
+
+	if (!can_reconnect(vt))
+		return vu_conn_fail(&vt->c, -ECONNRESET);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + vt->reconnect_ms;
+	for (;;) {
+		vu_conn_close(&vt->c);
+		err = vu_conn_open(&vt->c, vt->path, timeout_ms);
+		if (!err)
+			err = replay(vt);
+		if (!err)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline)
+			break;
+		sleep_ms(20);
+	}
+	vt->c.err = 0;
+	return vu_conn_fail(&vt->c, -ECONNRESET);
 }
 
 static int vu_error(struct vtransport *t)
@@ -477,6 +680,8 @@ static void vu_free(struct vu_transport *vt)
 		munmap(vt->mem, vt->mem_size);
 	if (vt->memfd >= 0)
 		close(vt->memfd);
+	inflight_drop(vt);
+	free(vt->path);
 	free(vt->rings);
 	free(vt->holes);
 	free(vt);
@@ -511,6 +716,7 @@ static const struct vtransport_ops vu_ops = {
 	.reset = vu_reset,
 	.error = vu_error,
 	.hup_fd = vu_hup_fd,
+	.reconnect = vu_reconnect,
 	.close = vu_close,
 };
 
@@ -562,7 +768,8 @@ static int vu_handshake(struct vu_transport *vt)
 		err = vu_conn_get_u64(&vt->c, VU_GET_PROTOCOL_FEATURES, &p);
 	if (err)
 		return err;
-	p &= PROTO_WANTED;
+	p &= PROTO_WANTED | (vt->reconnect_ms && vt->device_id == VIRTIO_ID_BLOCK ?
+			     BIT(VU_PROTO_INFLIGHT_SHMFD) : 0);
 	if (proto_features(vt)) {
 		err = vu_conn_request(&vt->c, VU_SET_PROTOCOL_FEATURES, &p, sizeof(p), NULL, 0);
 		if (err)
@@ -607,12 +814,16 @@ static int vu_open(const char *path, int fd, const struct vtransport_vu_opts *o,
 	}
 	vt->t.ops = &vu_ops;
 	vt->memfd = -1;
+	vt->inflight_fd = -1;
+	vt->reconnect_ms = o->reconnect_ms;
 	vt->device_id = o->device_id;
 	vt->qmax = o->queue_size_max;
-	if (path)
-		err = vu_conn_open(&vt->c, path, o->timeout_ms);
-	else
+	if (path) {
+		vt->path = strdup(path);
+		err = vt->path ? vu_conn_open(&vt->c, path, o->timeout_ms) : -ENOMEM;
+	} else {
 		vu_conn_adopt(&vt->c, fd, o->timeout_ms);
+	}
 	if (!err)
 		err = vu_mem_create(vt, o->mem_size);
 	if (!err)

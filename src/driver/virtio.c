@@ -88,8 +88,9 @@ static int vu_opts(const struct uvdpa_vhost_user_opts *o, struct vtransport_vu_o
 	vo->queue_size_max = o->queue_size_max ? o->queue_size_max : 256;
 	vo->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
 	vo->mem_size = o->mem_size ? o->mem_size : 256u << 20;
+	vo->reconnect_ms = o->reconnect_ms;
 	if ((vo->device_id != VIRTIO_ID_BLOCK && vo->device_id != VIRTIO_ID_NET) ||
-	    vo->timeout_ms < 0 || (vo->queue_size_max & (vo->queue_size_max - 1)) ||
+	    vo->timeout_ms < 0 || vo->reconnect_ms < 0 || (vo->queue_size_max & (vo->queue_size_max - 1)) ||
 	    vo->queue_size_max > 32768)
 		return -EINVAL;
 	return 0;
@@ -247,7 +248,7 @@ int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint
 	if (fd < 0)
 		return fd;
 	vq->call_fd = fd;
-	vq->hup_fd = v->t->ops->hup_fd ? v->t->ops->hup_fd(v->t) : -1;
+	vq->t = v->t;
 	err = vdrv_dma_alloc(v, dev_off + dev_sz, &vq->ring);
 	if (err)
 		return err;
@@ -330,16 +331,29 @@ int vdrv_dma_sync(struct uvdpa_virtio *v)
 	return vdrv_error(v, v->t->ops->dma_sync(v->t));
 }
 
+/* The back end hung up: a transport that can reconnects (and the caller
+ * looks at the ring again), else the wait ends. */
+static int hung_up(struct vtransport *t)
+{
+	if (!t->ops->reconnect)
+		return -ECONNRESET;
+	return t->ops->reconnect(t) ? -ECONNRESET : 1;
+}
+
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)
 {
+	struct vtransport *t = vq->t;
 	struct pollfd p[2] = {
 		{ .fd = vq->call_fd, .events = POLLIN },
 		/* A negative fd is ignored by poll(). */
-		{ .fd = vq->hup_fd, .events = POLLRDHUP },
+		{ .fd = t->ops->hup_fd ? t->ops->hup_fd(t) : -1, .events = POLLRDHUP },
 	};
 	uint64_t cnt;
 	int r;
 
+	r = t->ops->error ? t->ops->error(t) : 0;
+	if (r)
+		return r;
 	do
 		r = poll(p, 2, timeout_ms);
 	while (r < 0 && errno == EINTR);
@@ -349,11 +363,37 @@ int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms)
 		return 0;
 	/* Nothing arrives on a vhost-user socket unasked: any event is its end. */
 	if (p[1].revents && !p[0].revents)
-		return -ECONNRESET;
+		return hung_up(t);
 	/* Non-blocking eventfd: this only drains. */
 	if (read(vq->call_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return -errno;
 	return 1;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Turns between looks at the clock and the connection: a poll(2) each time
+ * would cost more than a completion takes to arrive. */
+#define VDRV_SPINS_PER_CHECK 1024
+
+int vdrv_spin(struct vdrv_vq *vq, int64_t deadline)
+{
+	int r;
+
+	if (++vq->spins % VDRV_SPINS_PER_CHECK) {
+		cpu_relax();
+		return 1;
+	}
+	/* Non-blocking: also drains a call the device made before polling began. */
+	r = vdrv_wait_call(vq, 0);
+	if (r < 0)
+		return r;
+	return deadline >= 0 && vdrv_now_ms() >= deadline ? 0 : 1;
 }
 
 int64_t vdrv_now_ms(void)

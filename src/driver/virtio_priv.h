@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <uvdpa/virtio.h>
+#include <uvdpa/local.h>
 #include "driver/transport.h"
 #include "virtio/vq.h"
 
@@ -31,8 +31,10 @@ struct vdrv_vq {
 	uint16_t idx;
 	uint16_t num;
 	int call_fd;                    /* owned by the transport */
-	int hup_fd;                     /* transport's, -1 if none */
+	struct vtransport *t;           /* for its hang-up fd, which a reconnect changes */
 	bool set_up;
+	bool poll;                      /* waits spin (vdrv_spin) instead of sleeping */
+	unsigned spins;
 };
 
 static inline bool vdrv_has(uint64_t features, unsigned bit)
@@ -93,10 +95,21 @@ static inline void vdrv_vq_notify(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 
 /*
  * Waits for the queue's notification eventfd at most timeout_ms (-1: no
- * limit) and drains it. 1: notified; 0: timeout; -ECONNRESET if the
- * transport's connection hung up; negative errno of poll.
+ * limit) and drains it. 1: notified, or the transport's connection hung up
+ * and was re-established (the back end resubmits what was in flight: look
+ * at the ring again); 0: timeout; -ECONNRESET if the connection hung up for
+ * good; the transport's error if it is dead; negative errno of poll.
  */
 int vdrv_wait_call(const struct vdrv_vq *vq, int timeout_ms);
+
+/*
+ * A polled queue's wait, one turn at a time: the driver looks at the ring,
+ * then calls this instead of sleeping. Relaxes the CPU; every so many turns
+ * it also looks at the connection (a hang-up ends the wait or reconnects,
+ * as in vdrv_wait_call) and at the deadline (-1: none). 1: look again;
+ * 0: the deadline passed; negative: as vdrv_wait_call.
+ */
+int vdrv_spin(struct vdrv_vq *vq, int64_t deadline);
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t vdrv_now_ms(void);

@@ -157,8 +157,12 @@ static int send_msg(struct vu_conn *c, const struct vu_hdr *h, const void *paylo
 	return 0;
 }
 
-/* We never asked for fds in a reply: close whatever came. */
-static void drop_fds(struct msghdr *mh)
+/*
+ * Closes the fds a reply brought, except that keep (NULL: none wanted)
+ * takes the first one while it is still -1: only GET_INFLIGHT_FD answers
+ * with an fd, and only one.
+ */
+static void take_fds(struct msghdr *mh, int *keep)
 {
 	struct cmsghdr *cm;
 
@@ -171,12 +175,15 @@ static void drop_fds(struct msghdr *mh)
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			close(fd);
+			if (keep && *keep < 0)
+				*keep = fd;
+			else
+				close(fd);
 		}
 	}
 }
 
-static int recv_exact(struct vu_conn *c, void *buf, size_t len, int64_t deadline)
+static int recv_exact(struct vu_conn *c, void *buf, size_t len, int64_t deadline, int *keep)
 {
 	char cbuf[FD_CMSG_SPACE] __attribute__((aligned(8)));
 	size_t got = 0;
@@ -197,7 +204,7 @@ static int recv_exact(struct vu_conn *c, void *buf, size_t len, int64_t deadline
 		}
 		if (n < 0)
 			return io_error(errno);
-		drop_fds(&mh);
+		take_fds(&mh, keep);
 		if (mh.msg_flags & MSG_CTRUNC)
 			return -EPROTO;     /* more fds than any reply may carry */
 		if (n == 0)
@@ -207,22 +214,24 @@ static int recv_exact(struct vu_conn *c, void *buf, size_t len, int64_t deadline
 	return 0;
 }
 
-static int recv_reply(struct vu_conn *c, uint32_t req, struct vu_msg *m, int64_t deadline)
+static int recv_reply(struct vu_conn *c, uint32_t req, struct vu_msg *m, int64_t deadline,
+		      int *keep)
 {
 	int err;
 
 	memset(m, 0, sizeof(*m));
-	err = recv_exact(c, &m->hdr, sizeof(m->hdr), deadline);
+	err = recv_exact(c, &m->hdr, sizeof(m->hdr), deadline, keep);
 	if (!err)
 		err = vu_check_hdr(&m->hdr, req);
 	if (!err && m->hdr.size)
-		err = recv_exact(c, &m->p, m->hdr.size, deadline);
+		err = recv_exact(c, &m->p, m->hdr.size, deadline, keep);
 	return err;
 }
 
 /* One exchange; any failure kills the connection. */
 static int exchange(struct vu_conn *c, uint32_t req, uint32_t flags, const void *payload,
-		    uint32_t size, const int *fds, unsigned nfds, struct vu_msg *reply)
+		    uint32_t size, const int *fds, unsigned nfds, struct vu_msg *reply,
+		    int *keep)
 {
 	struct vu_hdr h = { .request = req, .flags = VU_VERSION | flags, .size = size };
 	int64_t deadline = now_ms() + c->timeout_ms;
@@ -232,7 +241,7 @@ static int exchange(struct vu_conn *c, uint32_t req, uint32_t flags, const void 
 		return c->err;
 	err = send_msg(c, &h, payload, fds, nfds, deadline);
 	if (!err && reply)
-		err = recv_reply(c, req, reply, deadline);
+		err = recv_reply(c, req, reply, deadline, keep);
 	return err ? vu_conn_fail(c, err) : 0;
 }
 
@@ -244,8 +253,8 @@ int vu_conn_request(struct vu_conn *c, uint32_t req, const void *payload, uint32
 	int err;
 
 	if (!c->reply_ack)
-		return exchange(c, req, 0, payload, size, fds, nfds, NULL);
-	err = exchange(c, req, VU_F_NEED_REPLY, payload, size, fds, nfds, &reply);
+		return exchange(c, req, 0, payload, size, fds, nfds, NULL, NULL);
+	err = exchange(c, req, VU_F_NEED_REPLY, payload, size, fds, nfds, &reply, NULL);
 	if (err)
 		return err;
 	if (vu_parse_u64(&reply, &verdict))
@@ -256,7 +265,21 @@ int vu_conn_request(struct vu_conn *c, uint32_t req, const void *payload, uint32
 int vu_conn_get(struct vu_conn *c, uint32_t req, const void *payload, uint32_t size,
 		struct vu_msg *reply)
 {
-	return exchange(c, req, 0, payload, size, NULL, 0, reply);
+	return exchange(c, req, 0, payload, size, NULL, 0, reply, NULL);
+}
+
+int vu_conn_get_fd(struct vu_conn *c, uint32_t req, const void *payload, uint32_t size,
+		   struct vu_msg *reply, int *fd)
+{
+	int err;
+
+	*fd = -1;
+	err = exchange(c, req, 0, payload, size, NULL, 0, reply, fd);
+	if (err && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return err;
 }
 
 int vu_conn_get_u64(struct vu_conn *c, uint32_t req, uint64_t *out)

@@ -38,6 +38,13 @@ int vu_conn_request(struct vu_conn *c, uint32_t req, const void *payload, uint32
 int vu_conn_get(struct vu_conn *c, uint32_t req, const void *payload, uint32_t size,
 		struct vu_msg *reply);
 
+/*
+ * vu_conn_get for a reply that brings one fd (GET_INFLIGHT_FD): *fd is the
+ * caller's once the exchange succeeds, -1 if none came; closed on failure.
+ */
+int vu_conn_get_fd(struct vu_conn *c, uint32_t req, const void *payload, uint32_t size,
+		   struct vu_msg *reply, int *fd);
+
 /* GET_* that answers a u64 (features, queue count, status). */
 int vu_conn_get_u64(struct vu_conn *c, uint32_t req, uint64_t *out);
 

@@ -19,6 +19,8 @@ static const char *const names[] = {
 	[VU_SET_VRING_ADDR] = "SET_VRING_ADDR",
 	[VU_SET_VRING_BASE] = "SET_VRING_BASE",
 	[VU_GET_VRING_BASE] = "GET_VRING_BASE",
+	[VU_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
+	[VU_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
 	[VU_SET_VRING_KICK] = "SET_VRING_KICK",
 	[VU_SET_VRING_CALL] = "SET_VRING_CALL",
 	[VU_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
@@ -72,6 +74,22 @@ int vu_parse_config(const struct vu_msg *m, uint32_t size, const uint8_t **data)
 	    m->p.config.size != size || m->p.config.offset != 0)
 		return -EPROTO;
 	*data = m->p.config.data;
+	return 0;
+}
+
+int vu_parse_inflight(const struct vu_msg *m, uint16_t num_queues, uint16_t queue_size,
+		      struct vu_inflight *out)
+{
+	const struct vu_inflight *in = &m->p.inflight;
+
+	if (m->hdr.size != sizeof(*in) || in->num_queues != num_queues ||
+	    in->queue_size != queue_size)
+		return -EPROTO;
+	if (!in->mmap_size)
+		return -EIO;
+	if (in->mmap_offset > UINT64_MAX - in->mmap_size)
+		return -EPROTO;
+	*out = *in;
 	return 0;
 }
 

@@ -31,6 +31,8 @@ enum {
 	VU_GET_QUEUE_NUM = 17,
 	VU_SET_VRING_ENABLE = 18,
 	VU_GET_CONFIG = 24,
+	VU_GET_INFLIGHT_FD = 31,
+	VU_SET_INFLIGHT_FD = 32,
 	VU_RESET_DEVICE = 34,
 	VU_SET_STATUS = 39,
 	VU_GET_STATUS = 40,
@@ -46,6 +48,7 @@ enum {
 #define VU_PROTO_MQ           0
 #define VU_PROTO_REPLY_ACK    3
 #define VU_PROTO_CONFIG       9
+#define VU_PROTO_INFLIGHT_SHMFD 12
 #define VU_PROTO_RESET_DEVICE 13
 #define VU_PROTO_STATUS       16
 
@@ -94,12 +97,21 @@ struct vu_config {
 	uint8_t data[VU_CONFIG_MAX];
 };
 
+/* GET/SET_INFLIGHT_FD (QEMU's VhostUserInflight, padding included: 24 bytes). */
+struct vu_inflight {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+	uint16_t num_queues;
+	uint16_t queue_size;
+};
+
 union vu_payload {
 	uint64_t u64;
 	struct vu_state state;
 	struct vu_addr addr;
 	struct vu_mem mem;
 	struct vu_config config;
+	struct vu_inflight inflight;
 };
 
 #define VU_PAYLOAD_MAX ((uint32_t)sizeof(union vu_payload))
@@ -132,6 +144,13 @@ int vu_parse_state(const struct vu_msg *m, uint32_t index, uint32_t *num);
  * end's way to refuse: -EIO.
  */
 int vu_parse_config(const struct vu_msg *m, uint32_t size, const uint8_t **data);
+
+/*
+ * GET_INFLIGHT_FD answering for num_queues queues of queue_size entries:
+ * echoes both; mmap_size 0 means the back end has no area for us (-EIO).
+ */
+int vu_parse_inflight(const struct vu_msg *m, uint16_t num_queues, uint16_t queue_size,
+		      struct vu_inflight *out);
 
 /*
  * Parses one whole reply datagram of len bytes (header and payload) into out,

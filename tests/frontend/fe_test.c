@@ -171,17 +171,30 @@ static bool wait_socket(struct fe_peer *p, const char *path, int ms)
 	return false;
 }
 
-void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa)
+static void uvdpad_spawn(struct fe_peer *p)
 {
 	char mgmt[300];
-	char *argv[] = { (char *)uvdpad, (char *)"-r", NULL, (char *)"-l", (char *)"debug", NULL };
+	char *argv[] = { (char *)p->uvdpad, (char *)"-r", p->dir, (char *)"-l", (char *)"debug",
+			 NULL };
 
+	snprintf(mgmt, sizeof(mgmt), "%s/uvdpa.sock", p->dir);
+	/* A killed daemon leaves its socket: wait for the new one. */
+	unlink(mgmt);
+	p->pid = spawn(argv, p->log, NULL);
+	REQUIRE(wait_socket(p, mgmt, 20000), "uvdpad up (log %s)", p->log);
+}
+
+void fe_uvdpad_restart(struct fe_peer *p)
+{
+	uvdpad_spawn(p);
+}
+
+void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa)
+{
 	make_dir(p, "uvdpad");
 	p->uvdpa = uvdpa;
-	argv[2] = p->dir;
-	p->pid = spawn(argv, p->log, NULL);
-	snprintf(mgmt, sizeof(mgmt), "%s/uvdpa.sock", p->dir);
-	REQUIRE(wait_socket(p, mgmt, 20000), "uvdpad up (log %s)", p->log);
+	p->uvdpad = uvdpad;
+	uvdpad_spawn(p);
 }
 
 void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *key,

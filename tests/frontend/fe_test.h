@@ -48,11 +48,15 @@ struct fe_peer {
 	char sock[256];
 	pid_t pid;
 	const char *uvdpa;      /* CLI, for uvdpad peers */
+	const char *uvdpad;     /* the daemon, for restarts */
 	char dpdk_state[160];   /* testpmd's run state, removed at stop */
 };
 
 /* uvdpad (binary at path) with UVDPA_RUNDIR = a fresh directory. */
 void fe_uvdpad_start(struct fe_peer *p, const char *uvdpad, const char *uvdpa);
+/* Starts uvdpad again in p's directory (after it died): same run directory,
+ * no device until fe_uvdpad_add. Safe from a second thread. */
+void fe_uvdpad_restart(struct fe_peer *p);
 /* Runs `uvdpa dev add name NAME mgmtdev MGMT [KEY VALUE]` (a pair or NULL),
  * then finds the device socket (vhost/NAME.sock, else NAME.sock) into p->sock. */
 void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *key,

@@ -114,6 +114,87 @@ static void deep_io(struct uvdpa_blk *b, enum mode m)
 	CHECK(bad == 0, "every read in flight got its own sector's data (%u wrong)", bad);
 }
 
+/* Per-request completion of a burst: each callback must get its own opaque. */
+struct burst_done {
+	unsigned n;
+	int res;
+};
+
+static void on_burst(void *opaque, int res)
+{
+	struct burst_done *d = opaque;
+
+	d->n++;
+	d->res = res;
+}
+
+/* Submits all QD in bursts, waiting when the ring is full; 0 or the error. */
+static int burst_all(struct uvdpa_blk *b, const struct uvdpa_blk_req *reqs,
+		     void *const *opaques)
+{
+	unsigned sent = 0;
+	int r;
+
+	while (sent < QD) {
+		r = uvdpa_blk_submit_burst(b, 0, reqs + sent, QD - sent, on_burst, opaques + sent);
+		if (r < 0)
+			return r;
+		if (r == 0 && uvdpa_blk_wait(b, 0, 1, 10000) <= 0)
+			return -ETIMEDOUT;
+		sent += (unsigned)r;
+	}
+	return uvdpa_blk_wait(b, 0, uvdpa_blk_inflight(b, 0), 10000) < 0 ? -EIO : 0;
+}
+
+static unsigned burst_misses(const struct burst_done *d)
+{
+	unsigned i, bad = 0;
+
+	for (i = 0; i < QD; i++)
+		bad += d[i].n != 1 || d[i].res != 0;
+	return bad;
+}
+
+/* uvdpa_blk_submit_burst: QD writes, then QD reads of them, one call each. */
+static void burst_io(struct uvdpa_blk *b, enum mode m)
+{
+	static uint8_t wr[QD][4096], rd[QD][4096];
+	struct uvdpa_blk_req reqs[QD];
+	struct burst_done d[QD];
+	void *op[QD];
+	unsigned i, bad = 0;
+	int r;
+
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < QD; i++) {
+		reqs[i] = (struct uvdpa_blk_req){ .op = UVDPA_BLK_OP_WRITE, .sector = 40000 + i * 8,
+						  .buf = wr[i], .len = 4096 };
+		fe_pattern(wr[i], 4096, reqs[i].sector, 91);
+		op[i] = &d[i];
+	}
+	r = burst_all(b, reqs, op);
+	CHECK(r == 0 && burst_misses(d) == 0, "burst of %d writes: each completes once, OK (%d)",
+	      QD, r);
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < QD; i++) {
+		reqs[i].op = UVDPA_BLK_OP_READ;
+		reqs[i].buf = rd[i];
+	}
+	r = burst_all(b, reqs, op);
+	CHECK(r == 0 && burst_misses(d) == 0, "burst of %d reads: each completes once, OK (%d)",
+	      QD, r);
+	for (i = 0; i < QD; i++)
+		bad += memcmp(rd[i], m == QSD_NULL ? memset(wbuf, 0, 4096) : wr[i], 4096) != 0;
+	CHECK(bad == 0, "every read of the burst got its own sector's data (%u wrong)", bad);
+
+	reqs[1].len = 100;
+	r = uvdpa_blk_submit_burst(b, 0, reqs, 3, on_burst, op);
+	CHECK(r == 1, "a bad request stops the burst there: %d submitted", r);
+	r = uvdpa_blk_submit_burst(b, 0, reqs + 1, 2, on_burst, op + 1);
+	CHECK(r == -EINVAL, "and, first in a burst, gives its error: %d", r);
+	uvdpa_blk_wait(b, 0, uvdpa_blk_inflight(b, 0), 10000);
+}
+
 static void host_check(const char *file)
 {
 	int fd = open(file, O_RDONLY);
@@ -145,6 +226,16 @@ static void run(struct uvdpa_virtio *v, enum mode m, unsigned flags, const char 
 	      (unsigned long long)uvdpa_blk_capacity(b));
 	sync_io(b, m);
 	deep_io(b, m);
+	burst_io(b, m);
+	/* The same with completions found by polling the used ring. */
+	r = uvdpa_blk_set_poll(b, 0, true);
+	CHECK(r == 0, "queue 0 polled: %d", r);
+	sync_io(b, m);
+	deep_io(b, m);
+	burst_io(b, m);
+	CHECK(uvdpa_blk_set_poll(b, 1, true) == -EINVAL || uvdpa_blk_num_queues(b) > 1,
+	      "set_poll on a queue that does not exist: -EINVAL");
+	uvdpa_blk_set_poll(b, 0, false);
 	r = uvdpa_blk_flush(b);
 	CHECK(r == 0, "flush: %d", r);
 	if (file)

@@ -3,9 +3,12 @@
  * The back end dies under a running blk or net driver (SIGKILL): the next
  * wait for a completion ends in -ECONNRESET as soon as the socket hangs up,
  * not at its timeout, and closing the driver and the connection afterwards
- * neither hangs nor crashes.
+ * neither hangs nor crashes. "qsd-reconnect": the same with reconnect_ms
+ * set, against qemu-storage-daemon 7.2, which offers no INFLIGHT_SHMFD:
+ * with nothing to resubmit from the library does not reconnect, and the
+ * wait ends at once as without the option.
  *
- * usage: test_fe_death qsd | uvdpad UVDPAD UVDPA | uvdpad-net UVDPAD UVDPA
+ * usage: test_fe_death qsd | qsd-reconnect | uvdpad UVDPAD UVDPA | uvdpad-net UVDPAD UVDPA
  */
 #include <errno.h>
 #include <signal.h>
@@ -61,13 +64,15 @@ static void net_death(struct fe_peer *p)
 
 int main(int argc, char **argv)
 {
+	struct uvdpa_vhost_user_opts o = { .reconnect_ms = 10000 };
 	struct uvdpa_virtio *v;
 	struct uvdpa_blk *b;
 	struct fe_peer p;
 	int64_t t0;
 	int r;
 
-	REQUIRE(argc >= 2, "usage: test_fe_death qsd | uvdpad UVDPAD UVDPA | uvdpad-net UVDPAD UVDPA");
+	REQUIRE(argc >= 2, "usage: test_fe_death qsd | qsd-reconnect | uvdpad UVDPAD UVDPA | "
+		"uvdpad-net UVDPAD UVDPA");
 	if (!strcmp(argv[1], "uvdpad-net")) {
 		REQUIRE(argc >= 4, "uvdpad needs the uvdpad and uvdpa paths");
 		fe_uvdpad_start(&p, argv[2], argv[3]);
@@ -76,14 +81,14 @@ int main(int argc, char **argv)
 		fe_peer_stop(&p);
 		return fe_done();
 	}
-	if (!strcmp(argv[1], "qsd")) {
+	if (!strcmp(argv[1], "qsd") || !strcmp(argv[1], "qsd-reconnect")) {
 		fe_qsd_start(&p, "driver=null-co,node-name=n0,size=67108864,read-zeroes=on");
 	} else {
 		REQUIRE(argc >= 4, "uvdpad needs the uvdpad and uvdpa paths");
 		fe_uvdpad_start(&p, argv[2], argv[3]);
 		fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL, NULL);
 	}
-	r = fe_open(p.sock, NULL, &v);
+	r = fe_open(p.sock, strcmp(argv[1], "qsd-reconnect") ? NULL : &o, &v);
 	REQUIRE(r == 0, "open %s: %d", p.sock, r);
 	r = uvdpa_blk_open(v, NULL, &b);
 	REQUIRE(r == 0, "blk open: %d", r);

@@ -55,9 +55,51 @@ static int send_frame(struct uvdpa_net *n, const void *f, size_t len)
 
 static bool has_mac = true;    /* testpmd offers no config space */
 
+/* Not a uvdpa_net_opts flag: the test's own, for uvdpa_net_set_poll. */
+#define POLLED (1u << 31)
+
+#define BURST 8
+
+/* uvdpa_net_send_burst then uvdpa_net_recv_burst: the frames come back
+ * whole and in order. */
+static void burst(struct uvdpa_net *n, const uint8_t mac[6], const char *name)
+{
+	static uint8_t out[BURST][1514], in[BURST][1514];
+	struct iovec tx_v[BURST], rx_v[BURST];
+	int lens[BURST], r;
+	unsigned i, got = 0, sent = 0, tries, ok = 0;
+
+	for (i = 0; i < BURST; i++) {
+		size_t len = 60 + i * 180;
+
+		frame(out[i], len, mac, 100 + i);
+		tx_v[i] = (struct iovec){ out[i], len };
+		rx_v[i] = (struct iovec){ in[i], sizeof(in[i]) };
+	}
+	for (tries = 0; sent < BURST && tries < 100; tries++) {
+		r = uvdpa_net_send_burst(n, 0, tx_v + sent, BURST - sent);
+		if (r < 0)
+			break;
+		sent += (unsigned)r;
+		if (sent < BURST)
+			uvdpa_net_wait_tx(n, 0, 100);
+	}
+	for (tries = 0; got < BURST && tries < 100; tries++) {
+		if (uvdpa_net_wait_rx(n, 0, 100) != 1)
+			continue;
+		r = uvdpa_net_recv_burst(n, 0, rx_v + got, lens + got, BURST - got);
+		if (r > 0)
+			got += (unsigned)r;
+	}
+	for (i = 0; i < got; i++)
+		ok += lens[i] == (int)tx_v[i].iov_len && !memcmp(in[i], out[i], tx_v[i].iov_len);
+	CHECK(sent == BURST && got == BURST && ok == BURST,
+	      "[%s] burst: %u sent, %u received, %u byte-exact and in order", name, sent, got, ok);
+}
+
 static void loopback(struct uvdpa_virtio *v, unsigned flags, const char *name)
 {
-	struct uvdpa_net_opts o = { .flags = flags };
+	struct uvdpa_net_opts o = { .flags = flags & ~POLLED };
 	struct uvdpa_net *n;
 	uint8_t mac[6];
 	unsigned i, ok = 0;
@@ -66,6 +108,8 @@ static void loopback(struct uvdpa_virtio *v, unsigned flags, const char *name)
 	/* ~0: the defaults, which ask for a control queue when offered. */
 	r = uvdpa_net_open(v, flags == ~0u ? NULL : &o, &n);
 	REQUIRE(r == 0, "[%s] net open: %d", name, r);
+	if (flags != ~0u && (flags & POLLED))
+		REQUIRE(uvdpa_net_set_poll(n, 0, true) == 0, "[%s] pair 0 polled", name);
 	CHECK(!(uvdpa_virtio_features(v) & (1ull << VIRTIO_NET_F_CTRL_VQ)),
 	      "[%s] no control queue negotiated over vhost-user", name);
 	r = uvdpa_net_get_mac(n, mac);
@@ -90,6 +134,7 @@ static void loopback(struct uvdpa_virtio *v, unsigned flags, const char *name)
 	}
 	CHECK(ok == sizeof(sizes) / sizeof(sizes[0]), "[%s] %u frames looped back byte-exact",
 	      name, ok);
+	burst(n, mac, name);
 	uvdpa_net_close(n);
 }
 
@@ -122,6 +167,8 @@ int main(int argc, char **argv)
 	loopback(v, p | UVDPA_NET_INDIRECT, "indirect big");
 	loopback(v, p | UVDPA_NET_INDIRECT | UVDPA_NET_MRG_RXBUF | UVDPA_NET_EVENT_IDX,
 		 "indirect mrg event-idx");
+	loopback(v, p | UVDPA_NET_INDIRECT | UVDPA_NET_MRG_RXBUF | UVDPA_NET_EVENT_IDX | POLLED,
+		 "polled, indirect mrg event-idx");
 	uvdpa_virtio_close(v);
 	fe_peer_stop(&peer);
 	return fe_done();
