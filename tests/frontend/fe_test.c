@@ -203,7 +203,6 @@ void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const 
 	char *argv[] = { (char *)p->uvdpa, (char *)"dev", (char *)"add", (char *)"name",
 			 (char *)name, (char *)"mgmtdev", (char *)mgmt, (char *)key,
 			 (char *)value, NULL };
-	char alt[300];
 	pid_t pid;
 	int i;
 
@@ -212,18 +211,12 @@ void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const 
 	pid = spawn(argv, p->log, p->dir);
 	REQUIRE(wait_exit(pid, 20000) == 0, "uvdpa dev add name %s mgmtdev %s", name, mgmt);
 	snprintf(p->sock, sizeof(p->sock), "%s/vhost/%s.sock", p->dir, name);
-	snprintf(alt, sizeof(alt), "%s/%s.sock", p->dir, name);
 	for (i = 0; i < 500; i++) {
 		if (is_socket(p->sock))
 			return;
-		if (is_socket(alt)) {
-			memcpy(p->sock, alt, sizeof(alt) < sizeof(p->sock) ? sizeof(alt) :
-			       sizeof(p->sock));
-			return;
-		}
 		sleep_ms(10);
 	}
-	REQUIRE(0, "device socket of %s in %s/vhost or %s", name, p->dir, p->dir);
+	REQUIRE(0, "no device socket %s", p->sock);
 }
 
 void fe_qsd_start(struct fe_peer *p, const char *blockdev)
