@@ -11,6 +11,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,8 +46,19 @@ struct vdpasim_blk {
 	size_t disk_bytes;
 	uint16_t num_queues;
 	size_t page;
+	/*
+	 * One bit per disk page, set once the page was written. A read of a
+	 * page never written fills the driver's buffer from zero_src instead
+	 * of the disk: a copy out of an untouched anonymous page goes through
+	 * the kernel's shared zero page, about ten times slower here than a
+	 * copy of real memory, and a fresh disk is all such pages.
+	 */
+	uint64_t *written;
 	struct iovec iov[VDPASIM_CHAIN_IOV];
 };
+
+/* What a never-written page reads as (read-only, shared by every device). */
+static const uint8_t zero_src[4096];
 
 static struct vdpasim_blk *sim_to_blk(struct vdpasim *s)
 {
@@ -61,14 +73,78 @@ static bool blk_range_ok(const struct vdpasim_blk *b, uint64_t sector, uint64_t 
 	return sector <= b->capacity && count <= b->capacity - sector;
 }
 
+static bool page_written(const struct vdpasim_blk *b, uint64_t p)
+{
+	return (b->written[p / 64] >> (p % 64)) & 1;
+}
+
+/* Marks the pages [off, off + len) touches as written (len > 0). */
+static void mark_written(struct vdpasim_blk *b, uint64_t off, uint64_t len)
+{
+	for (uint64_t p = off / b->page; p <= (off + len - 1) / b->page; p++)
+		b->written[p / 64] |= 1ULL << (p % 64);
+}
+
+/* Whole pages [start, end) are holes again. */
+static void mark_holes(struct vdpasim_blk *b, uint64_t start, uint64_t end)
+{
+	for (uint64_t p = start / b->page; p < end / b->page; p++)
+		b->written[p / 64] &= ~(1ULL << (p % 64));
+}
+
+/* Copies len zero bytes into the chain at chain offset off. */
+static size_t chain_zero(const struct uvdpa_chain *c, size_t off, uint64_t len)
+{
+	size_t done = 0;
+
+	while (len) {
+		size_t n = len < sizeof(zero_src) ? (size_t)len : sizeof(zero_src);
+		size_t w = uvdpa_chain_write(c, off + done, zero_src, n);
+
+		done += w;
+		len -= n;
+		if (w < n)
+			break;
+	}
+	return done;
+}
+
+/* IN: runs of written pages come from the disk, runs of holes from zero_src. */
+static size_t blk_read(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint64_t off,
+		       uint64_t len)
+{
+	uint64_t pos = off, end = off + len;
+	size_t done = 0;
+
+	while (pos < end) {
+		bool w = page_written(b, pos / b->page);
+		uint64_t run = pos;
+		size_t n;
+
+		while (run < end && page_written(b, run / b->page) == w)
+			run = (run / b->page + 1) * b->page;
+		if (run > end)
+			run = end;
+		n = w ? uvdpa_chain_write(c, (size_t)(pos - off), b->disk + pos, run - pos) :
+			chain_zero(c, (size_t)(pos - off), run - pos);
+		done += n;
+		if (n < run - pos)
+			break;
+		pos = run;
+	}
+	return done;
+}
+
 /* Gives whole pages back to the kernel: they read as zeroes afterwards. */
 static void blk_unmap_pages(struct vdpasim_blk *b, uint64_t off, uint64_t len)
 {
 	uint64_t start = (off + b->page - 1) & ~(uint64_t)(b->page - 1);
 	uint64_t end = (off + len) & ~(uint64_t)(b->page - 1);
 
-	if (end > start)
+	if (end > start) {
 		madvise(b->disk + start, end - start, MADV_DONTNEED);
+		mark_holes(b, start, end);
+	}
 }
 
 static void blk_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
@@ -83,6 +159,7 @@ static void blk_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
 	/* Large ranges cost no memory: the middle pages are dropped. */
 	memset(b->disk + off, 0, start - off);
 	madvise(b->disk + start, end - start, MADV_DONTNEED);
+	mark_holes(b, start, end);
 	memset(b->disk + end, 0, off + len - end);
 }
 
@@ -136,8 +213,7 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 			st = VIRTIO_BLK_S_IOERR;
 			break;
 		}
-		written = (uint32_t)uvdpa_chain_write(c, 0, b->disk + (sector << SECTOR_SHIFT),
-						      data_in);
+		written = (uint32_t)blk_read(b, c, sector << SECTOR_SHIFT, data_in);
 		break;
 	case VIRTIO_BLK_T_OUT:
 		if (!blk_range_ok(b, sector, data_out)) {
@@ -145,6 +221,8 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 			break;
 		}
 		uvdpa_chain_read(c, sizeof(h), b->disk + (sector << SECTOR_SHIFT), data_out);
+		if (data_out)
+			mark_written(b, sector << SECTOR_SHIFT, data_out);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 	case VIRTIO_BLK_T_GET_ID:
@@ -235,6 +313,7 @@ static void blk_free(struct vdpasim *s)
 
 	if (b->disk)
 		munmap(b->disk, b->disk_bytes);
+	free(b->written);
 }
 
 static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
@@ -287,7 +366,10 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	 * the disk reads as zeroes. */
 	disk = mmap(NULL, b->disk_bytes, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (disk == MAP_FAILED) {
+	b->written = calloc((b->disk_bytes / b->page + 63) / 64 + 1, sizeof(uint64_t));
+	if (disk == MAP_FAILED || !b->written) {
+		if (disk != MAP_FAILED)
+			munmap(disk, b->disk_bytes);
 		vdpasim_destroy(s);
 		return -ENOMEM;
 	}
