@@ -24,6 +24,10 @@ struct face_ops {
 extern const struct face_ops vhost_face_ops;   /* face_vhost.c */
 #endif
 
+#ifdef UVDPAD_HAVE_VDUSE_FACE
+extern const struct face_ops vduse_face_ops;   /* face_vduse.c */
+#endif
+
 #define FACES_MAX 4
 
 struct faces {
@@ -45,6 +49,11 @@ struct faces {
  */
 int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 		enum uvdpa_poll_mode poll);
+/*
+ * Adds an optional face (the VDUSE kernel face, `uvdpad --vduse`) after
+ * faces_start and before any device exists. -1 on failure.
+ */
+int faces_add(struct faces *fs, const struct face_ops *ops, const char *rundir);
 /* Detaches from the bus and destroys the faces (devices must be gone). */
 void faces_stop(struct faces *fs);
 /* For mgmt_server_set_socket_path_fn: the first face's socket for d. */

@@ -29,17 +29,20 @@ struct opts {
 	const char *rundir;
 	bool daemonize;
 	enum uvdpa_poll_mode poll;
+	bool vduse;             /* export every device through VDUSE too */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: uvdpad [ -d ] [ -P ] [ -r RUNDIR ] [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
+		"Usage: uvdpad [ -d ] [ -P ] [ -K ] [ -r RUNDIR ] [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
 		"  -d, --daemon         detach and run in the background\n"
 		"  -P, --poll           device workers busy-poll their queues while there is\n"
 		"                       traffic (one CPU each), and sleep when idle\n"
 		"  -r, --rundir DIR     run directory (default: $UVDPA_RUNDIR, else /run/uvdpa\n"
 		"                       for root, else $XDG_RUNTIME_DIR/uvdpa)\n"
+		"  -K, --vduse          put every device on the kernel's vdpa bus too, as\n"
+		"                       /dev/vduse/NAME (then: vdpa dev add name NAME mgmtdev vduse)\n"
 		"  -v, --verbose        log more (repeat for debug)\n"
 		"  -l, --log-level L    error, warn, info (default) or debug\n"
 		"  -h, --help           show this help\n"
@@ -53,6 +56,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "daemon", no_argument, NULL, 'd' },
 		{ "poll", no_argument, NULL, 'P' },
 		{ "rundir", required_argument, NULL, 'r' },
+		{ "vduse", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -61,13 +65,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c, lvl;
 
-	while ((c = getopt_long(argc, argv, "dPr:vl:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dPKr:vl:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->daemonize = true;
 			break;
 		case 'P':
 			o->poll = UVDPA_POLL_ADAPTIVE;
+			break;
+		case 'K':
+			o->vduse = true;
 			break;
 		case 'r':
 			o->rundir = optarg;
@@ -143,6 +150,18 @@ static void delete_all_devices(struct uvdpa_bus *bus)
 	}
 }
 
+static int add_vduse(struct faces *fs, const char *dir)
+{
+#ifdef UVDPAD_HAVE_VDUSE_FACE
+	return faces_add(fs, &vduse_face_ops, dir);
+#else
+	(void)fs;
+	(void)dir;
+	dlog(DLOG_ERROR, "--vduse: this uvdpad was built without <linux/vduse.h>");
+	return -1;
+#endif
+}
+
 struct daemon {
 	char rundir[PATH_MAX];
 	char sock_path[PATH_MAX];
@@ -194,6 +213,10 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		return -1;
 	}
 	if (faces_start(&d->faces, d->bus, d->vhost_dir, o->poll) < 0) {
+		close(lfd);
+		return -1;
+	}
+	if (o->vduse && add_vduse(&d->faces, d->vhost_dir) < 0) {
 		close(lfd);
 		return -1;
 	}

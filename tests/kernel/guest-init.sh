@@ -123,7 +123,7 @@ check_qsd() {
 }
 
 uvdpad_up() {
-	uvdpad --vduse >/tmp/uvdpad.log 2>&1 &
+	uvdpad --vduse -v -v >/tmp/uvdpad.log 2>&1 &
 	uvdpad_pid=$!
 	wait_for 100 test -S /run/uvdpa/uvdpa.sock || { fail uvdpad-up "$(cat /tmp/uvdpad.log)"; return 1; }
 }
@@ -154,10 +154,18 @@ check_blk() {
 	uvdpad_down
 }
 
+dump_log() { echo "--- uvdpad log"; tail -n 40 /tmp/uvdpad.log; echo "---"; }
+
+# A check the kernel hangs on must still end the run with what it knows.
+( sleep "${uvdpa_watchdog:-240}"; echo "FAIL watchdog no end after ${uvdpa_watchdog:-240} s"
+  dump_log; dmesg | tail -n 30; echo "GUEST done (watchdog)"
+  echo o >/proc/sysrq-trigger; poweroff -f ) &
+
 for c in $(echo "${uvdpa_checks:-base}" | tr ',' ' '); do
 	echo "GUEST check $c $(cut -d' ' -f1 /proc/uptime)s"
 	"check_$c"
 done
+[ -n "${uvdpa_dumplog:-}" ] && dump_log
 echo "GUEST done $(cut -d' ' -f1 /proc/uptime)s"
 sync
 poweroff -f

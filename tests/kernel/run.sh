@@ -38,7 +38,7 @@ start=$(date +%s.%N)
 timeout "${KERNEL_QEMU_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 \
 	-nodefaults -display none -no-reboot -monitor none -serial "file:$tmp/console.log" \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$tmp/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=$checks" \
+	-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=$checks ${KERNEL_APPEND:-}" \
 	>"$tmp/qemu.log" 2>&1
 qrc=$?
 end=$(date +%s.%N)
