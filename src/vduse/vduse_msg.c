@@ -145,6 +145,20 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 	return 0;
 }
 
+/* Before DRIVER_OK the device holds no queue: the state is the one the
+ * kernel's driver set (VDUSE keeps it and hands it over at DRIVER_OK). */
+static int vq_state_kernel(struct vduse_dev *v, uint32_t idx, struct vduse_vq_state *out)
+{
+	struct vduse_vq_info info = { .index = idx };
+
+	if (ioctl(v->fd, VDUSE_VQ_GET_INFO, &info) < 0)
+		return -errno;
+	out->index = idx;
+	out->packed = info.packed;
+	out->split = info.split;
+	return 0;
+}
+
 static int vq_state(struct vduse_dev *v, uint32_t idx, struct vduse_vq_state *out)
 {
 	struct uvdpa_vq_state st;
@@ -152,6 +166,8 @@ static int vq_state(struct vduse_dev *v, uint32_t idx, struct vduse_vq_state *ou
 
 	if (!v->d || idx >= v->nvqs || !v->d->ops->get_vq_state)
 		return -EINVAL;
+	if (!(v->status & UVDPA_STATUS_DRIVER_OK))
+		return vq_state_kernel(v, idx, out);
 	err = v->d->ops->get_vq_state(v->d, (uint16_t)idx, &st);
 	if (err < 0)
 		return err;

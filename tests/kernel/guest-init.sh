@@ -154,6 +154,144 @@ check_blk() {
 	uvdpad_down
 }
 
+netstat_of() { cat "/sys/class/net/$net_if/statistics/$1"; }
+# vstat DEV QIDX "NAME WORDS": one vendor counter from uvdpa dev vstats show.
+vstat() {
+	uvdpa dev vstats show "$1" qidx "$2" |
+		awk -v k="$3" '{ for (i = 1; i <= NF; i++) {
+			if ($i " " $(i + 1) == k) { print $(i + 2); exit } } }'
+}
+if_with_mac() {
+	for n in /sys/class/net/*; do
+		[ "$(cat "$n/address")" = "$1" ] && { basename "$n"; return 0; }
+	done
+	return 1
+}
+has_if() { if_with_mac "$1" >/dev/null; }
+
+check_net() {
+	mac=52:54:00:12:34:56
+	uvdpad_up || return
+	if ! uvdpa dev add name unet mgmtdev vdpasim_net mac $mac 2>/tmp/e; then fail net-uvdpa-add "$(cat /tmp/e)"; return; fi
+	pass net-uvdpa-add "$(uvdpa dev show unet)"
+	if ! vdpa dev add name unet mgmtdev vduse 2>/tmp/e; then fail net-vdpa-add "$(cat /tmp/e)"; return; fi
+	pass net-vdpa-add "$(vdpa dev show unet)"
+	if ! wait_for 100 has_if $mac; then fail net-if "no interface with $mac"; return; fi
+	net_if=$(if_with_mac $mac)
+	pass net-if "$net_if"
+	ip link set "$net_if" up
+	if wait_for 100 grep -qx 1 "/sys/class/net/$net_if/carrier"; then pass net-carrier; else fail net-carrier "no carrier"; fi
+	ip addr add 10.0.0.1/24 dev "$net_if"
+	# A neighbour whose MAC is our own: the simulator loops frames straight back.
+	arp -i "$net_if" -s 10.0.0.2 $mac || fail net-neighbour "arp -s failed"
+	tx0=$(netstat_of tx_packets)
+	ping -c 20 -i 0.05 -W 1 10.0.0.2 >/dev/null 2>&1
+	ping -c 20 -i 0.05 -W 1 -s 1472 10.0.0.2 >/dev/null 2>&1
+	sleep 1
+	tx=$(netstat_of tx_packets) rx=$(netstat_of rx_packets)
+	if [ $((tx - tx0)) -ge 40 ] && [ "$rx" = "$tx" ]; then
+		pass net-loopback "tx_packets $tx = rx_packets $rx"
+	else
+		fail net-loopback "tx_packets $tx (sent $((tx - tx0))), rx_packets $rx"
+	fi
+	dtx=$(vstat unet 1 "tx packets") drx=$(vstat unet 0 "rx packets")
+	if [ "$dtx" = "$tx" ] && [ "$drx" = "$rx" ]; then
+		pass net-vstats "device tx $dtx rx $drx = interface counters"
+	else
+		fail net-vstats "device tx ${dtx:-?} rx ${drx:-?}, interface tx $tx rx $rx"
+	fi
+	# VDUSE has no vendor stats: the kernel's answer and ours, side by side.
+	k=$(vdpa dev vstats show unet qidx 0 2>&1)
+	pass net-kernel-vstats "vdpa (kernel): $k | uvdpa: $(uvdpa dev vstats show unet qidx 0 | tr '\n' ' ')"
+	compare_all unet net
+	if vdpa dev del unet; then pass net-vdpa-del; else fail net-vdpa-del "vdpa dev del failed"; fi
+	if uvdpa dev del unet 2>/tmp/e; then pass net-uvdpa-del; else fail net-uvdpa-del "$(cat /tmp/e)"; fi
+	uvdpad_down
+}
+
+# vhost_vdpa instead of virtio_vdpa: the probe program speaks its ioctls.
+check_vhost() {
+	uvdpad_up || return
+	uvdpa dev add name vblk mgmtdev vdpasim_blk || { fail vhost-uvdpa-add; return; }
+	echo 0 >/sys/bus/vdpa/drivers_autoprobe
+	vdpa dev add name vblk mgmtdev vduse || { fail vhost-vdpa-add; return; }
+	echo vhost_vdpa >/sys/bus/vdpa/devices/vblk/driver_override
+	echo vblk >/sys/bus/vdpa/drivers_probe
+	echo 1 >/sys/bus/vdpa/drivers_autoprobe
+	vhost_node() { ls /sys/bus/vdpa/devices/vblk/ | grep '^vhost-vdpa-' | head -n 1; }
+	if ! wait_for 50 test -n "$(vhost_node)"; then
+		d=$(ls /sys/bus/vdpa/devices/vblk/ | tr '\n' ' ')
+		fail vhost-bind "no vhost-vdpa-N under vblk: $d"
+	else
+		vnode=$(vhost_node)
+		pass vhost-bind "$vnode, driver $(basename "$(readlink /sys/bus/vdpa/devices/vblk/driver)")"
+		wait_for 50 test -c "/dev/$vnode"
+		vhost_vdpa_probe "/dev/$vnode" 2
+	fi
+	if uvdpa dev show vblk >/dev/null; then pass vhost-uvdpad-alive; else fail vhost-uvdpad-alive "uvdpad gone"; fi
+	vdpa dev del vblk || fail vhost-vdpa-del
+	uvdpa dev del vblk || fail vhost-uvdpa-del
+	uvdpad_down
+}
+
+# Hostile: the kernel resets the device (unbinding virtio_vdpa) while I/O
+# runs, and the uvdpa device is deleted before the kernel's.
+check_hostile() {
+	uvdpad_up || return
+	uvdpa dev add name hblk mgmtdev vdpasim_blk || { fail hostile-add; return; }
+	vdpa dev add name hblk mgmtdev vduse || { fail hostile-vdpa-add; return; }
+	wait_for 100 test -n "$(first_disk)" || { fail hostile-disk "no disk"; return; }
+	d=$(first_disk)
+	( while :; do dd if=/dev/zero of=/dev/$d bs=64k count=256 oflag=direct 2>/dev/null || break; done ) &
+	io=$!
+	sleep 1
+	echo hblk >/sys/bus/vdpa/drivers/virtio_vdpa/unbind
+	kill $io 2>/dev/null; wait $io 2>/dev/null
+	if uvdpa dev show hblk >/dev/null; then pass hostile-unbind-mid-io "uvdpad alive"; else fail hostile-unbind-mid-io "uvdpad gone"; fi
+	echo hblk >/sys/bus/vdpa/drivers/virtio_vdpa/bind
+	if wait_for 100 test -n "$(first_disk)"; then
+		pattern_rw "$(first_disk)" 4194304 hostile-rebound
+	else
+		fail hostile-rebound "no disk after binding again"
+	fi
+	# The uvdpa device goes first: VDUSE says EBUSY, the face keeps answering.
+	uvdpa dev del hblk 2>/tmp/e || fail hostile-del-first "$(cat /tmp/e)"
+	if [ -e /dev/vduse/hblk ]; then pass hostile-orphan-kept "/dev/vduse/hblk stays while the kernel holds it"; else fail hostile-orphan-kept "gone under the kernel"; fi
+	if vdpa dev del hblk; then pass hostile-vdpa-del; else fail hostile-vdpa-del "vdpa dev del failed"; fi
+	if wait_for 50 test ! -e /dev/vduse/hblk; then pass hostile-orphan-destroyed; else fail hostile-orphan-destroyed "/dev/vduse/hblk left"; fi
+	grep -q 'still exists' /tmp/uvdpad.log && pass hostile-ebusy-reported "$(grep 'still exists' /tmp/uvdpad.log | head -n 1)"
+	uvdpad_down
+}
+
+# Errors: uvdpad --vduse without the VDUSE module says so and keeps nothing.
+check_errors() {
+	uvdpad_up || return
+	# No VDUSE module: a clear error, and no device left on uvdpa's bus.
+	if rmmod vduse; then
+		out=$(uvdpa dev add name e0 mgmtdev vdpasim_blk 2>&1)
+		case $out in *"/dev/vduse/control"*) pass err-no-vduse "$out" ;; *) fail err-no-vduse "$out" ;; esac
+		uvdpa dev show e0 >/dev/null 2>&1 && fail err-no-vduse-nothing-left "e0 exists" || pass err-no-vduse-nothing-left
+		insmod /lib/modules/vduse.ko || fail err-reload-vduse
+	else
+		fail err-no-vduse "rmmod vduse failed"
+	fi
+	uvdpa dev add name e1 mgmtdev vdpasim_blk || fail err-add-after-reload
+	# name taken on the kernel's side: a VDUSE device made by someone else
+	truncate -s 1M /tmp/d2.img
+	if command -v qemu-storage-daemon >/dev/null; then
+		qemu-storage-daemon --blockdev driver=file,node-name=f0,filename=/tmp/d2.img \
+			--export type=vduse-blk,id=x,node-name=f0,name=taken,writable=on >/dev/null 2>&1 &
+		q=$!
+		wait_for 100 test -e /dev/vduse/taken
+		out=$(uvdpa dev add name taken mgmtdev vdpasim_blk 2>&1)
+		case $out in *exists*) pass err-name-taken "$out" ;; *) fail err-name-taken "$out" ;; esac
+		uvdpa dev show taken >/dev/null 2>&1 && fail err-nothing-left "device taken exists" || pass err-nothing-left
+		kill $q; wait $q
+	fi
+	uvdpa dev del e1
+	uvdpad_down
+}
+
 dump_log() { echo "--- uvdpad log"; tail -n 40 /tmp/uvdpad.log; echo "---"; }
 
 # A check the kernel hangs on must still end the run with what it knows.

@@ -18,7 +18,7 @@ moddir=$kroot/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || die "no $moddir/modules.dep"
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "no $busybox (apt-get install busybox-static)"
-"$busybox" --list | grep -qx insmod || die "$busybox has no insmod"
+"$busybox" --list | grep -x insmod >/dev/null || die "$busybox has no insmod"
 
 mods=(vdpa vduse virtio_vdpa vhost_vdpa virtio_blk virtio_net)
 declare -A seen
