@@ -108,6 +108,25 @@ pattern_rw() {
 	rm -f /tmp/back
 }
 
+# diskstat DISK FIELD: 12 = discards completed, 16 = flushes completed.
+diskstat() { awk -v f="$2" '{ print $f }' "/sys/block/$1/stat"; }
+flush_discard() {
+	f0=$(diskstat "$1" 16)
+	dd if=/dev/urandom of="/dev/$1" bs=4k count=1 conv=fsync 2>/dev/null
+	f1=$(diskstat "$1" 16)
+	if [ "${f1:-0}" -gt "${f0:-0}" ]; then pass blk-flush "flushes $f0 -> $f1"; else fail blk-flush "flushes $f0 -> $f1"; fi
+	if [ "$(cat /sys/block/$1/queue/discard_max_bytes)" = 0 ]; then
+		fail blk-discard "the disk takes no discards"; return
+	fi
+	d0=$(diskstat "$1" 12)
+	if blkdiscard -o 0 -l 1048576 "/dev/$1" 2>/tmp/e; then
+		d1=$(diskstat "$1" 12)
+		if [ "${d1:-0}" -gt "${d0:-0}" ]; then pass blk-discard "discards $d0 -> $d1"; else fail blk-discard "discards $d0 -> $d1"; fi
+	else
+		fail blk-discard "blkdiscard: $(cat /tmp/e)"
+	fi
+}
+
 check_qsd() {
 	command -v qemu-storage-daemon >/dev/null || { fail qsd "no qemu-storage-daemon in the image"; return; }
 	truncate -s 16M /tmp/disk.img
@@ -144,6 +163,7 @@ check_blk() {
 		d=$(first_disk)
 		pass blk-disk "$d $(cat /sys/block/$d/size) sectors"
 		pattern_rw "$d" $(( $(cat /sys/block/$d/size) * 512 )) blk
+		flush_discard "$d"
 	else
 		fail blk-disk "no /sys/block/vd*: $(tail -n 5 /tmp/uvdpad.log)"
 	fi
