@@ -85,5 +85,11 @@ enum uvdpa_attr {
  * (iproute2) ignore them, as they ignore any type above their VDPA_ATTR_MAX.
  */
 #define UVDPA_ATTR_UVDPA_VHOST_SOCKET 200   /* string: the device's vhost-user socket (DEV_GET reply) */
+/* string: the device's VDUSE node (/dev/vduse/NAME) when uvdpad exports it to
+ * the kernel's vdpa bus (uvdpad --vduse; DEV_GET reply) */
+#define UVDPA_ATTR_UVDPA_VDUSE 201
+/* string: features the device has that the kernel's VDUSE refuses, so the
+ * kernel sees it without them, comma-separated (e.g. "CTRL_VQ,MQ") */
+#define UVDPA_ATTR_UVDPA_VDUSE_WITHOUT 202
 
 #endif

@@ -63,6 +63,7 @@ static const int attr_len[UVDPA_ATTR_MAX] = {
 struct attrs {
 	const struct nlattr *tb[UVDPA_ATTR_MAX];
 	const struct nlattr *vhost_socket;
+	const struct nlattr *vduse, *vduse_without;    /* uvdpad --vduse */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -96,10 +97,16 @@ static int parse_attrs(struct cli_reply *r, const struct nlmsghdr *nlh, struct a
 	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
 		unsigned type = mnl_attr_get_type(a);
 
-		if (type == UVDPA_ATTR_UVDPA_VHOST_SOCKET) {
+		if (type == UVDPA_ATTR_UVDPA_VHOST_SOCKET || type == UVDPA_ATTR_UVDPA_VDUSE ||
+		    type == UVDPA_ATTR_UVDPA_VDUSE_WITHOUT) {
 			if (!attr_ok(a, STR))
 				return bad(r, "attribute %u is malformed", type);
-			at->vhost_socket = a;
+			if (type == UVDPA_ATTR_UVDPA_VHOST_SOCKET)
+				at->vhost_socket = a;
+			else if (type == UVDPA_ATTR_UVDPA_VDUSE)
+				at->vduse = a;
+			else
+				at->vduse_without = a;
 		} else if (type < UVDPA_ATTR_MAX) {
 			if (!attr_ok(a, attr_len[type]))
 				return bad(r, "attribute %u is malformed", type);
@@ -249,6 +256,10 @@ static int show_dev(struct cli_reply *r, const struct attrs *at)
 			mnl_attr_get_u16(tb[UVDPA_ATTR_DEV_MAX_VQ_SIZE]), "");
 	if (at->vhost_socket)
 		pr_str(p, "vhost_socket", " vhost_socket ", mnl_attr_get_str(at->vhost_socket), "");
+	if (at->vduse)
+		pr_str(p, "vduse", " vduse ", mnl_attr_get_str(at->vduse), "");
+	if (at->vduse_without)
+		pr_str(p, "vduse_without", " vduse_without ", mnl_attr_get_str(at->vduse_without), "");
 	pr_obj_end(p);
 	return 0;
 }

@@ -38,10 +38,16 @@ static void vduse_removed(void *face, struct uvdpa_device *d)
 	uvdpa_vduse_face_device_removed(face, d);
 }
 
+static const char *vduse_without(void *face, struct uvdpa_device *d)
+{
+	return uvdpa_vduse_face_subset(face, d);
+}
+
 const struct face_ops vduse_face_ops = {
 	.name = "vduse",
 	.create = vduse_create,
 	.destroy = vduse_destroy,
 	.device_added = vduse_added,
 	.device_removed = vduse_removed,
+	.kernel_without = vduse_without,
 };

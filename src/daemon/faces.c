@@ -122,3 +122,18 @@ const char *faces_socket_path(void *opaque, struct uvdpa_device *d)
 	}
 	return NULL;
 }
+
+const char *faces_kernel_without(void *opaque, struct uvdpa_device *d)
+{
+	struct faces *fs = opaque;
+	unsigned i;
+
+	for (i = 0; i < fs->n; i++) {
+		const char *w = fs->f[i].ops->kernel_without ?
+				fs->f[i].ops->kernel_without(fs->f[i].face, d) : NULL;
+
+		if (w)
+			return w;
+	}
+	return NULL;
+}

@@ -221,6 +221,7 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		return -1;
 	}
 	mgmt_server_set_socket_path_fn(d->mgmt, faces_socket_path, &d->faces);
+	mgmt_server_set_vduse_fn(d->mgmt, faces_kernel_without, &d->faces);
 	d->loop = loop_new(lfd, d->mgmt);
 	return d->loop ? 0 : -1;
 }

@@ -53,6 +53,11 @@ struct mgmt_peer {
 /* Optional hook: the vhost-user socket of a device, for DEV_GET replies. */
 typedef const char *(*mgmt_socket_path_fn)(void *opaque, struct uvdpa_device *d);
 
+/* Optional hook: NULL when d is not exported through VDUSE, else the
+ * features VDUSE made it drop ("" for none), for DEV_GET replies. */
+typedef const char *(*mgmt_vduse_fn)(void *opaque, struct uvdpa_device *d);
+void mgmt_server_set_vduse_fn(struct mgmt_server *srv, mgmt_vduse_fn fn, void *opaque);
+
 /* The bus stays owned by the caller and must outlive the server. */
 struct mgmt_server *mgmt_server_new(struct uvdpa_bus *bus);
 void mgmt_server_free(struct mgmt_server *srv);

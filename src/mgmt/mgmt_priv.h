@@ -13,6 +13,8 @@ struct mgmt_server {
 	struct uvdpa_bus *bus;
 	mgmt_socket_path_fn socket_path;
 	void *socket_path_opaque;
+	mgmt_vduse_fn vduse;
+	void *vduse_opaque;
 };
 
 /* Reply header fields taken from the request (the kernel's snd_seq/snd_portid). */

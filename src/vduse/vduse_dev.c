@@ -84,7 +84,7 @@ static int vduse_features(struct uvdpa_device *d, uint32_t id, uint64_t *out,
 				continue;
 			f &= ~(1ULL << net_ctrl_bits[i].bit);
 			used = strlen(subset);
-			snprintf(subset + used, ssize - used, "%s%s", used ? " " : "",
+			snprintf(subset + used, ssize - used, "%s%s", used ? "," : "",
 				 net_ctrl_bits[i].name);
 		}
 	}

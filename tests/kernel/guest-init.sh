@@ -155,7 +155,8 @@ uvdpad_down() {
 check_blk() {
 	uvdpad_up || return
 	if ! uvdpa dev add name ublk mgmtdev vdpasim_blk 2>/tmp/e; then fail blk-uvdpa-add "$(cat /tmp/e)"; return; fi
-	pass blk-uvdpa-add "$(uvdpa dev show ublk)"
+	out=$(uvdpa dev show ublk)
+	case $out in *" vduse /dev/vduse/ublk"*) pass blk-uvdpa-add "$out" ;; *) fail blk-uvdpa-add "dev show: $out" ;; esac
 	wait_for 50 test -e /dev/vduse/ublk || { fail blk-vduse-node "no /dev/vduse/ublk: $(tail -n 5 /tmp/uvdpad.log)"; return; }
 	if ! vdpa dev add name ublk mgmtdev vduse 2>/tmp/e; then fail blk-vdpa-add "$(cat /tmp/e)"; return; fi
 	pass blk-vdpa-add "$(vdpa dev show ublk)"
@@ -193,7 +194,8 @@ check_net() {
 	mac=52:54:00:12:34:56
 	uvdpad_up || return
 	if ! uvdpa dev add name unet mgmtdev vdpasim_net mac $mac 2>/tmp/e; then fail net-uvdpa-add "$(cat /tmp/e)"; return; fi
-	pass net-uvdpa-add "$(uvdpa dev show unet)"
+	out=$(uvdpa -j dev show unet)
+	case $out in *'"vduse":"/dev/vduse/unet","vduse_without":"CTRL_VQ,'*) pass net-uvdpa-add "$out" ;; *) fail net-uvdpa-add "dev show -j: $out" ;; esac
 	if ! vdpa dev add name unet mgmtdev vduse 2>/tmp/e; then fail net-vdpa-add "$(cat /tmp/e)"; return; fi
 	pass net-vdpa-add "$(vdpa dev show unet)"
 	if ! wait_for 100 has_if $mac; then fail net-if "no interface with $mac"; return; fi
