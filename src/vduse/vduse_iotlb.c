@@ -120,6 +120,25 @@ static void add_bounce(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct v
 		munmap(m.host, m.len);
 }
 
+/*
+ * Only the kernel's own bounce domain has a bounce range: its file is the
+ * anonymous inode "[vduse-domain]" (drivers/vdpa/vdpa_user/iova_domain.c).
+ * Ranges that vhost_vdpa's user set are the user's files, never mapped
+ * beyond what the kernel names.
+ */
+static bool is_bounce_domain(int fd)
+{
+	char link[64], target[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[vduse-domain]") == 0;
+}
+
 /* Walks the domain from IOVA 0 upwards: the kernel answers the first range
  * that overlaps [start, ~0]. No domain yet (before `vdpa dev add`): empty. */
 static int maps_fetch(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct vduse_maps *ms)
@@ -142,8 +161,7 @@ static int maps_fetch(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct vd
 		vduse_log(f, UVDPA_VDUSE_LOG_DEBUG, "%s: IOTLB 0x%llx-0x%llx offset 0x%llx perm %u",
 			  v->name, (unsigned long long)e.start, (unsigned long long)e.last,
 			  (unsigned long long)e.offset, e.perm);
-		/* The domain file: coherent ranges sit at file offset = IOVA. */
-		if (domain_fd < 0 && e.offset == e.start && e.start > 0)
+		if (domain_fd < 0 && is_bounce_domain(fd))
 			domain_fd = dup(fd);
 		if (map_entry(f, v, fd, &e, &m) == 0 && maps_push(ms, &m) < 0) {
 			munmap(m.host, m.len);

@@ -49,8 +49,9 @@ while IFS= read -r line; do
 	case $line in
 	"PASS "*) echo "$line"; passes=$((passes + 1)) ;;
 	"FAIL "*) echo "$line"; fails=$((fails + 1)) ;;
+	"NOTE "*) echo "# ${line#NOTE }" ;;
 	esac
-done < <(grep -a -E '^(PASS|FAIL) ' "$tmp/console.log")
+done < <(grep -a -E '^(PASS|FAIL|NOTE) ' "$tmp/console.log")
 # Mismatch dumps and daemon messages, for the log.
 if [ "$fails" -gt 0 ] || ! grep -aq '^GUEST done' "$tmp/console.log"; then
 	grep -aq '^GUEST done' "$tmp/console.log" || fail guest-finished "no 'GUEST done'"
