@@ -22,9 +22,23 @@ while [ $# -gt 0 ]; do
 done
 fails=0 passes=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-command -v qemu-system-x86_64 >/dev/null || { fail qemu "no qemu-system-x86_64"; exit 1; }
-command -v vdpa >/dev/null || { fail vdpa "no iproute2 vdpa"; exit 1; }
-progs+=("$(command -v vdpa)")
+# What the guest is built from; installed when missing and we are root (CI).
+need() { # PACKAGE FILE
+	[ -e "$2" ] && return 0
+	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null 2>&1 ||
+			{ apt-get update -qq >/dev/null 2>&1
+			  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null 2>&1; }
+	fi
+	[ -e "$2" ] || { fail "need-$1" "no $2 (apt-get install $1)"; exit 1; }
+}
+need qemu-system-x86 /usr/bin/qemu-system-x86_64
+need busybox-static /bin/busybox
+need iproute2 /usr/sbin/vdpa
+need kmod /sbin/depmod
+need cpio /usr/bin/cpio
+need xz-utils /usr/bin/xz
+progs+=(/usr/sbin/vdpa)
 command -v qemu-storage-daemon >/dev/null && progs+=("$(command -v qemu-storage-daemon)")
 
 read -r kver kroot < <("$here/fetch-kernel.sh") || true
