@@ -11,7 +11,8 @@
 # Exits 1 (a failure, not a skip) when the kernel cannot be had: CI must see it.
 set -euo pipefail
 
-die() { echo "fetch-kernel: $*" >&2; exit 1; }
+partial=
+die() { echo "fetch-kernel: $*" >&2; [ -z "$partial" ] || rm -rf "$partial"; exit 1; }
 cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/uvdpa
 mkdir -p "$cache"
 
@@ -48,6 +49,7 @@ fi
 command -v apt-get >/dev/null || die "no apt-get: cannot download $pkg"
 command -v depmod >/dev/null || die "no depmod (kmod): cannot index the modules of $pkg"
 rm -rf "$dir"
+partial=$dir
 mkdir -p "$dir/deb"
 # apt-get download writes into the current directory.
 (cd "$dir/deb" && apt-get download "$pkg" >download.log 2>&1) ||
