@@ -200,7 +200,8 @@ static int make_eventfds(struct vduse_dev *v)
 			return -errno;
 	}
 	v->cfg_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return v->cfg_fd < 0 ? -errno : 0;
+	v->fault.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return v->cfg_fd < 0 || v->fault.wake_fd < 0 ? -errno : 0;
 }
 
 /* The kernel's view of the queues: net without a control queue has one pair. */
@@ -230,7 +231,7 @@ int vduse_dev_create(struct uvdpa_vduse_face *f, struct uvdpa_device *d,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->fd = v->cfg_fd = -1;
+	v->fd = v->cfg_fd = v->fault.wake_fd = -1;
 	v->d = d;
 	snprintf(v->name, sizeof(v->name), "%s", d->name);
 	err = vduse_features(d, id, &v->features, v->subset, sizeof(v->subset), msg, size);
@@ -305,6 +306,8 @@ void vduse_dev_free(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	free(v->irq_fds);
 	if (v->cfg_fd >= 0)
 		close(v->cfg_fd);
+	if (v->fault.wake_fd >= 0)
+		close(v->fault.wake_fd);
 	if (v->fd >= 0)
 		close(v->fd);
 	free(v);
@@ -322,7 +325,8 @@ int vduse_dev_watch(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	uint32_t i;
 
 	if (watch(f, v->fd, vduse_key(v, VDUSE_KEY_MSG)) < 0 ||
-	    watch(f, v->cfg_fd, vduse_key(v, VDUSE_KEY_CFG)) < 0)
+	    watch(f, v->cfg_fd, vduse_key(v, VDUSE_KEY_CFG)) < 0 ||
+	    watch(f, v->fault.wake_fd, vduse_key(v, VDUSE_KEY_FAULT)) < 0)
 		return -errno;
 	for (i = 0; i < v->nvqs; i++)
 		if (watch(f, v->irq_fds[i], vduse_key(v, VDUSE_KEY_IRQ + i)) < 0)
@@ -338,6 +342,8 @@ void vduse_dev_unwatch(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 		epoll_ctl(f->epfd, EPOLL_CTL_DEL, v->fd, NULL);
 	if (v->cfg_fd >= 0)
 		epoll_ctl(f->epfd, EPOLL_CTL_DEL, v->cfg_fd, NULL);
+	if (v->fault.wake_fd >= 0)
+		epoll_ctl(f->epfd, EPOLL_CTL_DEL, v->fault.wake_fd, NULL);
 	for (i = 0; v->irq_fds && i < v->nvqs; i++)
 		if (v->irq_fds[i] >= 0)
 			epoll_ctl(f->epfd, EPOLL_CTL_DEL, v->irq_fds[i], NULL);

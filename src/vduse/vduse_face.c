@@ -115,6 +115,8 @@ static void dispatch(struct uvdpa_vduse_face *f, uint64_t key)
 			orphan_try(f, v);
 	} else if (what == VDUSE_KEY_CFG) {
 		vduse_cfg_changed(f, v);
+	} else if (what == VDUSE_KEY_FAULT) {
+		vduse_fault(f, v);
 	} else if (what - VDUSE_KEY_IRQ < v->nvqs) {
 		vduse_irq(f, v, what - VDUSE_KEY_IRQ);
 	}
@@ -167,6 +169,7 @@ struct uvdpa_vduse_face *uvdpa_vduse_face_new(uvdpa_vduse_log_fn *log, void *opa
 	f->log = log;
 	f->log_opaque = opaque;
 	f->next_id = 1;
+	vhost_fault_install();
 	f->stop_fd = f->wake_fd = -1;
 	f->epfd = epoll_create1(EPOLL_CLOEXEC);
 	f->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -19,8 +19,10 @@ static void maps_unmap(struct vduse_maps *ms)
 {
 	unsigned i;
 
-	for (i = 0; i < ms->n; i++)
+	for (i = 0; i < ms->n; i++) {
+		vhost_fault_unregister(ms->m[i].fault_slot);
 		munmap(ms->m[i].host, ms->m[i].len);
+	}
 	free(ms->m);
 	ms->m = NULL;
 	ms->n = 0;
@@ -39,7 +41,7 @@ static uint32_t perm_of(uint8_t vduse_perm)
 
 /* Maps one entry the kernel returned; its fd is closed here either way. */
 static int map_entry(struct uvdpa_vduse_face *f, struct vduse_dev *v, int fd,
-		     const struct vduse_iotlb_entry *e, struct vduse_mapping *out)
+		     const struct vduse_iotlb_entry *e, bool guard, struct vduse_mapping *out)
 {
 	uint32_t perm = perm_of(e->perm);
 	uint64_t len = e->last - e->start + 1;
@@ -63,7 +65,20 @@ static int map_entry(struct uvdpa_vduse_face *f, struct vduse_dev *v, int fd,
 		return err;
 	}
 	*out = (struct vduse_mapping){ .start = e->start, .last = e->last, .host = p,
-				       .len = (size_t)len, .perm = perm };
+				       .len = (size_t)len, .perm = perm, .fault_slot = -1 };
+	if (guard) {
+		out->fault_slot = vhost_fault_register(p, (size_t)len, &v->fault);
+		if (out->fault_slot < 0) {
+			munmap(p, (size_t)len);
+			vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: IOTLB range 0x%llx-0x%llx left out: "
+				  "no SIGBUS guard slot", v->name, (unsigned long long)e->start,
+				  (unsigned long long)e->last);
+			return -ENOSPC;
+		}
+	}
+	vduse_log(f, UVDPA_VDUSE_LOG_DEBUG, "%s: IOTLB 0x%llx-0x%llx at %p%s", v->name,
+		  (unsigned long long)e->start, (unsigned long long)e->last, p,
+		  guard ? " (SIGBUS guard)" : "");
 	return 0;
 }
 
@@ -116,7 +131,8 @@ static void add_bounce(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct v
 	for (i = 0; i < ms->n; i++)
 		if (ms->m[i].start <= e.last)
 			return;     /* the kernel has it (or something overlaps): as is */
-	if (map_entry(f, v, dup(domain_fd), &e, &m) == 0 && maps_push(ms, &m) < 0)
+	/* The kernel's own pages: nobody can shrink them, no guard. */
+	if (map_entry(f, v, dup(domain_fd), &e, false, &m) == 0 && maps_push(ms, &m) < 0)
 		munmap(m.host, m.len);
 }
 
@@ -149,6 +165,7 @@ static int maps_fetch(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct vd
 	while (ms->n < UVDPA_MAP_MAX_REGIONS) {
 		struct vduse_iotlb_entry e = { .start = start, .last = UINT64_MAX };
 		struct vduse_mapping m;
+		bool bounce;
 		int fd = ioctl(v->fd, VDUSE_IOTLB_GET_FD, &e);
 
 		if (fd < 0)
@@ -161,9 +178,12 @@ static int maps_fetch(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct vd
 		vduse_log(f, UVDPA_VDUSE_LOG_DEBUG, "%s: IOTLB 0x%llx-0x%llx offset 0x%llx perm %u",
 			  v->name, (unsigned long long)e.start, (unsigned long long)e.last,
 			  (unsigned long long)e.offset, e.perm);
-		if (domain_fd < 0 && is_bounce_domain(fd))
+		bounce = is_bounce_domain(fd);
+		if (domain_fd < 0 && bounce)
 			domain_fd = dup(fd);
-		if (map_entry(f, v, fd, &e, &m) == 0 && maps_push(ms, &m) < 0) {
+		/* Anything else is a vhost_vdpa user's file, which it may shrink. */
+		if (map_entry(f, v, fd, &e, !bounce, &m) == 0 && maps_push(ms, &m) < 0) {
+			vhost_fault_unregister(m.fault_slot);
 			munmap(m.host, m.len);
 			break;
 		}

@@ -281,3 +281,16 @@ void vduse_cfg_changed(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 			  v->name, strerror(errno));
 	free(cd);
 }
+
+/* A vhost_vdpa user shrank the file behind a mapping: the guard put
+ * anonymous memory there; the device loses the whole map, so its queues stop
+ * at their next access instead of reading stand-in zeros. */
+void vduse_fault(struct uvdpa_vduse_face *f, struct vduse_dev *v)
+{
+	drain_eventfd(v->fault.wake_fd);
+	if (!atomic_exchange(&v->fault.faulted, 0))
+		return;
+	vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: memory behind the kernel's IOTLB vanished "
+		  "(a vhost-vdpa user shrank its file); the device's map is dropped", v->name);
+	vduse_iotlb_clear(v);
+}

@@ -9,6 +9,7 @@
 #include <linux/vduse.h>
 
 #include "vduse/vduse_face.h"
+#include "vhost/vhost_fault.h"
 
 #define VDUSE_CONTROL "/dev/vduse/control"
 #define VDUSE_DEV_DIR "/dev/vduse/"
@@ -19,6 +20,7 @@ struct vduse_mapping {
 	void *host;             /* mmap of the range */
 	size_t len;
 	uint32_t perm;          /* UVDPA_MAP_* */
+	int fault_slot;         /* SIGBUS guard (a vhost_vdpa user's file); -1: none */
 };
 
 struct vduse_maps {
@@ -36,6 +38,9 @@ struct vduse_dev {
 	int *kick_fds;                  /* given with VDUSE_VQ_SETUP_KICKFD, ours */
 	int *irq_fds;                   /* the device writes them; we inject */
 	int cfg_fd;                     /* config change: the device writes it */
+	/* A vhost_vdpa user can shrink the file behind its mappings: a SIGBUS on
+	 * them marks this and writes fault.wake_fd (ours). */
+	struct vhost_fault_owner fault;
 	uint64_t features;              /* offered to the kernel */
 	uint8_t status;                 /* last status the kernel set */
 	struct vduse_maps maps;         /* what the device's map points into */
@@ -62,6 +67,7 @@ void vduse_log(struct uvdpa_vduse_face *f, enum uvdpa_vduse_log_level level,
 #define VDUSE_KEY_MSG 0u
 #define VDUSE_KEY_CFG 1u
 #define VDUSE_KEY_IRQ 2u    /* + queue index */
+#define VDUSE_KEY_FAULT 0xfffffffeu
 static inline uint64_t vduse_key(const struct vduse_dev *v, uint32_t what)
 {
 	return ((uint64_t)v->id << 32) | what;
@@ -84,6 +90,7 @@ void vduse_msg_drain(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_irq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t idx);
 void vduse_cfg_changed(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_set_callbacks(struct vduse_dev *v);
+void vduse_fault(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 
 /* vduse_iotlb.c: the kernel's IOTLB as the device's memory map */
 /* Maps every range of the kernel's domain and gives them to the device;

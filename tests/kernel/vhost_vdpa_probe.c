@@ -8,7 +8,9 @@
  * ready with DRIVER_OK and kicked, a reset in the middle). Prints
  * "PASS name detail" / "FAIL name why" lines.
  *
- *   vhost_vdpa_probe DEV WANT_DEVICE_ID
+ *   vhost_vdpa_probe DEV WANT_DEVICE_ID [shrink]
+ *
+ * shrink: the memfd behind the ring is truncated while the device runs.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -118,7 +120,7 @@ static void queue_setup(int fd, uint64_t features, void *mem, size_t len)
 }
 
 /* Things a driver in the kernel could do to the device; uvdpad must survive. */
-static void hostile(int fd, void *mem, size_t len)
+static void hostile(int fd, int mfd, void *mem, size_t len, int shrink)
 {
 	struct vhost_vring_file kick = { .index = 0, .fd = eventfd(0, 0) };
 	struct vhost_vring_state ready = { .index = 0, .num = 1 };
@@ -132,14 +134,24 @@ static void hostile(int fd, void *mem, size_t len)
 	/* Anonymous private memory: no file for VDUSE_IOTLB_GET_FD. */
 	err = iotlb(fd, VHOST_IOTLB_UPDATE, 0x40000000, 65536, priv);
 	check(1, "iotlb-no-file", "kernel says %s", err ? strerror(err) : "ok");
-	/* The ring's memory is all zeros: a zero-length chain, or none. */
-	memset(mem, 0xff, len);
-	ioctl(fd, VHOST_SET_VRING_KICK, &kick);
-	ioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &ready);
-	check(1, "driver-ok-garbage", "status set: %s", set_status(fd, 0xf) ? strerror(errno) : "ok");
+	/* An empty ring (avail index 0 = where the device starts): the device
+	 * reads the ring at DRIVER_OK and again at each kick. */
+	struct vhost_vring_state base = { .index = 0, .num = 0 };
+
+	memset(mem, 0, len);
+	ioctl(fd, VHOST_SET_VRING_BASE, &base);
+	err = ioctl(fd, VHOST_SET_VRING_KICK, &kick) ? errno : 0;
+	check(1, "vring-kick", "%s", strerror(err));
+	err = ioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &ready) ? errno : 0;
+	check(1, "vring-enable", "%s", strerror(err));
+	check(1, "driver-ok", "status set: %s", set_status(fd, 0xf) ? strerror(errno) : "ok");
+	/* The file behind the ring shrinks under uvdpad's mapping: its next
+	 * access faults (SIGBUS), which must cost the device, not the daemon. */
+	if (shrink)
+		check(ftruncate(mfd, 0) == 0, "shrink-under-device", "memfd truncated to 0");
 	if (write(kick.fd, &one, sizeof(one)) != sizeof(one))
 		perror("kick");
-	usleep(200000);
+	usleep(500000);
 	check(set_status(fd, 0) == 0, "reset-mid-io", "ok");
 	err = iotlb(fd, VHOST_IOTLB_INVALIDATE, 0x10000, len, mem);
 	check(1, "iotlb-invalidate", "kernel says %s", err ? strerror(err) : "ok");
@@ -154,8 +166,8 @@ int main(int argc, char **argv)
 	void *mem;
 	int fd;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s /dev/vhost-vdpa-N DEVICE_ID\n", argv[0]);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s /dev/vhost-vdpa-N DEVICE_ID [shrink]\n", argv[0]);
 		return 2;
 	}
 	fd = open(argv[1], O_RDWR);
@@ -174,7 +186,7 @@ int main(int argc, char **argv)
 	ioctl(fd, VHOST_SET_BACKEND_FEATURES, &backend);
 	basics(fd, (uint32_t)strtoul(argv[2], NULL, 0), &features);
 	queue_setup(fd, features, mem, len);
-	hostile(fd, mem, len);
+	hostile(fd, mfd, mem, len, argc > 3 && strcmp(argv[3], "shrink") == 0);
 	close(fd);
 	munmap(mem, len);
 	close(mfd);
