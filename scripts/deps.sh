@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config libmnl-dev liburing-dev iproute2)
-peer_pkgs=(qemu-system-x86 qemu-utils qemu-block-extra dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 busybox-static linux-image-amd64 cpio kmod)
+peer_pkgs=(qemu-system-x86 qemu-utils qemu-block-extra dpdk dpdk-dev librte-net-vhost23 librte-net-virtio23 busybox-static linux-image-amd64 cpio kmod systemd python3)
 
 want=()
 case "${1:-build}" in

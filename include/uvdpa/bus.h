@@ -31,9 +31,17 @@ struct uvdpa_dev_set_config {
 	struct {                    /* uvdpa extension (kernel attrs 21 and 25) */
 		uint64_t capacity;  /* 512-byte sectors */
 		uint16_t num_queues;
+		/* blk_file (uvdpa attributes 201-203; read_only is kernel attr 35).
+		 * Strings are borrowed for the duration of dev_add. */
+		const char *path;
+		const char *serial;
+		uint8_t read_only;
+		uint8_t direct;
 	} blk;
 	/* Bit N set <=> netlink attribute N was supplied (UVDPA_ATTR_* numbers). */
 	uint64_t mask;
+	/* The same for uvdpa's own attributes: UVDPA_ATTR_UVDPA_BIT(a). */
+	uint32_t uvdpa_mask;
 };
 
 struct uvdpa_mgmtdev_ops {
@@ -47,6 +55,10 @@ struct uvdpa_mgmtdev_ops {
 	/* Optional: change attributes of a live device (only the MAC today). */
 	int (*dev_set_attr)(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
 			    const struct uvdpa_dev_set_config *cfg);
+	/* Optional: the settings d was created with, for DEV_GET replies
+	 * (strings point into the device and live as long as it). */
+	int (*dev_get_settings)(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
+				struct uvdpa_dev_set_config *cfg);
 };
 
 struct uvdpa_mgmtdev {
@@ -55,6 +67,7 @@ struct uvdpa_mgmtdev {
 	const struct uvdpa_mgmtdev_ops *ops;
 	uint64_t id_classes;            /* bit N = virtio device id N */
 	uint64_t config_attr_mask;      /* BIT_ULL(attr) accepted by dev_add */
+	uint32_t uvdpa_attr_mask;       /* UVDPA_ATTR_UVDPA_BIT(attr) accepted by dev_add */
 	uint64_t supported_features;
 	uint32_t max_supported_vqs;
 	void *priv;

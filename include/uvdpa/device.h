@@ -213,6 +213,14 @@ struct uvdpa_device {
 	/* The datapath mode its owner chose; a face that changed the mode for
 	 * one driver (a vhost-user ring without kick fd) returns to this. */
 	enum uvdpa_poll_mode poll_default;
+	/*
+	 * Set by a face that translates every driver address itself (the
+	 * vhost-user memory table): platform access is then a property of the
+	 * binding, not a feature the driver negotiates, so a device that
+	 * requires VIRTIO_F_ACCESS_PLATFORM (as the simulators do) accepts the
+	 * driver's features without it, and reports exactly those.
+	 */
+	bool face_translates;
 };
 
 /* Helpers with the kernel core's side effects (vdpa_reset, vdpa_set_features). */

@@ -85,11 +85,23 @@ enum uvdpa_attr {
  * (iproute2) ignore them, as they ignore any type above their VDPA_ATTR_MAX.
  */
 #define UVDPA_ATTR_UVDPA_VHOST_SOCKET 200   /* string: the device's vhost-user socket (DEV_GET reply) */
-/* string: the device's VDUSE node (/dev/vduse/NAME) when uvdpad exports it to
+/*
+ * blk_file settings: DEV_NEW takes them, DEV_GET replies carry them back
+ * (with the kernel's BLK_READ_ONLY, 35, for `readonly`, and BLK_CFG_CAPACITY
+ * and BLK_CFG_NUM_QUEUES in DEV_NEW as for vdpasim_blk).
+ */
+#define UVDPA_ATTR_UVDPA_BLK_PATH     201   /* string: backing file or block device */
+#define UVDPA_ATTR_UVDPA_BLK_DIRECT   202   /* u8: 1 = O_DIRECT, 0 = page cache */
+#define UVDPA_ATTR_UVDPA_BLK_SERIAL   203   /* string, at most 20 bytes: GET_ID's answer */
+#define UVDPA_ATTR_UVDPA_MAX          203
+/* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
+#define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
+/* Reply-only, above UVDPA_ATTR_UVDPA_MAX (DEV_NEW never takes them).
+ * string: the device's VDUSE node (/dev/vduse/NAME) when uvdpad exports it to
  * the kernel's vdpa bus (uvdpad --vduse; DEV_GET reply) */
-#define UVDPA_ATTR_UVDPA_VDUSE 201
+#define UVDPA_ATTR_UVDPA_VDUSE 220
 /* string: features the device has that the kernel's VDUSE refuses, so the
  * kernel sees it without them, comma-separated (e.g. "CTRL_VQ,MQ") */
-#define UVDPA_ATTR_UVDPA_VDUSE_WITHOUT 202
+#define UVDPA_ATTR_UVDPA_VDUSE_WITHOUT 221
 
 #endif

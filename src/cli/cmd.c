@@ -53,6 +53,8 @@ static void dev_help(FILE *err)
 	fprintf(err, "%*s[ max_vqp MAX_VQ_PAIRS ]\n", pad, "");
 	fprintf(err, "%*s[ device_features DEVICE_FEATURES ]\n", pad, "");
 	fprintf(err, "%*s[ capacity SECTORS ] [ num_queues NUM_QUEUES ]\n", pad, "");
+	fprintf(err, "%*s[ path PATH ] [ readonly ] [ direct { on | off } ] [ serial SERIAL ]\n",
+		pad, "");
 	fprintf(err, "       " PROG " dev del DEV\n");
 	fprintf(err, "       " PROG " dev set name NAME mac MACADDR\n");
 	fprintf(err, "Usage: " PROG " dev config COMMAND [ OPTIONS ]\n");
@@ -220,6 +222,34 @@ static int parse_handle(const char *s, struct cli_opts *o, FILE *err)
 /* Options                                                            */
 /* ------------------------------------------------------------------ */
 
+/* blk_file's keywords. */
+static int blk_file_value(unsigned opt, const char *kw, const char *v, struct cli_opts *o,
+			  FILE *err)
+{
+	switch (opt) {
+	case CLI_OPT_PATH:
+		if (!v[0] || strlen(v) > CLI_PATH_MAX) {
+			fprintf(err, "path must be 1 to %d bytes\n", CLI_PATH_MAX);
+			return -1;
+		}
+		o->path = v;
+		return 0;
+	case CLI_OPT_READONLY:
+		return 0;
+	case CLI_OPT_DIRECT:
+		if (strcmp(v, "on") && strcmp(v, "off")) {
+			fprintf(err, "\"%s\" must be \"on\" or \"off\", not \"%s\"\n", kw, v);
+			return -1;
+		}
+		o->direct = strcmp(v, "on") == 0;
+		return 0;
+	case CLI_OPT_SERIAL:
+		o->serial = v;
+		return 0;
+	}
+	return -1;
+}
+
 static int opt_value(unsigned opt, const char *kw, const char *v, struct cli_opts *o, FILE *err)
 {
 	uint64_t n;
@@ -259,8 +289,11 @@ static int opt_value(unsigned opt, const char *kw, const char *v, struct cli_opt
 		o->num_queues = (uint16_t)n;
 		return 0;
 	}
-	return -1;
+	return blk_file_value(opt, kw, v, o, err);
 }
+
+/* Keywords that take no value. */
+#define CLI_FLAG_OPTS CLI_OPT_READONLY
 
 /* Checked in this order, the first match that the command allows wins. */
 static const struct keyword {
@@ -277,6 +310,10 @@ static const struct keyword {
 	{ "device_features", false, CLI_OPT_FEATURES },
 	{ "capacity",        false, CLI_OPT_CAPACITY },
 	{ "num_queues",      false, CLI_OPT_NUM_QUEUES },
+	{ "path",            false, CLI_OPT_PATH },
+	{ "readonly",        false, CLI_OPT_READONLY },
+	{ "direct",          false, CLI_OPT_DIRECT },
+	{ "serial",          false, CLI_OPT_SERIAL },
 };
 
 static const struct keyword *find_keyword(const char *word, unsigned allowed)
@@ -339,8 +376,16 @@ static int parse_opts(int argc, char **argv, unsigned required, unsigned optiona
 		argc--;
 		argv++;
 	}
-	while (argc >= 2) {
+	while (argc >= 1) {
 		k = find_keyword(argv[0], allowed);
+		if (k && (k->opt & CLI_FLAG_OPTS)) {
+			found |= k->opt;
+			argc--;
+			argv++;
+			continue;
+		}
+		if (argc < 2)
+			break;
 		if (!k) {
 			fprintf(err, "Unknown option \"%s\"\n", argv[0]);
 			return -1;
@@ -462,7 +507,9 @@ static enum cli_parse_result cmd_dev(int argc, char **argv, struct cli_req *req,
 		set_req(req, UVDPA_CMD_DEV_NEW, false, CLI_SHOW_NONE, NULL);
 		return done(parse_opts(argc - 1, argv + 1, CLI_OPT_MGMTDEV | CLI_OPT_NAME,
 				       CLI_OPT_MAC | CLI_OPT_MTU | CLI_OPT_MAX_VQP |
-				       CLI_OPT_FEATURES | CLI_OPT_CAPACITY | CLI_OPT_NUM_QUEUES,
+				       CLI_OPT_FEATURES | CLI_OPT_CAPACITY | CLI_OPT_NUM_QUEUES |
+				       CLI_OPT_PATH | CLI_OPT_READONLY | CLI_OPT_DIRECT |
+				       CLI_OPT_SERIAL,
 				       &req->opts, err));
 	}
 	if (matches(argv[0], "del")) {
@@ -539,5 +586,13 @@ size_t cli_req_build(const struct cli_req *req, void *buf, uint16_t family, uint
 		mnl_attr_put_u64(nlh, UVDPA_ATTR_DEV_BLK_CFG_CAPACITY, o->capacity);
 	if (o->present & CLI_OPT_NUM_QUEUES)
 		mnl_attr_put_u16(nlh, UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES, o->num_queues);
+	if (o->present & CLI_OPT_PATH)
+		mnl_attr_put_strz(nlh, UVDPA_ATTR_UVDPA_BLK_PATH, o->path);
+	if (o->present & CLI_OPT_READONLY)
+		mnl_attr_put_u8(nlh, UVDPA_ATTR_DEV_BLK_READ_ONLY, 1);
+	if (o->present & CLI_OPT_DIRECT)
+		mnl_attr_put_u8(nlh, UVDPA_ATTR_UVDPA_BLK_DIRECT, o->direct);
+	if (o->present & CLI_OPT_SERIAL)
+		mnl_attr_put_strz(nlh, UVDPA_ATTR_UVDPA_BLK_SERIAL, o->serial);
 	return nlh->nlmsg_len;
 }

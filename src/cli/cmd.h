@@ -29,7 +29,14 @@ enum {
 	CLI_OPT_FEATURES       = 1u << 8,
 	CLI_OPT_CAPACITY       = 1u << 9,
 	CLI_OPT_NUM_QUEUES     = 1u << 10,
+	CLI_OPT_PATH           = 1u << 11,   /* blk_file: "path PATH" */
+	CLI_OPT_READONLY       = 1u << 12,   /* blk_file: "readonly" (no value) */
+	CLI_OPT_DIRECT         = 1u << 13,   /* blk_file: "direct on|off" */
+	CLI_OPT_SERIAL         = 1u << 14,   /* blk_file: "serial SERIAL" */
 };
+
+/* Longest backing path a request carries (the management datagram is 4 KiB). */
+#define CLI_PATH_MAX 1023
 
 /* How the replies of a request are printed. */
 enum cli_show {
@@ -54,6 +61,8 @@ struct cli_opts {
 	uint64_t features;
 	uint64_t capacity;
 	uint16_t num_queues;
+	const char *path, *serial;
+	bool direct;
 };
 
 struct cli_req {
@@ -81,7 +90,7 @@ void cli_usage(FILE *err);
  * REQUEST|ACK (|DUMP), genl version 1, attributes in iproute2's order.
  * Returns the message length.
  */
-#define CLI_REQ_BUF 1024
+#define CLI_REQ_BUF 2048
 size_t cli_req_build(const struct cli_req *req, void *buf, uint16_t family, uint32_t seq);
 
 /* Value parsers, exported for the unit tests. Return 0 or print and -1. */

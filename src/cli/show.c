@@ -63,6 +63,7 @@ static const int attr_len[UVDPA_ATTR_MAX] = {
 struct attrs {
 	const struct nlattr *tb[UVDPA_ATTR_MAX];
 	const struct nlattr *vhost_socket;
+	const struct nlattr *blk_path, *blk_direct, *blk_serial;   /* blk_file */
 	const struct nlattr *vduse, *vduse_without;    /* uvdpad --vduse */
 };
 
@@ -97,16 +98,17 @@ static int parse_attrs(struct cli_reply *r, const struct nlmsghdr *nlh, struct a
 	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
 		unsigned type = mnl_attr_get_type(a);
 
-		if (type == UVDPA_ATTR_UVDPA_VHOST_SOCKET || type == UVDPA_ATTR_UVDPA_VDUSE ||
-		    type == UVDPA_ATTR_UVDPA_VDUSE_WITHOUT) {
+		if (type == UVDPA_ATTR_UVDPA_VHOST_SOCKET || type == UVDPA_ATTR_UVDPA_BLK_PATH ||
+		    type == UVDPA_ATTR_UVDPA_BLK_SERIAL || type == UVDPA_ATTR_UVDPA_BLK_DIRECT) {
+			if (!attr_ok(a, type == UVDPA_ATTR_UVDPA_BLK_DIRECT ? 1 : STR))
+				return bad(r, "attribute %u is malformed", type);
+			*(type == UVDPA_ATTR_UVDPA_VHOST_SOCKET ? &at->vhost_socket :
+			  type == UVDPA_ATTR_UVDPA_BLK_PATH ? &at->blk_path :
+			  type == UVDPA_ATTR_UVDPA_BLK_SERIAL ? &at->blk_serial : &at->blk_direct) = a;
+		} else if (type == UVDPA_ATTR_UVDPA_VDUSE || type == UVDPA_ATTR_UVDPA_VDUSE_WITHOUT) {
 			if (!attr_ok(a, STR))
 				return bad(r, "attribute %u is malformed", type);
-			if (type == UVDPA_ATTR_UVDPA_VHOST_SOCKET)
-				at->vhost_socket = a;
-			else if (type == UVDPA_ATTR_UVDPA_VDUSE)
-				at->vduse = a;
-			else
-				at->vduse_without = a;
+			*(type == UVDPA_ATTR_UVDPA_VDUSE ? &at->vduse : &at->vduse_without) = a;
 		} else if (type < UVDPA_ATTR_MAX) {
 			if (!attr_ok(a, attr_len[type]))
 				return bad(r, "attribute %u is malformed", type);
@@ -229,6 +231,20 @@ static int need_dev(struct cli_reply *r, const struct attrs *at)
 	return 0;
 }
 
+/* blk_file's settings, in `dev add` keyword order. */
+static void show_blk_file(struct pr *p, const struct attrs *at)
+{
+	if (at->blk_path)
+		pr_str(p, "path", " path ", mnl_attr_get_str(at->blk_path), "");
+	if (at->blk_path && at->tb[UVDPA_ATTR_DEV_BLK_READ_ONLY])
+		pr_bool(p, "readonly", " readonly ",
+			mnl_attr_get_u8(at->tb[UVDPA_ATTR_DEV_BLK_READ_ONLY]), "");
+	if (at->blk_direct)
+		pr_str(p, "direct", " direct ", mnl_attr_get_u8(at->blk_direct) ? "on" : "off", "");
+	if (at->blk_serial)
+		pr_str(p, "serial", " serial ", mnl_attr_get_str(at->blk_serial), "");
+}
+
 static int show_dev(struct cli_reply *r, const struct attrs *at)
 {
 	const struct nlattr *const *tb = at->tb;
@@ -256,6 +272,7 @@ static int show_dev(struct cli_reply *r, const struct attrs *at)
 			mnl_attr_get_u16(tb[UVDPA_ATTR_DEV_MAX_VQ_SIZE]), "");
 	if (at->vhost_socket)
 		pr_str(p, "vhost_socket", " vhost_socket ", mnl_attr_get_str(at->vhost_socket), "");
+	show_blk_file(p, at);
 	if (at->vduse)
 		pr_str(p, "vduse", " vduse ", mnl_attr_get_str(at->vduse), "");
 	if (at->vduse_without)

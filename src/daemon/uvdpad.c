@@ -18,7 +18,9 @@
 #include "daemon/faces.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/notify.h"
 #include "daemon/rundir.h"
+#include "daemon/state.h"
 #include "mgmt/mgmt.h"
 
 #ifndef UVDPA_VERSION
@@ -27,6 +29,7 @@
 
 struct opts {
 	const char *rundir;
+	const char *state;      /* -S PATH; "" for none; NULL: the default */
 	bool daemonize;
 	enum uvdpa_poll_mode poll;
 	bool vduse;             /* export every device through VDUSE too */
@@ -35,7 +38,8 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: uvdpad [ -d ] [ -P ] [ -K ] [ -r RUNDIR ] [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
+		"Usage: uvdpad [ -d ] [ -P ] [ -K ] [ -r RUNDIR ] [ -S FILE | --no-state ]\n"
+		"              [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
 		"  -d, --daemon         detach and run in the background\n"
 		"  -P, --poll           device workers busy-poll their queues while there is\n"
 		"                       traffic (one CPU each), and sleep when idle\n"
@@ -43,6 +47,11 @@ static void usage(FILE *f)
 		"                       for root, else $XDG_RUNTIME_DIR/uvdpa)\n"
 		"  -K, --vduse          put every device on the kernel's vdpa bus too, as\n"
 		"                       /dev/vduse/NAME (then: vdpa dev add name NAME mgmtdev vduse)\n"
+		"  -S, --state FILE     the device list kept across restarts (default:\n"
+		"                       /var/lib/uvdpa/devices for root, else\n"
+		"                       $XDG_STATE_HOME/uvdpa/devices; none when -r or\n"
+		"                       $UVDPA_RUNDIR chose the run directory)\n"
+		"      --no-state       keep no device list (same as -S '')\n"
 		"  -v, --verbose        log more (repeat for debug)\n"
 		"  -l, --log-level L    error, warn, info (default) or debug\n"
 		"  -h, --help           show this help\n"
@@ -56,6 +65,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "daemon", no_argument, NULL, 'd' },
 		{ "poll", no_argument, NULL, 'P' },
 		{ "rundir", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "no-state", no_argument, NULL, 'N' },
 		{ "vduse", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -65,7 +76,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c, lvl;
 
-	while ((c = getopt_long(argc, argv, "dPKr:vl:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dPKr:S:vl:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->daemonize = true;
@@ -78,6 +89,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			o->rundir = optarg;
+			break;
+		case 'S':
+			o->state = optarg;
+			break;
+		case 'N':
+			o->state = "";
 			break;
 		case 'v':
 			if (dlog_get_level() < DLOG_DEBUG)
@@ -171,8 +188,17 @@ struct daemon {
 	struct uvdpa_bus *bus;
 	struct faces faces;
 	struct mgmt_server *mgmt;
+	struct state *state;    /* NULL: devices are not kept */
 	struct loop *loop;
 };
+
+/* The run directory was chosen rather than defaulted (a private instance). */
+static bool explicit_rundir(const struct opts *o)
+{
+	const char *env = getenv("UVDPA_RUNDIR");
+
+	return o->rundir || (env && env[0]);
+}
 
 static int daemon_setup(struct daemon *d, const struct opts *o)
 {
@@ -182,7 +208,7 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 	    rundir_create(d->rundir) < 0)
 		return -1;
 	d->lock_fd = rundir_lock(d->rundir);
-	if (d->lock_fd < 0)
+	if (d->lock_fd < 0 || state_open(o->state, explicit_rundir(o), &d->state) < 0)
 		return -1;
 	lfd = rundir_listen(d->rundir, d->sock_path, sizeof(d->sock_path));
 	if (lfd < 0)
@@ -222,6 +248,12 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 	}
 	mgmt_server_set_socket_path_fn(d->mgmt, faces_socket_path, &d->faces);
 	mgmt_server_set_vduse_fn(d->mgmt, faces_kernel_without, &d->faces);
+	/* Saved devices come back before any client can see the bus; the hook
+	 * is set afterwards, so restoring them does not rewrite the file. */
+	if (d->state) {
+		state_load(d->state, d->mgmt);
+		mgmt_server_set_commit_fn(d->mgmt, state_commit, d->state);
+	}
 	d->loop = loop_new(lfd, d->mgmt);
 	return d->loop ? 0 : -1;
 }
@@ -238,6 +270,7 @@ static void daemon_teardown(struct daemon *d)
 	if (d->vhost_dir[0])
 		rundir_vhost_dir_remove(d->vhost_dir);
 	mgmt_server_free(d->mgmt);
+	state_free(d->state);
 	uvdpa_bus_free(d->bus);
 	if (d->lock_fd >= 0)
 		rundir_unlock(d->rundir, d->lock_fd);
@@ -266,7 +299,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	dlog(DLOG_INFO, "listening on %s", d.sock_path);
+	notify_systemd("READY=1");
 	ret = loop_run(d.loop);
+	notify_systemd("STOPPING=1");
 	daemon_teardown(&d);
 	dlog(DLOG_INFO, "stopped");
 	return ret < 0 ? 1 : 0;

@@ -9,6 +9,7 @@
 #include <uvdpa/bus.h>
 #include "core/bus_priv.h"
 #include "devices/sim.h"
+#include "devices/blk_file.h"
 
 static void release_mgmtdev(struct uvdpa_mgmtdev *m)
 {
@@ -33,9 +34,13 @@ int uvdpa_bus_register_builtin(struct uvdpa_bus *bus)
 {
 	int r;
 
-	/* Registration order is `mgmtdev show` order: net, then blk. */
+	/* Registration order is `mgmtdev show` order: net, then blk, then
+	 * the parents that are not simulators. */
 	r = register_copy(bus, &vdpasim_net_mgmtdev);
 	if (r)
 		return r;
-	return register_copy(bus, &vdpasim_blk_mgmtdev);
+	r = register_copy(bus, &vdpasim_blk_mgmtdev);
+	if (r)
+		return r;
+	return register_copy(bus, &blk_file_mgmtdev);
 }

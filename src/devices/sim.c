@@ -20,9 +20,12 @@
 
 #include "devices/sim.h"
 
-/* epoll tags: the control fd, our kick fds (vq index), the caller's kick fds. */
-#define TAG_CTL  UINT64_MAX
-#define TAG_EXT  (1ULL << 62)
+/* epoll tags: the control fd, the class' fd, our kick fds (vq index), the
+ * caller's kick fds (with the fd number, to skip events of a replaced fd). */
+#define TAG_CTL   UINT64_MAX
+#define TAG_CLASS (UINT64_MAX - 1)
+#define TAG_IRQ   (UINT64_MAX - 2)
+#define TAG_EXT   (1ULL << 62)
 
 /* Poll mode: how long the worker keeps polling an idle device. */
 #define POLL_BUDGET_MIN_NS   20000ULL
@@ -59,14 +62,6 @@ static void fd_drain(int fd)
 	(void)r;
 }
 
-static void fire(const struct uvdpa_callback *cb)
-{
-	if (cb->trigger_fd >= 0)
-		fd_signal(cb->trigger_fd);
-	else if (cb->fn)
-		cb->fn(cb->opaque);
-}
-
 static void cb_clear(struct uvdpa_callback *cb)
 {
 	cb->fn = NULL;
@@ -93,9 +88,70 @@ void vdpasim_unlock(struct vdpasim *s)
 	pthread_mutex_unlock(&s->mutex);
 }
 
+/*
+ * Mutex held, before a trigger fd is replaced or cleared: waits until the
+ * worker has submitted the writes it collected (it holds the fence while it
+ * does, outside the mutex), so the caller may close the old fd once the op
+ * returns. The worker cannot collect again while we hold the mutex.
+ */
+static void irq_fence(struct vdpasim *s)
+{
+	pthread_mutex_lock(&s->fence);
+	pthread_mutex_unlock(&s->fence);
+}
+
+/* Mutex held: a new trigger fd (or none) for queue vq or the config. */
+static void vq_cb_set(struct vdpasim *s, struct vdpasim_vq *vq, const struct uvdpa_callback *cb)
+{
+	if (vq->cb.trigger_fd >= 0)
+		irq_fence(s);
+	vq->irq_seq++;
+	if (cb)
+		vq->cb = *cb;
+	else
+		cb_clear(&vq->cb);
+}
+
+static void config_cb_set(struct vdpasim *s, const struct uvdpa_callback *cb)
+{
+	if (s->config_cb.trigger_fd >= 0)
+		irq_fence(s);
+	s->config_irq_seq++;
+	s->config_irq_due = false;
+	if (cb)
+		s->config_cb = *cb;
+	else
+		cb_clear(&s->config_cb);
+}
+
+/* Mutex held, on the worker: a function runs now; a trigger fd is written
+ * once this pass is over and the mutex released. */
+static void vq_interrupt(struct vdpasim *s, struct vdpasim_vq *vq)
+{
+	if (vq->cb.trigger_fd >= 0) {
+		if (!vq->irq_due) {
+			vq->irq_due = true;
+			s->irq_due[s->irq_ndue++] = vq->idx;
+		}
+	} else if (vq->cb.fn) {
+		vq->cb.fn(vq->cb.opaque);
+	}
+}
+
 static struct vdpasim_vq *sim_vq(struct vdpasim *s, uint16_t idx)
 {
 	return idx < s->attr.nvqs ? &s->vqs[idx] : NULL;
+}
+
+/* Mutex held: the class completes what it has in flight (attr.quiesce);
+ * a worker sends the interrupts those completions raised. */
+static void sim_quiesce(struct vdpasim *s, int idx)
+{
+	if (!s->attr.quiesce)
+		return;
+	s->attr.quiesce(s, idx);
+	if (s->irq_ndue)
+		wake(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -168,9 +224,15 @@ static void vq_teardown(struct vdpasim_vq *vq)
 	vq->set_up = false;
 }
 
+/* Mutex held, on the worker or a control thread. */
 void vdpasim_config_changed(struct vdpasim *s)
 {
-	fire(&s->config_cb);
+	if (s->config_cb.trigger_fd >= 0) {
+		s->config_irq_due = true;   /* the worker writes it, now or when it starts */
+		wake(s);
+	} else if (s->config_cb.fn) {
+		s->config_cb.fn(s->config_cb.opaque);
+	}
 }
 
 void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why)
@@ -207,16 +269,51 @@ void vdpasim_unpop(struct vdpasim_vq *vq, const struct uvdpa_chain *c)
 
 void vdpasim_flush(struct vdpasim *s, struct vdpasim_vq *vq)
 {
-	(void)s;
 	if (uvdpa_vq_dev_flush(&vq->dev))
-		fire(&vq->cb);
+		vq_interrupt(s, vq);
 }
 
 /* ------------------------------------------------------------------ */
 /* Worker                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Drains the fds epoll reported; true if a virtqueue was kicked. */
+static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq);
+
+/*
+ * A caller's kick fd is never read: a live eventfd gives an edge per write.
+ * HUP or an error means it is no eventfd (a pipe or socket at EOF) and would
+ * report itself for ever: stop watching it and break the queue, whose
+ * config interrupt tells the owner the device needs a reset.
+ */
+static void ext_kick_event(struct vdpasim *s, struct vdpasim_vq *vq, int fd, uint32_t events)
+{
+	char why[96];
+
+	if (vq->ext_kick_fd != fd)
+		return;   /* a replaced fd's stale event */
+	if (!(events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
+		return;
+	vq_drop_ext_kick(s, vq);
+	snprintf(why, sizeof(why), "kick fd %d %s (not a live eventfd), no longer watched", fd,
+		 events & EPOLLERR ? "reports an error" : "hung up");
+	vdpasim_vq_break(s, vq, why);
+}
+
+static void class_fd_event(struct vdpasim *s, uint32_t events)
+{
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->class_fd, NULL);
+		fprintf(stderr, "uvdpa: %s: class fd %d %s; no longer watched\n",
+			s->vdev.name ? s->vdev.name : "vdpasim", s->class_fd,
+			events & EPOLLERR ? "reports an error" : "hung up");
+		s->class_fd = -1;
+		return;
+	}
+	if (s->attr.worker_fd_ready)
+		s->attr.worker_fd_ready(s);
+}
+
+/* Mutex held. Handles what epoll reported; true if a virtqueue was kicked. */
 static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 {
 	bool kicked = false;
@@ -226,8 +323,14 @@ static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 		uint64_t tag = ev[i].data.u64;
 		struct vdpasim_vq *vq;
 
-		if (tag == TAG_CTL) {
-			fd_drain(s->ctl_fd);
+		if (tag == TAG_CTL || tag == TAG_IRQ) {
+			fd_drain(tag == TAG_CTL ? s->ctl_fd : s->irq.efd);
+			continue;   /* completions were reaped before the pass */
+		}
+		if (tag == TAG_CLASS) {
+			if (s->class_fd >= 0)
+				class_fd_event(s, ev[i].events);
+			kicked = true;
 			continue;
 		}
 		vq = sim_vq(s, (uint16_t)tag);
@@ -235,11 +338,53 @@ static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 			continue;
 		kicked = true;
 		if (!(tag & TAG_EXT))
-			fd_drain(atomic_load(&vq->kick_fd));
-		else if (vq->ext_kick_fd == (int)((tag >> 16) & 0xffffffffu))
-			fd_drain(vq->ext_kick_fd);   /* stale events of a replaced fd are skipped */
+			fd_drain(s->kfds[vq->idx]);   /* ours: nobody else can make it block */
+		else
+			ext_kick_event(s, vq, (int)((tag >> 16) & 0xffffffffu), ev[i].events);
 	}
 	return kicked;
+}
+
+/* Mutex held: the current trigger fd and seq of target t (nvqs: config). */
+static int irq_target(struct vdpasim *s, uint32_t t, uint32_t *seq)
+{
+	if (t == s->attr.nvqs) {
+		*seq = s->config_irq_seq;
+		return s->config_cb.trigger_fd;
+	}
+	*seq = s->vqs[t].irq_seq;
+	return s->vqs[t].cb.trigger_fd;
+}
+
+static void irq_collect_one(struct vdpasim *s, uint32_t t)
+{
+	uint32_t seq;
+	int fd = irq_target(s, t, &seq);
+
+	if (fd >= 0 && vdpasim_irq_wanted(&s->irq, t, seq))
+		vdpasim_irq_add(&s->irq, t, seq, fd);
+}
+
+/* Mutex held: moves this pass' interrupts, and those owed since, to the
+ * worker's batch. */
+static unsigned collect_irqs(struct vdpasim *s)
+{
+	struct vdpasim_irq *q = &s->irq;
+	unsigned i;
+
+	for (i = 0; i < s->irq_ndue; i++) {
+		s->vqs[s->irq_due[i]].irq_due = false;
+		irq_collect_one(s, s->irq_due[i]);
+	}
+	s->irq_ndue = 0;
+	if (s->config_irq_due) {
+		s->config_irq_due = false;
+		irq_collect_one(s, s->attr.nvqs);
+	}
+	for (i = 0; i < q->nresend; i++)
+		irq_collect_one(s, q->resend[i]);
+	q->nresend = 0;
+	return q->nbatch;
 }
 
 static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
@@ -346,15 +491,28 @@ static bool poll_decide(struct vdpasim *s, struct poll_state *p, unsigned handle
 	return false;
 }
 
+static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
 static void *sim_worker(void *arg)
 {
 	struct vdpasim *s = arg;
 	struct poll_state ps = { .budget_ns = 4 * POLL_BUDGET_MIN_NS };
 	struct epoll_event ev[32];
 	bool sleep = true, again;
-	unsigned handled;
+	unsigned handled, nirq;
 
 	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
+	if (!vdpasim_irq_ring_up(&s->irq))
+		add_fd(s, s->irq.efd, TAG_IRQ);
+	else
+		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written with write(), and a "
+			"driver that lets its call fd block stalls this device\n",
+			s->vdev.name ? s->vdev.name : "vdpasim");
 	while (!atomic_load(&s->stop)) {
 		bool kicked;
 		int n = 0;
@@ -374,6 +532,7 @@ static void *sim_worker(void *arg)
 		if (atomic_load(&s->stop))
 			break;
 
+		vdpasim_irq_reap(&s->irq);   /* no syscall unless writes are pending */
 		pthread_mutex_lock(&s->mutex);
 		kicked = drain_events(s, ev, n);
 		handled = sim_pass(s, kicked, &again);
@@ -386,7 +545,14 @@ static void *sim_worker(void *arg)
 			ps.armed = false;
 			sleep = !again;
 		}
+		nirq = collect_irqs(s);
+		if (nirq)
+			pthread_mutex_lock(&s->fence);
 		pthread_mutex_unlock(&s->mutex);
+		if (nirq) {
+			vdpasim_irq_submit(&s->irq);
+			pthread_mutex_unlock(&s->fence);
+		}
 
 		/* A busy worker relocks at once; let a queued control op in first. */
 		while (atomic_load_explicit(&s->ctl_waiting, memory_order_relaxed))
@@ -394,71 +560,104 @@ static void *sim_worker(void *arg)
 		if (!sleep && !again)
 			cpu_relax();
 	}
+	vdpasim_irq_ring_down(&s->irq);
 	return NULL;
 }
 
 static int watch_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	/* Edge-triggered and never read: see ext_kick_event. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
 
 	ev.data.u64 = TAG_EXT | ((uint64_t)(uint32_t)fd << 16) | vq->idx;
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
+/* Mutex held, the worker gone: releases everything it used. Idempotent. */
+static void release_fds(struct vdpasim *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+	unsigned i;
 
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	for (i = 0; i < s->attr.nvqs; i++) {
+		atomic_store(&s->vqs[i].kick_fd, -1);
+		if (s->kfds[i] >= 0)
+			close(s->kfds[i]);
+		s->kfds[i] = -1;
+	}
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	if (s->epfd >= 0)
+		close(s->epfd);   /* also forgets the caller's kick fds and the class fd */
+	s->ctl_fd = s->epfd = s->class_fd = -1;
+	vdpasim_irq_close(&s->irq);
 }
 
 /*
  * Mutex held. The worker's epoll set: control fd, one eventfd per queue,
- * the caller's kick fds. Made with the worker, so a device that is created
- * and deleted without a driver costs no fd at all. Idempotent.
+ * the caller's kick fds, the class' fd. Made with the worker, so a device
+ * without a live driver costs no fd at all.
  */
 static int open_fds(struct vdpasim *s)
 {
 	unsigned i;
 	int r;
 
-	if (s->epfd < 0)
-		s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		return -errno;
-	if (s->ctl_fd < 0) {
-		s->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (s->ctl_fd < 0)
-			return -errno;
-		r = add_fd(s, s->ctl_fd, TAG_CTL);
-		if (r)
-			return r;
-	}
-	for (i = 0; i < s->attr.nvqs; i++) {
+	s->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->ctl_fd < 0)
+		return -errno;
+	r = add_fd(s, s->ctl_fd, TAG_CTL);
+	for (i = 0; !r && i < s->attr.nvqs; i++) {
 		struct vdpasim_vq *vq = &s->vqs[i];
-		int fd;
 
-		if (atomic_load(&vq->kick_fd) >= 0)
-			continue;
-		fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (fd < 0)
+		s->kfds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->kfds[i] < 0)
 			return -errno;
-		r = add_fd(s, fd, i);
-		if (r) {
-			close(fd);
-			return r;
-		}
-		atomic_store_explicit(&vq->kick_fd, fd, memory_order_release);
-		if (vq->ext_kick_fd >= 0 && watch_ext_kick(s, vq, vq->ext_kick_fd))
+		r = add_fd(s, s->kfds[i], i);
+		if (!r && vq->ext_kick_fd >= 0 && watch_ext_kick(s, vq, vq->ext_kick_fd))
 			vq->ext_kick_fd = -1;   /* closed by its owner meanwhile */
 	}
-	return 0;
+	if (!r && s->attr.worker_fd) {
+		s->class_fd = s->attr.worker_fd(s);
+		if (s->class_fd >= 0)
+			r = add_fd(s, s->class_fd, TAG_CLASS);
+	}
+	if (!r)
+		r = vdpasim_irq_open(&s->irq, s->attr.nvqs + 1);
+	return r;
 }
 
-/* Mutex held. A thread per device only once a driver made it live. */
+/* Mutex held: kick_vq may use our eventfds from now on. */
+static void publish_kick_fds(struct vdpasim *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->attr.nvqs; i++)
+		atomic_store(&s->vqs[i].kick_fd, s->kfds[i]);
+}
+
+/*
+ * Faults are never "the application's signals": a synchronous SIGBUS or
+ * SIGSEGV on a thread that blocks it kills the process outright, and the
+ * vhost face contains a front end that shrinks guest memory with a SIGBUS
+ * handler that must run on whichever thread touched the memory, the worker
+ * included. Everything else belongs to the application's threads.
+ */
+static void worker_sigmask(sigset_t *set)
+{
+	sigfillset(set);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGILL);
+}
+
+/* life and mutex held. A thread only while a driver is live. */
 static void ensure_worker(struct vdpasim *s)
 {
-	sigset_t all, old;
+	sigset_t set, old;
 	int r;
 
 	if (s->worker_started || s->stopped)
@@ -467,37 +666,68 @@ static void ensure_worker(struct vdpasim *s)
 	if (r) {
 		fprintf(stderr, "uvdpa: %s: cannot set up the worker's fds: %s\n",
 			s->vdev.name ? s->vdev.name : s->tname, strerror(-r));
-		s->status |= UVDPA_STATUS_NEEDS_RESET;
-		return;
+		goto fail;
 	}
-	/* Signals belong to the application's threads, never to a worker. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	atomic_store(&s->stop, false);
+	worker_sigmask(&set);
+	pthread_sigmask(SIG_SETMASK, &set, &old);
 	r = pthread_create(&s->worker, NULL, sim_worker, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		fprintf(stderr, "uvdpa: %s: cannot start the worker: %s\n",
 			s->vdev.name ? s->vdev.name : s->tname, strerror(r));
-		s->status |= UVDPA_STATUS_NEEDS_RESET;
-		return;
+		goto fail;
 	}
+	publish_kick_fds(s);
 	s->worker_started = true;
+	return;
+fail:
+	release_fds(s);
+	s->status |= UVDPA_STATUS_NEEDS_RESET;
+}
+
+/*
+ * life held, mutex not: ends the worker and releases its thread and fds.
+ * kick_vq is lock-free, so its eventfd is withdrawn first and closed only
+ * once no kick_vq still holds it; later kicks are dropped, harmlessly: the
+ * next DRIVER_OK's first pass looks at every queue.
+ */
+static void stop_worker(struct vdpasim *s)
+{
+	bool started;
+	unsigned i;
+
+	vdpasim_lock(s);
+	started = s->worker_started;
+	s->worker_started = false;
+	if (started) {
+		for (i = 0; i < s->attr.nvqs; i++)
+			atomic_store(&s->vqs[i].kick_fd, -1);
+		if (s->kicks_off)
+			arm_kicks(s);   /* the next worker starts from kicks */
+	}
+	vdpasim_unlock(s);
+	if (!started)
+		return;
+	atomic_store(&s->stop, true);
+	fd_signal(s->ctl_fd);   /* closed only below */
+	pthread_join(s->worker, NULL);
+	while (atomic_load(&s->kickers))
+		sched_yield();
+	vdpasim_lock(s);
+	release_fds(s);
+	vdpasim_unlock(s);
 }
 
 void vdpasim_stop(struct vdpasim *s)
 {
-	bool started;
-
-	pthread_mutex_lock(&s->mutex);
-	started = s->worker_started;
-	s->worker_started = false;
+	pthread_mutex_lock(&s->life);
+	vdpasim_lock(s);
+	sim_quiesce(s, -1);
 	s->stopped = true;
-	pthread_mutex_unlock(&s->mutex);
-	if (!started)
-		return;
-	atomic_store(&s->stop, true);
-	wake(s);
-	pthread_join(s->worker, NULL);
+	vdpasim_unlock(s);
+	stop_worker(s);
+	pthread_mutex_unlock(&s->life);
 }
 
 /* ------------------------------------------------------------------ */
@@ -539,14 +769,17 @@ static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 
 	int fd;
 
-	/* Lock-free: callbacks running on the worker may kick. Before the
-	 * worker exists there is nothing to wake: DRIVER_OK starts it, and its
-	 * first pass looks at every queue. */
+	/* Lock-free: callbacks running on the worker may kick. Without a
+	 * worker there is nothing to wake: DRIVER_OK starts it, and its first
+	 * pass looks at every queue. kickers tells stop_worker when no kick
+	 * still uses an eventfd it withdrew (seq_cst on both sides). */
 	if (!vq)
 		return;
-	fd = atomic_load_explicit(&vq->kick_fd, memory_order_acquire);
+	atomic_fetch_add(&s->kickers, 1);
+	fd = atomic_load(&vq->kick_fd);
 	if (fd >= 0)
 		fd_signal(fd);
+	atomic_fetch_sub(&s->kickers, 1);
 }
 
 static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq)
@@ -561,17 +794,15 @@ static int sim_set_vq_kick_fd(struct uvdpa_device *d, uint16_t idx, int fd)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
 	struct vdpasim_vq *vq = sim_vq(s, idx);
-	int ret = 0, fl;
+	int ret = 0;
 
 	if (!vq)
 		return -EINVAL;
 	vdpasim_lock(s);
 	vq_drop_ext_kick(s, vq);
 	if (fd >= 0) {
-		/* The worker drains it; it must never block there (kick fds are
-		 * eventfds, for which O_NONBLOCK only affects the reader). */
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		/* Never read, so its O_NONBLOCK does not matter to us. */
+		if (fcntl(fd, F_GETFL) < 0)
 			ret = -errno;
 		else if (s->epfd >= 0)
 			ret = watch_ext_kick(s, vq, fd);   /* else at worker start */
@@ -590,10 +821,7 @@ static void sim_set_vq_cb(struct uvdpa_device *d, uint16_t idx, const struct uvd
 	if (!vq)
 		return;
 	vdpasim_lock(s);
-	if (cb)
-		vq->cb = *cb;
-	else
-		cb_clear(&vq->cb);
+	vq_cb_set(s, vq, cb);
 	vdpasim_unlock(s);
 }
 
@@ -613,6 +841,7 @@ static void sim_set_vq_ready(struct uvdpa_device *d, uint16_t idx, bool ready)
 		if (s->running)
 			wake(s);
 	} else if (!ready && vq->ready) {
+		sim_quiesce(s, idx);
 		vq_teardown(vq);
 		vq->ready = false;
 	}
@@ -642,6 +871,7 @@ static int sim_set_vq_state(struct uvdpa_device *d, uint16_t idx, const struct u
 	if (!vq || !st)
 		return -EINVAL;
 	vdpasim_lock(s);
+	sim_quiesce(s, idx);
 	vq->state = *st;
 	vq->has_state = true;
 	/* A live queue restarts from the new position. */
@@ -659,6 +889,7 @@ static int sim_get_vq_state(struct uvdpa_device *d, uint16_t idx, struct uvdpa_v
 	if (!vq || !st)
 		return -EINVAL;
 	vdpasim_lock(s);
+	sim_quiesce(s, idx);
 	if (vq->set_up)
 		uvdpa_vq_dev_get_state(&vq->dev, st);
 	else
@@ -711,8 +942,9 @@ static int sim_set_driver_features(struct uvdpa_device *d, uint64_t features)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
 
-	/* The simulator only works through its memory map (kernel: DMA API). */
-	if (!(features & VDPASIM_F_ACCESS_PLATFORM))
+	/* The simulator only works through its memory map (kernel: DMA API),
+	 * which a translating face provides whatever the driver negotiated. */
+	if (!(features & VDPASIM_F_ACCESS_PLATFORM) && !d->face_translates)
 		return -EINVAL;
 	vdpasim_lock(s);
 	s->features = features & s->dev_features;
@@ -736,10 +968,7 @@ static void sim_set_config_cb(struct uvdpa_device *d, const struct uvdpa_callbac
 	struct vdpasim *s = vdpa_to_sim(d);
 
 	vdpasim_lock(s);
-	if (cb)
-		s->config_cb = *cb;
-	else
-		cb_clear(&s->config_cb);
+	config_cb_set(s, cb);
 	vdpasim_unlock(s);
 }
 
@@ -783,6 +1012,7 @@ static void do_reset(struct vdpasim *s)
 {
 	unsigned i;
 
+	sim_quiesce(s, -1);
 	for (i = 0; i < s->attr.nvqs; i++) {
 		struct vdpasim_vq *vq = &s->vqs[i];
 
@@ -792,12 +1022,14 @@ static void do_reset(struct vdpasim *s)
 		vq->stalled = false;
 		vq->has_state = false;
 		vq->desc_addr = vq->driver_addr = vq->device_addr = 0;
-		cb_clear(&vq->cb);
+		vq_cb_set(s, vq, NULL);
+		vq->irq_due = false;
 		vq_drop_ext_kick(s, vq);
 		vq->inflight = NULL;
 		vq->inflight_len = 0;
 	}
-	cb_clear(&s->config_cb);
+	s->irq_ndue = 0;
+	config_cb_set(s, NULL);
 	s->features = 0;
 	s->status = 0;
 	s->running = false;
@@ -809,13 +1041,17 @@ static void do_reset(struct vdpasim *s)
 static void sim_set_status(struct uvdpa_device *d, uint8_t status)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
+	bool live;
 	uint8_t old;
 
+	pthread_mutex_lock(&s->life);
 	vdpasim_lock(s);
 	if (status == 0) {
 		do_reset(s);   /* virtio: writing 0 resets the device */
 	} else {
 		old = s->status;
+		if ((old & UVDPA_STATUS_DRIVER_OK) && !(status & UVDPA_STATUS_DRIVER_OK))
+			sim_quiesce(s, -1);
 		/* NEEDS_RESET is the device's; only a reset clears it. */
 		s->status = status | (old & UVDPA_STATUS_NEEDS_RESET);
 		s->running = (status & UVDPA_STATUS_DRIVER_OK) != 0;
@@ -825,16 +1061,23 @@ static void sim_set_status(struct uvdpa_device *d, uint8_t status)
 			wake(s);
 		}
 	}
+	live = s->status & UVDPA_STATUS_DRIVER_OK;
 	vdpasim_unlock(s);
+	if (!live)
+		stop_worker(s);   /* no driver, no thread */
+	pthread_mutex_unlock(&s->life);
 }
 
 static int sim_reset(struct uvdpa_device *d)
 {
 	struct vdpasim *s = vdpa_to_sim(d);
 
+	pthread_mutex_lock(&s->life);
 	vdpasim_lock(s);
 	do_reset(s);
 	vdpasim_unlock(s);
+	stop_worker(s);
+	pthread_mutex_unlock(&s->life);
 	return 0;
 }
 
@@ -844,6 +1087,7 @@ static int sim_suspend(struct uvdpa_device *d)
 
 	vdpasim_lock(s);
 	s->running = false;
+	sim_quiesce(s, -1);
 	vdpasim_unlock(s);
 	return 0;
 }
@@ -920,6 +1164,7 @@ static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 	if (!copy)
 		return -ENOMEM;
 	vdpasim_lock(s);
+	sim_quiesce(s, -1);
 	old = s->map;
 	s->map = copy;
 	for (i = 0; i < s->attr.nvqs; i++) {
@@ -1026,19 +1271,16 @@ void vdpasim_destroy(struct vdpasim *s)
 	if (s->attr.free)
 		s->attr.free(s);
 	if (s->vqs) {
-		for (i = 0; i < s->attr.nvqs; i++) {
-			if (atomic_load(&s->vqs[i].kick_fd) >= 0)
-				close(atomic_load(&s->vqs[i].kick_fd));
+		for (i = 0; i < s->attr.nvqs; i++)
 			free(s->vqs[i].resubmit);
-		}
 		free(s->vqs);
 	}
-	if (s->ctl_fd >= 0)
-		close(s->ctl_fd);
-	if (s->epfd >= 0)
-		close(s->epfd);
+	free(s->kfds);
+	free(s->irq_due);
 	uvdpa_memmap_free(s->map);
 	free(s->config);
+	pthread_mutex_destroy(&s->fence);
+	pthread_mutex_destroy(&s->life);
 	pthread_mutex_destroy(&s->mutex);
 	free(s);
 }
@@ -1102,17 +1344,21 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 		return NULL;
 	}
 	s->attr = *attr;
-	s->epfd = s->ctl_fd = -1;
+	s->epfd = s->ctl_fd = s->class_fd = -1;
 	pthread_mutex_init(&s->mutex, NULL);
+	pthread_mutex_init(&s->life, NULL);
+	pthread_mutex_init(&s->fence, NULL);
 	s->vqs = calloc(attr->nvqs, sizeof(*s->vqs));
+	s->kfds = malloc(attr->nvqs * sizeof(*s->kfds));
+	s->irq_due = calloc(attr->nvqs, sizeof(*s->irq_due));
 	s->config = config_alloc(attr->config_size);
 	s->map = uvdpa_memmap_new();
-	if (s->vqs)
+	if (s->vqs && s->kfds)
 		for (i = 0; i < attr->nvqs; i++)
-			s->vqs[i].kick_fd = -1;
+			s->vqs[i].kick_fd = s->kfds[i] = -1;
 	/* The class' free hook must not run on a half-built class part. */
 	s->attr.free = NULL;
-	if (!s->vqs || !s->config || !s->map) {
+	if (!s->vqs || !s->kfds || !s->irq_due || !s->config || !s->map) {
 		r = -ENOMEM;
 		goto fail;
 	}

@@ -5,17 +5,51 @@
  * fills a struct vdpasim_dev_attr with its ids, features, config hooks,
  * queue count, work function and stats.
  *
- * Datapath: one worker thread per device (started at the first DRIVER_OK)
- * sleeps in epoll on one eventfd per
+ * Datapath: one worker thread per device while a driver is live: started at
+ * DRIVER_OK, stopped (thread, epoll, eventfds and io_uring released) when the
+ * device is reset or loses DRIVER_OK. It sleeps in epoll on one eventfd per
  * virtqueue (written by kick_vq), on the caller's kick fds (set_vq_kick_fd)
  * and on a control eventfd. Each pass runs the class' work function with the
  * device mutex held; control ops that change queues, the map or the status
  * take the same mutex, so they always see the datapath between two passes.
- * No chain survives a pass.
+ * No chain survives a pass, except in a class with a quiesce hook (blk_file:
+ * I/O in flight), which the core calls before anything the chains point
+ * into changes.
  *
- * Interrupts (struct uvdpa_callback) are raised from the worker with the
- * mutex held, as the kernel's simulator does: a callback function may call
- * kick_vq (lock-free) but no other op of the same device.
+ * Interrupts (struct uvdpa_callback):
+ * - A callback *function* is called on the worker with the mutex held, as the
+ *   kernel's simulator does: it may call kick_vq (lock-free) but no other op
+ *   of the same device.
+ * - A *trigger fd* is never written with the mutex held. A pass only notes
+ *   which queues need an interrupt (one per queue per pass, under the ring's
+ *   event-idx or flag rules); after unlocking, the worker sends them with one
+ *   io_uring submission (sim_irq.c). A write the fd cannot take (the driver
+ *   cleared O_NONBLOCK and let the counter saturate) stays queued in the
+ *   kernel instead of blocking the worker; until it completes that queue
+ *   gets no further write, and an interrupt raised meanwhile is sent after
+ *   it. So a stuck trigger fd costs only its own driver. Once set_vq_cb / set_config_cb / reset returns, the
+ *   worker no longer uses the old fd number: the caller may close it.
+ *   Residual risk (the kernel's, not ours to close): io_uring checks
+ *   O_NONBLOCK once before calling the eventfd's write(), which checks it
+ *   again; a driver clearing it exactly in between, with its counter
+ *   saturated, would make that inline attempt sleep. Forcing every write to
+ *   an io-wq thread (IOSQE_ASYNC) would close it at 5-10x the cost per write.
+ * - The config callback's trigger fd is written by the worker too; a config
+ *   change raised while no worker runs is sent when one starts (or dropped by
+ *   the reset that cleared the callback).
+ *
+ * Kick fds of the caller are watched edge-triggered and never read (as the
+ * kernel's vhost never drains a kick eventfd): every eventfd write is a new
+ * edge, and a read could block if the driver cleared O_NONBLOCK. A kick fd
+ * that reports HUP or an error (a pipe or socket at EOF, not a live eventfd)
+ * is dropped and breaks its queue (NEEDS_RESET, config callback raised).
+ *
+ * A class may have the worker watch one fd of its own (attr.worker_fd /
+ * worker_fd_ready, e.g. an io_uring completion eventfd).
+ *
+ * The worker blocks every signal but SIGBUS, SIGSEGV, SIGFPE and SIGILL:
+ * synchronous faults must reach the handler that contains a driver shrinking
+ * its memory (a blocked one kills the process).
  */
 #ifndef UVDPA_DEVICES_SIM_H
 #define UVDPA_DEVICES_SIM_H
@@ -25,6 +59,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <liburing.h>
 
 #include <uvdpa/bus.h>
 #include <uvdpa/device.h>
@@ -61,6 +97,8 @@ struct vdpasim_vq {
 	atomic_int kick_fd;             /* ours, written by kick_vq; -1 until the worker starts */
 	int ext_kick_fd;                /* the caller's, or -1 */
 	uint16_t idx;
+	bool irq_due;                   /* trigger fd to be written after this pass */
+	uint32_t irq_seq;               /* bumped when the trigger fd changes */
 	/* inflight area (set_vq_inflight), attached at every setup */
 	void *inflight;
 	size_t inflight_len;
@@ -87,19 +125,87 @@ struct vdpasim_dev_attr {
 	int (*get_stats)(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *st, unsigned max);
 	/* Releases class resources; the core frees the allocation. */
 	void (*free)(struct vdpasim *s);
+	/*
+	 * Optional: one fd of the class the worker watches besides the kicks
+	 * (e.g. an io_uring completion eventfd). worker_fd is called with the
+	 * mutex held each time a worker starts and returns the fd (or -1); the
+	 * class keeps owning it, and the worker stops watching it when it stops.
+	 * The fd is watched level-triggered for EPOLLIN: worker_fd_ready (mutex
+	 * held, on the worker) must consume what made it readable; a pass
+	 * follows. HUP or an error on it stops the watch with a log line.
+	 */
+	int (*worker_fd)(struct vdpasim *s);
+	void (*worker_fd_ready)(struct vdpasim *s);
+	/*
+	 * Optional, for classes whose requests outlive a pass (I/O in flight
+	 * pointing into driver memory): completes every request in flight on
+	 * queue idx (-1: all) before the core changes what they point into.
+	 * Called with the mutex held before set_map, reset, suspend, DRIVER_OK
+	 * going away, set_vq_ready(0), get/set_vq_state and dev_del; it may
+	 * block until the requests are done and push their used entries.
+	 */
+	void (*quiesce)(struct vdpasim *s, int idx);
 };
+
+/* The worker's interrupt signaller (sim_irq.c); targets 0..nvqs-1 are the
+ * queues, nvqs the config. Worker-private but for vdpasim_irq_wanted. */
+struct vdpasim_irq_busy {
+	bool on;                        /* a write is outstanding */
+	bool owed;                      /* raised meanwhile: send when it completes */
+	bool queued;                    /* in the batch being built */
+	uint32_t seq;                   /* for the target's fd of that seq */
+};
+
+struct vdpasim_irq_req {
+	uint32_t t, seq;
+	int fd;
+};
+
+struct vdpasim_irq {
+	struct io_uring ring;
+	bool ring_up;
+	bool direct;                    /* no io_uring here: plain write() after unlocking */
+	unsigned cap, inflight;         /* ring entries; requests not yet completed */
+	unsigned ntargets;
+	struct vdpasim_irq_busy *busy;  /* per target */
+	struct vdpasim_irq_req *batch;  /* this pass' interrupts */
+	unsigned nbatch;
+	uint32_t *resend;               /* owed targets whose write completed */
+	unsigned nresend;
+	int efd;                        /* signalled for io-wq completions; in the worker's epoll */
+};
+
+int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets);
+void vdpasim_irq_close(struct vdpasim_irq *q);
+int vdpasim_irq_ring_up(struct vdpasim_irq *q);
+void vdpasim_irq_ring_down(struct vdpasim_irq *q);
+void vdpasim_irq_reap(struct vdpasim_irq *q);
+bool vdpasim_irq_wanted(struct vdpasim_irq *q, uint32_t t, uint32_t seq);
+void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd);
+void vdpasim_irq_submit(struct vdpasim_irq *q);
 
 struct vdpasim {
 	struct uvdpa_device vdev;       /* first: what the bus sees */
 	struct vdpasim_dev_attr attr;
 	pthread_mutex_t mutex;
+	/* Serialises starting and stopping the worker (DRIVER_OK, reset,
+	 * dev_del); taken before mutex. */
+	pthread_mutex_t life;
+	/* Held by the worker while it submits trigger-fd writes outside the
+	 * mutex; taken (under mutex) by ops that change a trigger fd, so the
+	 * worker is done with the old fd number when they return. */
+	pthread_mutex_t fence;
 	pthread_t worker;
-	bool worker_started;            /* on first DRIVER_OK: idle devices cost no thread */
+	bool worker_started;            /* from DRIVER_OK to reset: idle devices cost no thread */
 	bool stopped;                   /* dev_del: never start again */
 	char tname[16];                 /* worker thread name */
 	atomic_bool stop;
 	atomic_int ctl_waiting;         /* control ops queued on the mutex */
+	atomic_int kickers;             /* kick_vq calls using a kick eventfd */
 	int epfd, ctl_fd;               /* created with the worker */
+	int *kfds;                      /* our kick eventfds, one per queue, with the worker */
+	int class_fd;                   /* attr.worker_fd's, watched while the worker runs */
+	struct vdpasim_irq irq;         /* the worker's; set up with it */
 
 	/* everything below is protected by mutex */
 	struct vdpasim_vq *vqs;
@@ -114,6 +220,10 @@ struct vdpasim {
 	bool kicks_off;                 /* poll mode has disabled kicks */
 	uint32_t generation;
 	struct uvdpa_callback config_cb;
+	bool config_irq_due;            /* config trigger fd to be written by the worker */
+	uint32_t config_irq_seq;
+	uint32_t *irq_due;              /* queues with irq_due set, in order; nvqs entries */
+	unsigned irq_ndue;
 };
 
 static inline struct vdpasim *vdpa_to_sim(struct uvdpa_device *d)
@@ -129,7 +239,7 @@ static inline struct vdpasim *vdpa_to_sim(struct uvdpa_device *d)
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct uvdpa_dev_set_config *cfg, const char *name,
 			       int *err);
-/* Stops the worker (dev_del); idempotent. */
+/* Stops the worker for good (dev_del); idempotent. */
 void vdpasim_stop(struct vdpasim *s);
 /* Stops and frees everything (the free op); also for a half-built device. */
 void vdpasim_destroy(struct vdpasim *s);

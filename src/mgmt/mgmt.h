@@ -53,6 +53,28 @@ struct mgmt_peer {
 /* Optional hook: the vhost-user socket of a device, for DEV_GET replies. */
 typedef const char *(*mgmt_socket_path_fn)(void *opaque, struct uvdpa_device *d);
 
+/*
+ * Optional hook: a DEV_NEW, DEV_DEL or DEV_ATTR_SET (cmd) that changed device
+ * dev_name has succeeded; attrs/len are the request's validated attributes.
+ * It runs before the reply is queued, so what it records is durable once the
+ * client hears of success. A negative errno fails the request with msg (a
+ * new device is deleted again; a deletion or a change stays done, and msg
+ * should say so).
+ */
+typedef int (*mgmt_commit_fn)(void *opaque, uint8_t cmd, const char *dev_name,
+			      const void *attrs, size_t len, char *msg, size_t msg_size);
+
+/* How a command's policy types an attribute, for those who store requests. */
+enum mgmt_attr_kind {
+	MGMT_ATTR_NONE,         /* the command does not take it */
+	MGMT_ATTR_U8,
+	MGMT_ATTR_U16,
+	MGMT_ATTR_U32,
+	MGMT_ATTR_U64,
+	MGMT_ATTR_STRING,       /* sent with a NUL */
+	MGMT_ATTR_BINARY,
+};
+enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type);
 /* Optional hook: NULL when d is not exported through VDUSE, else the
  * features VDUSE made it drop ("" for none), for DEV_GET replies. */
 typedef const char *(*mgmt_vduse_fn)(void *opaque, struct uvdpa_device *d);
@@ -63,6 +85,7 @@ struct mgmt_server *mgmt_server_new(struct uvdpa_bus *bus);
 void mgmt_server_free(struct mgmt_server *srv);
 void mgmt_server_set_socket_path_fn(struct mgmt_server *srv, mgmt_socket_path_fn fn,
 				    void *opaque);
+void mgmt_server_set_commit_fn(struct mgmt_server *srv, mgmt_commit_fn fn, void *opaque);
 
 /* One connection: its credentials, its queued replies and its running dump. */
 struct mgmt_client *mgmt_client_new(struct mgmt_server *srv, const struct mgmt_peer *peer);

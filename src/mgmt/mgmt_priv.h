@@ -13,6 +13,8 @@ struct mgmt_server {
 	struct uvdpa_bus *bus;
 	mgmt_socket_path_fn socket_path;
 	void *socket_path_opaque;
+	mgmt_commit_fn commit;
+	void *commit_opaque;
 	mgmt_vduse_fn vduse;
 	void *vduse_opaque;
 };
@@ -62,7 +64,12 @@ struct genl_family_desc {
 	const struct genl_op *ops;
 	unsigned n_ops;
 	const struct genl_policy *(*policy)(uint8_t cmd);
+	/* Optional: a command whose policy reaches past maxattr (uvdpa's own
+	 * attributes, numbered from 200); tb holds MGMT_TB_MAX + 1 entries. */
+	uint16_t (*maxattr_of)(uint8_t cmd);
 };
+
+#define MGMT_TB_MAX 255
 
 extern const struct genl_family_desc mgmt_vdpa_family;
 extern const struct genl_family_desc mgmt_nlctrl_family;

@@ -66,6 +66,12 @@ void mgmt_server_set_socket_path_fn(struct mgmt_server *srv, mgmt_socket_path_fn
 	srv->socket_path_opaque = opaque;
 }
 
+void mgmt_server_set_commit_fn(struct mgmt_server *srv, mgmt_commit_fn fn, void *opaque)
+{
+	srv->commit = fn;
+	srv->commit_opaque = opaque;
+}
+
 struct mgmt_client *mgmt_client_new(struct mgmt_server *srv, const struct mgmt_peer *peer)
 {
 	struct mgmt_client *c = calloc(1, sizeof(*c));
@@ -303,8 +309,7 @@ static bool peer_is_admin(const struct mgmt_peer *p)
 /* genl_rcv_msg + genl_family_rcv_msg. */
 static int genl_rcv(struct mgmt_client *c, const struct nlmsghdr *nlh, struct mgmt_extack *ext)
 {
-	const struct nlattr *tb[UVDPA_ATTR_MAX + 1 > CTRL_ATTR_MAX + 1 ?
-				UVDPA_ATTR_MAX + 1 : CTRL_ATTR_MAX + 1];
+	const struct nlattr *tb[MGMT_TB_MAX + 1];
 	const struct genl_family_desc *f = family_by_id(nlh->nlmsg_type);
 	const size_t hdrlen = MNL_NLMSG_HDRLEN + GENL_HDRLEN;
 	const struct genlmsghdr *g;
@@ -331,7 +336,9 @@ static int genl_rcv(struct mgmt_client *c, const struct nlmsghdr *nlh, struct mg
 		memset(tb, 0, sizeof(tb));
 	} else {
 		err = genl_parse_attrs((const char *)nlh + hdrlen, nlh->nlmsg_len - hdrlen,
-				       f->policy(g->cmd), f->maxattr, f->validate, tb, ext);
+				       f->policy(g->cmd),
+				       f->maxattr_of ? f->maxattr_of(g->cmd) : f->maxattr,
+				       f->validate, tb, ext);
 		if (err)
 			return err;
 	}

@@ -70,6 +70,26 @@ static int put_vduse(const struct mgmt_server *s, struct nlmsghdr *nlh, size_t c
 	return 0;
 }
 
+/* What a parent reports of its creation settings (blk_file's backing). */
+static bool put_settings(struct nlmsghdr *nlh, size_t cap, struct uvdpa_device *d)
+{
+	struct uvdpa_dev_set_config c;
+	uint32_t um;
+
+	if (!d->mdev || !d->mdev->ops->dev_get_settings ||
+	    d->mdev->ops->dev_get_settings(d->mdev, d, &c))
+		return true;
+	um = c.uvdpa_mask;
+	return (!(um & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_PATH)) ||
+		mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_BLK_PATH, c.blk.path)) &&
+	       (!(c.mask & (1ULL << UVDPA_ATTR_DEV_BLK_READ_ONLY)) ||
+		mnl_attr_put_u8_check(nlh, cap, UVDPA_ATTR_DEV_BLK_READ_ONLY, c.blk.read_only)) &&
+	       (!(um & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_DIRECT)) ||
+		mnl_attr_put_u8_check(nlh, cap, UVDPA_ATTR_UVDPA_BLK_DIRECT, c.blk.direct)) &&
+	       (!(um & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_SERIAL)) ||
+		mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_BLK_SERIAL, c.blk.serial));
+}
+
 int vdpa_fill_dev(struct mgmt_server *s, struct uvdpa_device *d, void *buf, size_t cap,
 		  const struct genl_dest *to)
 {
@@ -91,7 +111,7 @@ int vdpa_fill_dev(struct mgmt_server *s, struct uvdpa_device *d, void *buf, size
 		sock = s->socket_path(s->socket_path_opaque, d);
 	if (sock && !mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_VHOST_SOCKET, sock))
 		return -EMSGSIZE;
-	if (put_vduse(s, nlh, cap, d) < 0)
+	if (!put_settings(nlh, cap, d) || put_vduse(s, nlh, cap, d) < 0)
 		return -EMSGSIZE;
 	return (int)nlh->nlmsg_len;
 }

@@ -8,6 +8,7 @@
  * DEV_NAME is at most UVDPA_DEV_NAME_MAX bytes (the kernel has no limit).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
@@ -44,16 +45,70 @@ static const struct genl_policy vdpa_policy[UVDPA_ATTR_MAX + 1] = {
 	VDPA_FAMILY_POLICY,
 };
 
-/* DEV_NEW also takes blk provisioning (uvdpa extension). */
-static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_MAX + 1] = {
+/* DEV_NEW also takes blk provisioning and blk_file's settings (uvdpa
+ * extension; 38..199 have no policy and stay refused). */
+static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_UVDPA_MAX + 1] = {
 	VDPA_FAMILY_POLICY,
 	[UVDPA_ATTR_DEV_BLK_CFG_CAPACITY] = { .type = GENL_POL_U64 },
 	[UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES] = { .type = GENL_POL_U16 },
+	[UVDPA_ATTR_DEV_BLK_READ_ONLY] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
+	[UVDPA_ATTR_UVDPA_BLK_PATH] = { .type = GENL_POL_NUL_STRING },
+	[UVDPA_ATTR_UVDPA_BLK_DIRECT] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
+	[UVDPA_ATTR_UVDPA_BLK_SERIAL] = { .type = GENL_POL_NUL_STRING },
 };
 
 static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
 {
 	return cmd == UVDPA_CMD_DEV_NEW ? vdpa_dev_new_policy : vdpa_policy;
+}
+
+/* Only DEV_NEW takes uvdpa's own attributes (above the kernel's). */
+static uint16_t vdpa_maxattr_of(uint8_t cmd)
+{
+	return cmd == UVDPA_CMD_DEV_NEW ? UVDPA_ATTR_UVDPA_MAX : UVDPA_ATTR_MAX;
+}
+
+enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
+{
+	if (type > vdpa_maxattr_of(cmd))
+		return MGMT_ATTR_NONE;
+	switch (vdpa_policy_of(cmd)[type].type) {
+	case GENL_POL_U8:
+		return MGMT_ATTR_U8;
+	case GENL_POL_U16:
+		return MGMT_ATTR_U16;
+	case GENL_POL_U32:
+		return MGMT_ATTR_U32;
+	case GENL_POL_U64:
+		return MGMT_ATTR_U64;
+	case GENL_POL_STRING:
+	case GENL_POL_NUL_STRING:
+		return MGMT_ATTR_STRING;
+	case GENL_POL_BINARY:
+		return MGMT_ATTR_BINARY;
+	default:
+		return MGMT_ATTR_NONE;
+	}
+}
+
+/*
+ * Tells the server's commit hook (uvdpad's state file) about a change that
+ * succeeded, before the reply exists: a client told "done" can rely on it.
+ */
+static int dev_commit(struct genl_req *r, uint8_t cmd, const char *name)
+{
+	char msg[sizeof(r->ext->buf) - 8];
+	int err;
+
+	if (!r->srv->commit)
+		return 0;
+	msg[0] = '\0';
+	err = r->srv->commit(r->srv->commit_opaque, cmd, name,
+			     mnl_nlmsg_get_payload_offset(r->nlh, GENL_HDRLEN),
+			     mnl_nlmsg_get_payload_len(r->nlh) - GENL_HDRLEN, msg, sizeof(msg));
+	if (err)
+		mgmt_extack_printf(r->ext, "vdpa: %s", msg[0] ? msg : "cannot record the change");
+	return err;
 }
 
 /* Long enough for any handle a parent registers; longer never matches. */
@@ -118,6 +173,8 @@ static int mgmtdev_get_dumpit(struct mgmt_server *s, unsigned idx, void *buf, si
 	return m ? vdpa_fill_mgmtdev(m, buf, cap, to) : 0;
 }
 
+static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg);
+
 /* Collects the provisioning attributes, checking them as the kernel does. */
 static int dev_new_config(struct genl_req *r, struct uvdpa_dev_set_config *cfg)
 {
@@ -173,6 +230,30 @@ static int dev_new_config(struct genl_req *r, struct uvdpa_dev_set_config *cfg)
 	}
 	/* The kernel checks CAP_NET_ADMIN again for net attributes here; every
 	 * caller of this op already passed the same GENL_ADMIN_PERM check. */
+	return dev_new_blk_file(r, cfg);
+}
+
+/* uvdpa extension: blk_file's backing and settings. */
+static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg)
+{
+	const struct nlattr **tb = r->tb;
+
+	if (tb[UVDPA_ATTR_DEV_BLK_READ_ONLY]) {
+		cfg->blk.read_only = mnl_attr_get_u8(tb[UVDPA_ATTR_DEV_BLK_READ_ONLY]);
+		cfg->mask |= BIT(UVDPA_ATTR_DEV_BLK_READ_ONLY);
+	}
+	if (tb[UVDPA_ATTR_UVDPA_BLK_PATH]) {
+		cfg->blk.path = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_BLK_PATH]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_PATH);
+	}
+	if (tb[UVDPA_ATTR_UVDPA_BLK_DIRECT]) {
+		cfg->blk.direct = mnl_attr_get_u8(tb[UVDPA_ATTR_UVDPA_BLK_DIRECT]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_DIRECT);
+	}
+	if (tb[UVDPA_ATTR_UVDPA_BLK_SERIAL]) {
+		cfg->blk.serial = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_BLK_SERIAL]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_SERIAL);
+	}
 	return 0;
 }
 
@@ -190,6 +271,11 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 	if (cfg->mask & ~m->config_attr_mask) {
 		mgmt_extack_printf(r->ext, "vdpa: Some provided attributes are not supported: 0x%llx",
 				   (unsigned long long)(cfg->mask & ~m->config_attr_mask));
+		return -EOPNOTSUPP;
+	}
+	if (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) {
+		mgmt_extack_printf(r->ext, "vdpa: %s takes no path, direct or serial",
+				   m->dev_name);
 		return -EOPNOTSUPP;
 	}
 	if ((cfg->mask & NET_ATTRS_MASK) && !(classes & BIT(VIRTIO_ID_NET))) {
@@ -241,6 +327,7 @@ static int dev_new_doit(struct genl_req *r)
 	struct uvdpa_dev_set_config cfg = { 0 };
 	char name[UVDPA_NAME_MAX + 1];
 	struct uvdpa_mgmtdev *m;
+	struct uvdpa_device *d = NULL;
 	const char *msg = NULL;
 	int err;
 
@@ -263,14 +350,22 @@ static int dev_new_doit(struct genl_req *r)
 	/* The policy bounds the length; the bus applies the kernel's naming. */
 	if (!genl_attr_str(r->tb[UVDPA_ATTR_DEV_NAME], name, sizeof(name)))
 		return -ERANGE;
-	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, NULL, &msg);
-	if (err)
+	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, &d, &msg);
+	if (err) {
 		dev_new_parent_msg(r, msg);
+		return err;
+	}
+	/* A device that would not come back after a restart is not created. */
+	snprintf(name, sizeof(name), "%s", d->name);
+	err = dev_commit(r, UVDPA_CMD_DEV_NEW, name);
+	if (err)
+		uvdpa_bus_dev_del(r->srv->bus, name);
 	return err;
 }
 
 static int dev_del_doit(struct genl_req *r)
 {
+	char name[UVDPA_NAME_MAX + 1];
 	struct uvdpa_device *d;
 	int err = find_dev(r, &d);
 
@@ -280,7 +375,9 @@ static int dev_del_doit(struct genl_req *r)
 		mgmt_extack_set(r->ext, "vdpa: Only user created device can be deleted by user");
 		return -EINVAL;
 	}
-	return uvdpa_bus_dev_del(r->srv->bus, d->name);
+	snprintf(name, sizeof(name), "%s", d->name);
+	err = uvdpa_bus_dev_del(r->srv->bus, name);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_DEL, name);
 }
 
 static int dev_get_doit(struct genl_req *r)
@@ -402,7 +499,8 @@ static int dev_attr_set_doit(struct genl_req *r)
 		mgmt_extack_set(r->ext, "vdpa: Operation not supported by the device.");
 		return -EOPNOTSUPP;
 	}
-	return m->ops->dev_set_attr(m, d, &cfg);
+	err = m->ops->dev_set_attr(m, d, &cfg);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_ATTR_SET, d->name);
 }
 
 static const struct genl_op vdpa_ops[] = {
@@ -425,4 +523,5 @@ const struct genl_family_desc mgmt_vdpa_family = {
 	.ops = vdpa_ops,
 	.n_ops = sizeof(vdpa_ops) / sizeof(vdpa_ops[0]),
 	.policy = vdpa_policy_of,
+	.maxattr_of = vdpa_maxattr_of,
 };

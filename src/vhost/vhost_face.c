@@ -196,15 +196,16 @@ static enum conn_end serve_conn(struct face_dev *fd)
 	for (;;) {
 		int kick = vhost_session_kick_fd(fd->session);
 		uint32_t req = UINT32_MAX;
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = fd->conn, .events = POLLIN },
 			{ .fd = fd->wake_fd, .events = POLLIN },
 			{ .fd = fd->listen_fd, .events = POLLIN },
+			{ .fd = vhost_session_config_fd(fd->session), .events = POLLIN },
 			{ .fd = kick, .events = POLLIN },
 		};
 		int err;
 
-		if (poll(p, kick >= 0 ? 4 : 3, -1) < 0) {
+		if (poll(p, kick >= 0 ? 5 : 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return END_DROPPED;
@@ -217,7 +218,13 @@ static enum conn_end serve_conn(struct face_dev *fd)
 				return END_DROPPED;
 			}
 		}
-		if (kick >= 0 && p[3].revents)
+		if (p[3].revents && vhost_session_needs_reset(fd->session)) {
+			face_logf(fd, UVDPA_VHOST_LOG_WARN, "the device stopped a queue the "
+				  "front end corrupted and needs a reset, which vhost-user "
+				  "cannot ask for; dropping the front end");
+			return END_DROPPED;
+		}
+		if (kick >= 0 && p[4].revents)
 			vhost_session_relay_kicks(fd->session);
 		/* The current front end first: if it has just hung up, the one
 		 * knocking is its successor, not an intruder. */

@@ -95,6 +95,7 @@ int vhost_h_set_mem_table(struct vhost_session *s, const struct vhost_user_msg *
 			   "cannot build the device map");
 		goto unwind;
 	}
+	vhost_rings_halt_moving(s, &(struct vhost_mem){ .regions = next, .n = n });
 	err = publish_map(s, map);
 	if (err)
 		goto unwind;
@@ -173,6 +174,19 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 	return vhost_rings_retranslate(s, "ADD_MEM_REG");
 }
 
+/* The rings that live in region i stop before it leaves the device's map. */
+static void halt_rings_in(struct vhost_session *s, unsigned i)
+{
+	struct vhost_mem_region moved = s->mem.regions[i];
+
+	/* the table without region i: its last entry takes i's place */
+	s->mem.regions[i] = s->mem.regions[s->mem.n - 1];
+	s->mem.n--;
+	vhost_rings_halt_moving(s, &s->mem);
+	s->mem.n++;
+	s->mem.regions[i] = moved;
+}
+
 int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 			int *fds, unsigned nfds)
 {
@@ -201,10 +215,12 @@ int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 	if (!map)
 		return -ENOMEM;
 	err = uvdpa_memmap_remove(map, r->guest_phys_addr, r->memory_size);
-	if (!err)
-		err = publish_map(s, map);
-	else
+	if (err) {
 		uvdpa_memmap_free(map);
+		return err;
+	}
+	halt_rings_in(s, i);
+	err = publish_map(s, map);
 	if (err)
 		return err;
 	vhost_mem_region_unmap(&s->mem.regions[i]);

@@ -179,6 +179,12 @@ static int ring_start(struct vhost_session *s, unsigned i)
 		return err;
 	}
 	s->ops->set_vq_cb(s->dev, i, &cb);
+	/* Again at each start: a reset (SET_STATUS 0, RESET_DEVICE) clears it. */
+	if (s->cfg_fd >= 0 && s->ops->set_config_cb) {
+		struct uvdpa_callback ccb = { .trigger_fd = s->cfg_fd };
+
+		s->ops->set_config_cb(s->dev, &ccb);
+	}
 	if (s->ops->set_vq_kick_fd) {
 		err = s->ops->set_vq_kick_fd(s->dev, i, r->kick_fd);
 		if (err) {
@@ -291,17 +297,17 @@ int vhost_h_vring_num(struct vhost_session *s, const struct vhost_user_msg *m)
 
 /* The ring's GPAs from its front-end addresses; NULL, or the name of the
  * first address that is in no region. */
-static const char *ring_translate(const struct vhost_session *s, struct vhost_ring *r,
+static const char *ring_translate(const struct vhost_mem *mem, struct vhost_ring *r,
 				  uint64_t *bad)
 {
 	*bad = r->desc_va;
-	if (!vhost_mem_va_to_gpa(&s->mem, r->desc_va, &r->desc))
+	if (!vhost_mem_va_to_gpa(mem, r->desc_va, &r->desc))
 		return "descriptor";
 	*bad = r->driver_va;
-	if (!vhost_mem_va_to_gpa(&s->mem, r->driver_va, &r->driver))
+	if (!vhost_mem_va_to_gpa(mem, r->driver_va, &r->driver))
 		return "avail";
 	*bad = r->device_va;
-	if (!vhost_mem_va_to_gpa(&s->mem, r->device_va, &r->device))
+	if (!vhost_mem_va_to_gpa(mem, r->device_va, &r->device))
 		return "used";
 	return NULL;
 }
@@ -326,7 +332,7 @@ int vhost_h_vring_addr(struct vhost_session *s, const struct vhost_user_msg *m)
 	next.desc_va = a->desc_user_addr;
 	next.driver_va = a->avail_user_addr;
 	next.device_va = a->used_user_addr;
-	what = ring_translate(s, &next, &bad);
+	what = ring_translate(&s->mem, &next, &bad);
 	if (what) {
 		vhost_logf(s, "SET_VRING_ADDR: ring %u %s address 0x%llx is in no memory region%s",
 			   a->index, what, (unsigned long long)bad,
@@ -352,6 +358,20 @@ static void ring_unmapped(struct vhost_session *s, unsigned i, const char *req,
 	r->addr_mapped = false;
 }
 
+void vhost_rings_halt_moving(struct vhost_session *s, const struct vhost_mem *next)
+{
+	for (unsigned i = 0; i < s->nrings; i++) {
+		struct vhost_ring *r = &s->rings[i], moved = *r;
+		uint64_t bad;
+
+		if (!r->live)
+			continue;
+		if (ring_translate(next, &moved, &bad) || moved.desc != r->desc ||
+		    moved.driver != r->driver || moved.device != r->device)
+			vhost_ring_halt(s, i, true);
+	}
+}
+
 int vhost_rings_retranslate(struct vhost_session *s, const char *req)
 {
 	int ret = 0;
@@ -363,7 +383,7 @@ int vhost_rings_retranslate(struct vhost_session *s, const char *req)
 
 		if (!r->addr_set)
 			continue;
-		what = ring_translate(s, &next, &bad);
+		what = ring_translate(&s->mem, &next, &bad);
 		if (what) {
 			ring_unmapped(s, i, req, what, bad);
 			continue;

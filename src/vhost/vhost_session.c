@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 
@@ -44,10 +45,11 @@ void vhost_logf(struct vhost_session *s, const char *fmt, ...)
 /* features and status                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Exactly what the front end negotiated: the memory table is the platform's
+ * translation (dev->face_translates), so ACCESS_PLATFORM is not added. */
 uint64_t vhost_device_features(const struct vhost_session *s)
 {
-	return (s->features & ~BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES)) |
-	       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
+	return s->features & ~BIT_ULL(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
 int vhost_apply_features(struct vhost_session *s)
@@ -581,6 +583,32 @@ out:
 void vhost_session_set_wake_fd(struct vhost_session *s, int fd)
 {
 	s->fault.wake_fd = fd;
+	if (fd >= 0 && s->cfg_fd < 0) {
+		/* Without it a stopped queue would go unnoticed: a failed
+		 * eventfd only costs that early drop, so it is logged, not fatal. */
+		s->cfg_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->cfg_fd < 0)
+			vhost_logf(s, "no eventfd for config interrupts: %s", strerror(errno));
+	} else if (fd < 0 && s->cfg_fd >= 0) {
+		/* The reset before this cleared the device's config callback. */
+		close(s->cfg_fd);
+		s->cfg_fd = -1;
+	}
+}
+
+int vhost_session_config_fd(const struct vhost_session *s)
+{
+	return s->cfg_fd;
+}
+
+bool vhost_session_needs_reset(struct vhost_session *s)
+{
+	uint64_t v;
+
+	if (s->cfg_fd >= 0 && read(s->cfg_fd, &v, sizeof(v)) < 0) {
+		/* nothing pending: the status says what happened */
+	}
+	return s->ops->get_status(s->dev) & UVDPA_STATUS_NEEDS_RESET;
 }
 
 bool vhost_session_faulted(const struct vhost_session *s)
@@ -630,6 +658,7 @@ struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn l
 	s->reply_fd = -1;
 	s->kick_ep = -1;
 	s->fault.wake_fd = -1;
+	s->cfg_fd = -1;
 	s->is_net = s->ops->get_device_id(dev) == VIRTIO_ID_NET;
 	/* A net device's odd last queue is its control queue, which vhost-user
 	 * front ends (QEMU, virtio-user) emulate themselves. Ring indexes are 8
@@ -646,6 +675,7 @@ struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn l
 		return NULL;
 	}
 	vhost_rings_init(s);
+	dev->face_translates = true;
 	return s;
 }
 
@@ -654,6 +684,7 @@ void vhost_session_free(struct vhost_session *s)
 	if (!s)
 		return;
 	vhost_session_reset(s);
+	s->dev->face_translates = false;
 	free(s->rings);
 	free(s);
 }

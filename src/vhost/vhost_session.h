@@ -62,7 +62,14 @@ void vhost_session_relay_kicks(struct vhost_session *s);
  * end shared shrinks under the device (-1: none), and whether that
  * happened since the last reset. A faulted session must be dropped.
  */
+/* A front end comes (fd >= 0) or goes (-1, after vhost_session_reset). */
 void vhost_session_set_wake_fd(struct vhost_session *s, int fd);
+/* Readable when the device raised a config interrupt (a stopped queue, a
+ * new MAC); -1 while no front end is connected. */
+int vhost_session_config_fd(const struct vhost_session *s);
+/* Consumes a config interrupt: true if the device now needs a reset, which
+ * a vhost-user front end cannot be told, so it must be dropped. */
+bool vhost_session_needs_reset(struct vhost_session *s);
 bool vhost_session_faulted(const struct vhost_session *s);
 
 #endif

@@ -64,6 +64,7 @@ struct vhost_session {
 	int reply_fd;                   /* goes with the last reply, or -1 */
 
 	struct vhost_fault_owner fault; /* regions that may shrink report here */
+	int cfg_fd;                     /* the device's config interrupts, while connected */
 	int kick_ep;                    /* kick relay: epoll of live kick fds, or -1 */
 
 	struct vhost_mem mem;
@@ -103,6 +104,13 @@ void vhost_rings_reset(struct vhost_session *s);
 /* Translates ring addresses again after the memory table changed: a ring
  * whose addresses moved is restarted there, one that lost them is stopped
  * until they are mapped again. */
+/*
+ * Before a new memory table goes to the device: stops (saving their state,
+ * while the old map still holds) the live rings whose addresses next moves
+ * or drops, so the device never sees a ring outside its map and stop it as
+ * corrupted. vhost_rings_retranslate starts them again afterwards.
+ */
+void vhost_rings_halt_moving(struct vhost_session *s, const struct vhost_mem *next);
 int vhost_rings_retranslate(struct vhost_session *s, const char *req);
 /* Marks all rings enabled (SET_FEATURES without protocol features). */
 void vhost_rings_enable_all(struct vhost_session *s);

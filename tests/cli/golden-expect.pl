@@ -7,8 +7,10 @@
 # The override file (same format) replaces the expected result of every
 # command it lists: those are uvdpa's deliberate differences, each with a
 # comment saying why. Applied to all: our program name and version, the
-# vhost-user socket uvdpad reports for each device (uvdpa dev show), and
-# vdpasim_net's advertisement (uvdpa mgmtdev show).
+# vhost-user socket uvdpad reports for each device (uvdpa dev show), the
+# simulators' advertisements (uvdpa mgmtdev show), and the parent uvdpa has
+# beyond the kernel's simulators (blk_file), which follows vdpasim_blk in
+# every mgmtdev dump.
 # Environment: RUNDIR (uvdpad's run directory), VERSION (uvdpa's version).
 use strict;
 use warnings;
@@ -91,6 +93,41 @@ sub rewrite_out {
 	return @out;
 }
 
+# blk_file after vdpasim_blk in a dump (plain, -j, -jp / -p).
+my $bf_feat = '"SEG_MAX","RO","BLK_SIZE","FLUSH","TOPOLOGY","MQ","DISCARD","WRITE_ZEROES",' .
+	'"ANY_LAYOUT","RING_INDIRECT_DESC","RING_EVENT_IDX","VERSION_1","ACCESS_PLATFORM",' .
+	'"RING_PACKED"';
+sub add_blk_file {
+	my ($cmd, @in) = @_;
+	return @in unless $cmd =~ /^vdpa (-\S+ )*mgmt\S* (show|list|s)( -\S+)*$/;
+	my (@out, $in_blk);
+	for my $l (@in) {
+		if ($l =~ s/("vdpasim_blk":\{[^{}]*\})\}\}$/$1,"blk_file":{"supported_classes":["block"],"max_supported_vqs":64,"dev_features":[$bf_feat]}}}/) {
+			push @out, $l;
+			next;
+		}
+		$in_blk = 1 if $l =~ /^vdpasim_blk: $/ || $l =~ /^        "vdpasim_blk": \{$/;
+		if ($in_blk && $l eq '  dev_features') {
+			(my $f = $bf_feat) =~ s/"//g;
+			$f =~ s/,/ /g;
+			push @out, $l, 'blk_file: ', '  supported_classes block', '  max_supported_vqs 64',
+			     "  dev_features $f";
+			$in_blk = 0;
+			next;
+		}
+		if ($in_blk && $l eq '        }') {
+			my $f = $bf_feat;
+			push @out, '        },', '        "blk_file": {', '            "supported_classes": [ "block" ],',
+			     '            "max_supported_vqs": 64,', "            \"dev_features\": [ $f ]",
+			     '        }';
+			$in_blk = 0;
+			next;
+		}
+		push @out, $l;
+	}
+	return @out;
+}
+
 sub rewrite_err {
 	return map {
 		my $l = $_;
@@ -121,7 +158,8 @@ for my $b (parse($transcript)) {
 	}
 	my $id = sprintf("%s/%03d", $outdir, $n++);
 	write_file("$id.cmd", $b->{cmd});
-	write_file("$id.out", rewrite_out(@{$b->{out}}));
+	write_file("$id.out", rewrite_out($src eq 'transcript' ? add_blk_file($b->{cmd}, @{$b->{out}}) :
+					  @{$b->{out}}));
 	write_file("$id.err", rewrite_err(@{$b->{err}}));
 	write_file("$id.rc", $b->{rc});
 	write_file("$id.src", $src);

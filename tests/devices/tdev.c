@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -396,4 +398,102 @@ int64_t tstat(struct tdev *t, uint16_t idx, const char *name)
 		if (strcmp(st[i].name, name) == 0)
 			return (int64_t)st[i].value;
 	return -1;
+}
+
+int tworker_tid(const char *name)
+{
+	char want[16], path[300], comm[32];
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int tid = 0;
+
+	REQUIRE(d, "opendir /proc/self/task");
+	snprintf(want, sizeof(want), "vdpasim:%s", name);
+	while (!tid && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = 0;
+			if (strcmp(comm, want) == 0)
+				tid = atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return tid;
+}
+
+uint64_t tthread_cpu_ns(int tid)
+{
+	/* The kernel's encoding of a thread's CPU clock (CPUCLOCK_SCHED,
+	 * per thread), usable for any thread of this process. */
+	clockid_t c = (clockid_t)(((unsigned)~tid << 3) | 6);
+	struct timespec ts;
+
+	REQUIRE(clock_gettime(c, &ts) == 0, "thread %d CPU clock", tid);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	unsigned n = 0;
+
+	REQUIRE(d, "opendir %s", path);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+unsigned tcount_threads(void)
+{
+	return count_dir("/proc/self/task");
+}
+
+unsigned tcount_fds(void)
+{
+	return count_dir("/proc/self/fd") - 1;   /* the DIR's own fd */
+}
+
+struct watchdog {
+	unsigned sec;
+	const char *what;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+
+	tsleep_ms((int)w->sec * 1000);
+	printf("FAIL - still running after %u s: %s\n", w->sec, w->what);
+	fflush(stdout);
+	_exit(1);
+	return NULL;
+}
+
+void twatchdog(unsigned sec, const char *what)
+{
+	static struct watchdog w;   /* lives as long as the test */
+	pthread_t th;
+
+	w.sec = sec;
+	w.what = what;
+	REQUIRE(pthread_create(&th, NULL, watchdog_main, &w) == 0, "watchdog");
+	pthread_detach(th);
+}
+
+double tnow_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

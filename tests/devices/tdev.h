@@ -124,6 +124,20 @@ int tnet_cvq(struct tdev *t, uint16_t cvq, uint8_t cls, uint8_t cmd, const void 
 /* Vendor stat value by name, or -1 if absent. */
 int64_t tstat(struct tdev *t, uint16_t idx, const char *name);
 void tsleep_ms(int ms);
+/* ---- the device's worker thread, as /proc shows it ---- */
+/* Thread id of the worker of device name ("vdpasim:<name>"), or 0 if none. */
+int tworker_tid(const char *name);
+/* CPU time the thread has used, in ns. */
+uint64_t tthread_cpu_ns(int tid);
+/* Entries in /proc/self/task and /proc/self/fd. */
+unsigned tcount_threads(void);
+unsigned tcount_fds(void);
+/* Ends the test with a failure if it is still running after sec seconds
+ * (a hang is the failure some tests look for). */
+void twatchdog(unsigned sec, const char *what);
+/* Milliseconds on the monotonic clock. */
+double tnow_ms(void);
+
 /* Deterministic pattern generator. */
 void tfill(void *buf, size_t len, uint32_t seed);
 

@@ -110,16 +110,15 @@ int hd_dev_count(struct hd *d)
 
 const char *hd_vhost_path(const struct hd *d, const char *name, char *buf, size_t len)
 {
+	int n = snprintf(buf, len, "%s/vhost/%s.sock", d->rundir, name);
+
+	REQUIRE(n > 0 && (size_t)n < len, "socket path of %s too long", name);
 	for (int i = 0; i < 500; i++) {
-		snprintf(buf, len, "%s/vhost/%s.sock", d->rundir, name);
-		if (access(buf, F_OK) == 0)
-			return buf;
-		snprintf(buf, len, "%s/%s.sock", d->rundir, name);
 		if (access(buf, F_OK) == 0)
 			return buf;
 		usleep(10000);
 	}
-	REQUIRE(0, "no vhost-user socket for %s under %s", name, d->rundir);
+	REQUIRE(0, "no vhost-user socket %s", buf);
 	return NULL;
 }
 

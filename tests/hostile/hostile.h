@@ -36,10 +36,8 @@ int hd_dev_del(struct hd *d, const char *name);
 /* Devices listed by a DEV_GET dump, or -1 if no answer came in time. */
 int hd_dev_count(struct hd *d);
 
-/*
- * The device's vhost-user socket: $rundir/vhost/<name>.sock, else the older
- * $rundir/<name>.sock (waits up to 5 s for one to exist).
- */
+/* The device's vhost-user socket, $rundir/vhost/<name>.sock (waits up to
+ * 5 s for it to exist). */
 const char *hd_vhost_path(const struct hd *d, const char *name, char *buf, size_t len);
 
 /* /proc/<pid>: CPU ticks (user+system), threads, open fds, RSS in KiB. */

@@ -6,9 +6,10 @@
 # whole-disk write/read-back, flush, discard) and the net loopback (every frame
 # sent to its own MAC comes back); the host compares the device's counters.
 #
-#   qemu-guest.sh [--backend uvdpa|stock] [--rings split,packed]
+#   qemu-guest.sh [--backend uvdpa|stock] [--rings split,packed] [--blk vdpasim_blk|blk_file]
 #
-# Back ends: uvdpa (default): uvdpad + `uvdpa dev add` vdpasim_blk/vdpasim_net.
+# Back ends: uvdpa (default): uvdpad + `uvdpa dev add` vdpasim_blk/vdpasim_net;
+#   --blk blk_file: the disk is a blk_file device on a sparse file instead.
 #   stock: qemu-storage-daemon's vhost-user-blk export and DPDK's vhost PMD in
 #   testpmd io-forward mode (a loopback), to show the harness itself works.
 # Environment: UVDPAD, UVDPA (binaries), BACKEND, PEERS_KEEP=1 keeps the scratch dir,
@@ -17,6 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 backend=${BACKEND:-uvdpa}
+blk_parent=vdpasim_blk
 rings=split,packed
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--uvdpad) UVDPAD=$2; shift 2 ;;
 	--uvdpa) UVDPA=$2; shift 2 ;;
 	--rings) rings=$2; shift 2 ;;
+	--blk) blk_parent=$2; shift 2 ;;
 	*) echo "usage: $0 [--backend uvdpa|stock] [--rings split,packed]" >&2; exit 2 ;;
 	esac
 done
@@ -48,7 +51,10 @@ qemu_timeout=${PEERS_QEMU_TIMEOUT:-300}
 # --- back ends: each sets blk_sock, net_sock, want_sectors, blk_ring_limit -----
 uvdpa_up() { # RING
 	local blk=blk-$1 net=net-$1 out
-	if ! out=$("$UVDPA" dev add name "$blk" mgmtdev vdpasim_blk capacity "$sectors" 2>&1); then
+	if [ "$blk_parent" = blk_file ]; then
+		truncate -s $((sectors * 512)) "$peers_tmp/disk-$1.img"
+		"$UVDPA" dev add name "$blk" mgmtdev blk_file path "$peers_tmp/disk-$1.img" || return 1
+	elif ! out=$("$UVDPA" dev add name "$blk" mgmtdev vdpasim_blk capacity "$sectors" 2>&1); then
 		# A CLI without the capacity extension: the simulator's default disk.
 		note "dev add with capacity refused ($out); using the default capacity"
 		"$UVDPA" dev add name "$blk" mgmtdev vdpasim_blk || return 1

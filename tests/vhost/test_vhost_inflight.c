@@ -431,7 +431,22 @@ int main(int argc, char **argv)
 	printf("# INFLIGHT_SHMFD, %s ring\n", packed ? "packed" : "split");
 	net_not_offered();
 
-	harness_open(&h, "vdpasim_blk", "iblk0", &cfg);
+	/* Argument 2 "file": the same on blk_file (requests in flight across
+	 * passes, completed out of order) over a temporary sparse file. */
+	if (argc > 2 && !strcmp(argv[2], "file")) {
+		char tmpl[] = "/tmp/uvdpa-inflight.XXXXXX";
+		int tfd = mkstemp(tmpl);
+
+		REQUIRE(tfd >= 0 && ftruncate(tfd, 128 << 20) == 0, "backing file");
+		close(tfd);
+		cfg.blk.path = strdup(tmpl);
+		cfg.uvdpa_mask = UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_PATH);
+		harness_open(&h, "blk_file", "iblk0", &cfg);
+		unlink(tmpl);   /* the device keeps it open */
+		free((char *)cfg.blk.path);
+	} else {
+		harness_open(&h, "vdpasim_blk", "iblk0", &cfg);
+	}
 	fe_open(&f, h.sock, MEM);
 	fe_add_region(&f, 0, MEM, GPA_BASE);
 	CHECK(!fe_get_u64(&f, VHOST_USER_GET_PROTOCOL_FEATURES, &p) &&

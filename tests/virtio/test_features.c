@@ -32,13 +32,22 @@ int main(void)
 		[38] = "NOTIFICATION_DATA", [57] = "HASH_REPORT", [60] = "RSS", [61] = "RSC_EXT",
 		[62] = "STANDBY", [63] = "SPEED_DUPLEX",
 	};
+	/* iproute2 names no blk bit; uvdpa uses the spec's VIRTIO_BLK_F_ names */
+	static const char *const blk[28] = {
+		[0] = "BARRIER", [1] = "SIZE_MAX", [2] = "SEG_MAX", [4] = "GEOMETRY",
+		[5] = "RO", [6] = "BLK_SIZE", [7] = "SCSI", [9] = "FLUSH", [10] = "TOPOLOGY",
+		[11] = "CONFIG_WCE", [12] = "MQ", [13] = "DISCARD", [14] = "WRITE_ZEROES",
+		[15] = "LIFETIME", [16] = "SECURE_ERASE", [17] = "ZONED", [27] = "ANY_LAYOUT",
+	};
 	unsigned b;
 
 	for (b = 0; b < 64; b++)
 		name_is(VIRTIO_ID_NET, b, net[b]);
-	/* block (and any non-net device): only the transport bits are named */
 	for (b = 0; b < 64; b++)
-		name_is(VIRTIO_ID_BLOCK, b, b >= 28 && b <= 41 ? net[b] : NULL);
+		name_is(VIRTIO_ID_BLOCK, b, b < 28 ? blk[b] : b <= 41 ? net[b] : NULL);
+	/* any other device: only the transport bits are named */
+	for (b = 0; b < 64; b++)
+		name_is(VIRTIO_ID_CONSOLE, b, b >= 28 && b <= 41 ? net[b] : NULL);
 	name_is(0, 32, "VERSION_1");
 	name_is(0, 0, NULL);
 	name_is(VIRTIO_ID_NET, 64, NULL);
