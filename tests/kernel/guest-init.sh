@@ -234,6 +234,31 @@ check_net() {
 	uvdpad_down
 }
 
+# The file-backed parent through VDUSE: what the guest writes lands in the file.
+check_blkfile() {
+	uvdpad_up || return
+	truncate -s 32M /tmp/backing.img
+	if ! uvdpa dev add name fblk mgmtdev blk_file path /tmp/backing.img 2>/tmp/e; then
+		fail blkfile-add "$(cat /tmp/e)"; uvdpad_down; return
+	fi
+	pass blkfile-add "$(uvdpa dev show fblk)"
+	vdpa dev add name fblk mgmtdev vduse || { fail blkfile-vdpa-add; uvdpad_down; return; }
+	if wait_for 100 test -n "$(first_disk)"; then
+		d=$(first_disk)
+		pattern_rw "$d" 16777216 blkfile
+		if cmp -s -n 16777216 /tmp/pat /tmp/backing.img; then
+			pass blkfile-in-file "the backing file holds the pattern"
+		else
+			fail blkfile-in-file "the backing file differs from what the guest wrote"
+		fi
+	else
+		fail blkfile-disk "no disk: $(tail -n 5 /tmp/uvdpad.log)"
+	fi
+	vdpa dev del fblk || fail blkfile-vdpa-del
+	uvdpa dev del fblk || fail blkfile-uvdpa-del
+	uvdpad_down
+}
+
 # vhost_vdpa instead of virtio_vdpa: the probe program speaks its ioctls.
 check_vhost() {
 	probe_arg=${1:-}
