@@ -96,5 +96,12 @@ enum uvdpa_attr {
 #define UVDPA_ATTR_UVDPA_MAX          203
 /* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
 #define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
+/* Reply-only, above UVDPA_ATTR_UVDPA_MAX (DEV_NEW never takes them).
+ * string: the device's VDUSE node (/dev/vduse/NAME) when uvdpad exports it to
+ * the kernel's vdpa bus (uvdpad --vduse; DEV_GET reply) */
+#define UVDPA_ATTR_UVDPA_VDUSE 220
+/* string: features the device has that the kernel's VDUSE refuses, so the
+ * kernel sees it without them, comma-separated (e.g. "CTRL_VQ,MQ") */
+#define UVDPA_ATTR_UVDPA_VDUSE_WITHOUT 221
 
 #endif

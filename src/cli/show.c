@@ -64,6 +64,7 @@ struct attrs {
 	const struct nlattr *tb[UVDPA_ATTR_MAX];
 	const struct nlattr *vhost_socket;
 	const struct nlattr *blk_path, *blk_direct, *blk_serial;   /* blk_file */
+	const struct nlattr *vduse, *vduse_without;    /* uvdpad --vduse */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -104,6 +105,10 @@ static int parse_attrs(struct cli_reply *r, const struct nlmsghdr *nlh, struct a
 			*(type == UVDPA_ATTR_UVDPA_VHOST_SOCKET ? &at->vhost_socket :
 			  type == UVDPA_ATTR_UVDPA_BLK_PATH ? &at->blk_path :
 			  type == UVDPA_ATTR_UVDPA_BLK_SERIAL ? &at->blk_serial : &at->blk_direct) = a;
+		} else if (type == UVDPA_ATTR_UVDPA_VDUSE || type == UVDPA_ATTR_UVDPA_VDUSE_WITHOUT) {
+			if (!attr_ok(a, STR))
+				return bad(r, "attribute %u is malformed", type);
+			*(type == UVDPA_ATTR_UVDPA_VDUSE ? &at->vduse : &at->vduse_without) = a;
 		} else if (type < UVDPA_ATTR_MAX) {
 			if (!attr_ok(a, attr_len[type]))
 				return bad(r, "attribute %u is malformed", type);
@@ -268,6 +273,10 @@ static int show_dev(struct cli_reply *r, const struct attrs *at)
 	if (at->vhost_socket)
 		pr_str(p, "vhost_socket", " vhost_socket ", mnl_attr_get_str(at->vhost_socket), "");
 	show_blk_file(p, at);
+	if (at->vduse)
+		pr_str(p, "vduse", " vduse ", mnl_attr_get_str(at->vduse), "");
+	if (at->vduse_without)
+		pr_str(p, "vduse_without", " vduse_without ", mnl_attr_get_str(at->vduse_without), "");
 	pr_obj_end(p);
 	return 0;
 }

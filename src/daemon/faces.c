@@ -80,6 +80,24 @@ int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 	return 0;
 }
 
+int faces_add(struct faces *fs, const struct face_ops *ops, const char *rundir)
+{
+	void *face;
+
+	if (fs->n >= FACES_MAX)
+		return -1;
+	face = ops->create(fs->bus, rundir);
+	if (!face) {
+		dlog(DLOG_ERROR, "cannot start the %s face", ops->name);
+		return -1;
+	}
+	fs->f[fs->n].ops = ops;
+	fs->f[fs->n].face = face;
+	fs->n++;
+	dlog(DLOG_DEBUG, "%s face started", ops->name);
+	return 0;
+}
+
 void faces_stop(struct faces *fs)
 {
 	if (fs->bus)
@@ -101,6 +119,21 @@ const char *faces_socket_path(void *opaque, struct uvdpa_device *d)
 
 		if (p)
 			return p;
+	}
+	return NULL;
+}
+
+const char *faces_kernel_without(void *opaque, struct uvdpa_device *d)
+{
+	struct faces *fs = opaque;
+	unsigned i;
+
+	for (i = 0; i < fs->n; i++) {
+		const char *w = fs->f[i].ops->kernel_without ?
+				fs->f[i].ops->kernel_without(fs->f[i].face, d) : NULL;
+
+		if (w)
+			return w;
 	}
 	return NULL;
 }

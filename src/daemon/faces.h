@@ -18,10 +18,17 @@ struct face_ops {
 	int (*device_added)(void *face, struct uvdpa_device *d, char *msg, size_t size);
 	void (*device_removed)(void *face, struct uvdpa_device *d);
 	const char *(*socket_path)(void *face, struct uvdpa_device *d);   /* optional */
+	/* optional: NULL when the face does not put d on the kernel's bus, else
+	 * the features the kernel refused ("" for none) */
+	const char *(*kernel_without)(void *face, struct uvdpa_device *d);
 };
 
 #ifdef UVDPAD_HAVE_VHOST_FACE
 extern const struct face_ops vhost_face_ops;   /* face_vhost.c */
+#endif
+
+#ifdef UVDPAD_HAVE_VDUSE_FACE
+extern const struct face_ops vduse_face_ops;   /* face_vduse.c */
 #endif
 
 #define FACES_MAX 4
@@ -45,8 +52,15 @@ struct faces {
  */
 int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 		enum uvdpa_poll_mode poll);
+/*
+ * Adds an optional face (the VDUSE kernel face, `uvdpad --vduse`) after
+ * faces_start and before any device exists. -1 on failure.
+ */
+int faces_add(struct faces *fs, const struct face_ops *ops, const char *rundir);
 /* Detaches from the bus and destroys the faces (devices must be gone). */
 void faces_stop(struct faces *fs);
+/* For mgmt_server_set_vduse_fn: the first kernel face's answer for d. */
+const char *faces_kernel_without(void *fs, struct uvdpa_device *d);
 /* For mgmt_server_set_socket_path_fn: the first face's socket for d. */
 const char *faces_socket_path(void *fs, struct uvdpa_device *d);
 

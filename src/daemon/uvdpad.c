@@ -32,18 +32,21 @@ struct opts {
 	const char *state;      /* -S PATH; "" for none; NULL: the default */
 	bool daemonize;
 	enum uvdpa_poll_mode poll;
+	bool vduse;             /* export every device through VDUSE too */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: uvdpad [ -d ] [ -P ] [ -r RUNDIR ] [ -S FILE | --no-state ] [ -v | -l LEVEL ]\n"
-		"              [ -h ] [ -V ]\n"
+		"Usage: uvdpad [ -d ] [ -P ] [ -K ] [ -r RUNDIR ] [ -S FILE | --no-state ]\n"
+		"              [ -v | -l LEVEL ] [ -h ] [ -V ]\n"
 		"  -d, --daemon         detach and run in the background\n"
 		"  -P, --poll           device workers busy-poll their queues while there is\n"
 		"                       traffic (one CPU each), and sleep when idle\n"
 		"  -r, --rundir DIR     run directory (default: $UVDPA_RUNDIR, else /run/uvdpa\n"
 		"                       for root, else $XDG_RUNTIME_DIR/uvdpa)\n"
+		"  -K, --vduse          put every device on the kernel's vdpa bus too, as\n"
+		"                       /dev/vduse/NAME (then: vdpa dev add name NAME mgmtdev vduse)\n"
 		"  -S, --state FILE     the device list kept across restarts (default:\n"
 		"                       /var/lib/uvdpa/devices for root, else\n"
 		"                       $XDG_STATE_HOME/uvdpa/devices; none when -r or\n"
@@ -64,6 +67,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "rundir", required_argument, NULL, 'r' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "no-state", no_argument, NULL, 'N' },
+		{ "vduse", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -72,13 +76,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c, lvl;
 
-	while ((c = getopt_long(argc, argv, "dPr:S:vl:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dPKr:S:vl:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->daemonize = true;
 			break;
 		case 'P':
 			o->poll = UVDPA_POLL_ADAPTIVE;
+			break;
+		case 'K':
+			o->vduse = true;
 			break;
 		case 'r':
 			o->rundir = optarg;
@@ -160,6 +167,18 @@ static void delete_all_devices(struct uvdpa_bus *bus)
 	}
 }
 
+static int add_vduse(struct faces *fs, const char *dir)
+{
+#ifdef UVDPAD_HAVE_VDUSE_FACE
+	return faces_add(fs, &vduse_face_ops, dir);
+#else
+	(void)fs;
+	(void)dir;
+	dlog(DLOG_ERROR, "--vduse: this uvdpad was built without <linux/vduse.h>");
+	return -1;
+#endif
+}
+
 struct daemon {
 	char rundir[PATH_MAX];
 	char sock_path[PATH_MAX];
@@ -223,7 +242,12 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		close(lfd);
 		return -1;
 	}
+	if (o->vduse && add_vduse(&d->faces, d->vhost_dir) < 0) {
+		close(lfd);
+		return -1;
+	}
 	mgmt_server_set_socket_path_fn(d->mgmt, faces_socket_path, &d->faces);
+	mgmt_server_set_vduse_fn(d->mgmt, faces_kernel_without, &d->faces);
 	/* Saved devices come back before any client can see the bus; the hook
 	 * is set afterwards, so restoring them does not rewrite the file. */
 	if (d->state) {

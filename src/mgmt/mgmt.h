@@ -75,6 +75,10 @@ enum mgmt_attr_kind {
 	MGMT_ATTR_BINARY,
 };
 enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type);
+/* Optional hook: NULL when d is not exported through VDUSE, else the
+ * features VDUSE made it drop ("" for none), for DEV_GET replies. */
+typedef const char *(*mgmt_vduse_fn)(void *opaque, struct uvdpa_device *d);
+void mgmt_server_set_vduse_fn(struct mgmt_server *srv, mgmt_vduse_fn fn, void *opaque);
 
 /* The bus stays owned by the caller and must outlive the server. */
 struct mgmt_server *mgmt_server_new(struct uvdpa_bus *bus);

@@ -15,6 +15,8 @@ struct mgmt_server {
 	void *socket_path_opaque;
 	mgmt_commit_fn commit;
 	void *commit_opaque;
+	mgmt_vduse_fn vduse;
+	void *vduse_opaque;
 };
 
 /* Reply header fields taken from the request (the kernel's snd_seq/snd_portid). */

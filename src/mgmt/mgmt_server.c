@@ -53,6 +53,12 @@ void mgmt_server_free(struct mgmt_server *srv)
 	free(srv);
 }
 
+void mgmt_server_set_vduse_fn(struct mgmt_server *srv, mgmt_vduse_fn fn, void *opaque)
+{
+	srv->vduse = fn;
+	srv->vduse_opaque = opaque;
+}
+
 void mgmt_server_set_socket_path_fn(struct mgmt_server *srv, mgmt_socket_path_fn fn,
 				    void *opaque)
 {

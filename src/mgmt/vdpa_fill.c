@@ -7,6 +7,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
@@ -52,6 +53,23 @@ int vdpa_fill_mgmtdev(struct uvdpa_mgmtdev *m, void *buf, size_t cap,
 	return (int)nlh->nlmsg_len;
 }
 
+/* uvdpa's VDUSE attributes (uvdpad --vduse): the node, and what it lacks. */
+static int put_vduse(const struct mgmt_server *s, struct nlmsghdr *nlh, size_t cap,
+		     struct uvdpa_device *d)
+{
+	char node[16 + UVDPA_DEV_NAME_MAX];
+	const char *without = s->vduse ? s->vduse(s->vduse_opaque, d) : NULL;
+
+	if (!without)
+		return 0;
+	snprintf(node, sizeof(node), "/dev/vduse/%s", d->name);
+	if (!mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_VDUSE, node))
+		return -1;
+	if (without[0] && !mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_VDUSE_WITHOUT, without))
+		return -1;
+	return 0;
+}
+
 /* What a parent reports of its creation settings (blk_file's backing). */
 static bool put_settings(struct nlmsghdr *nlh, size_t cap, struct uvdpa_device *d)
 {
@@ -93,7 +111,7 @@ int vdpa_fill_dev(struct mgmt_server *s, struct uvdpa_device *d, void *buf, size
 		sock = s->socket_path(s->socket_path_opaque, d);
 	if (sock && !mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_VHOST_SOCKET, sock))
 		return -EMSGSIZE;
-	if (!put_settings(nlh, cap, d))
+	if (!put_settings(nlh, cap, d) || put_vduse(s, nlh, cap, d) < 0)
 		return -EMSGSIZE;
 	return (int)nlh->nlmsg_len;
 }
