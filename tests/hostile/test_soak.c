@@ -148,10 +148,12 @@ int main(int argc, char **argv)
 	th1 = settled(hd_threads, d.pid, th0);
 	fds1 = settled(hd_fds, d.pid, fds0);
 	rss1 = hd_rss_kb(d.pid);
-	CHECK(fds1 == fds0, "uvdpad holds %u fds (%u after the warm-up)", fds1, fds0);
+	/* A leak grows; one fewer (a worker between two io_uring set-ups
+	 * when the warm-up count was taken) is not one. */
+	CHECK(fds1 <= fds0, "uvdpad holds %u fds (%u after the warm-up)", fds1, fds0);
 	if (th1 != th0)
 		hd_print_threads(d.pid);
-	CHECK(th1 == th0, "and runs %u threads (%u after the warm-up)", th1, th0);
+	CHECK(th1 <= th0, "and runs %u threads (%u after the warm-up)", th1, th0);
 	slack = 4096ul * hd_mult();
 	CHECK(rss1 <= rss0 + slack, "RSS %lu KiB (%lu after the warm-up, slack %lu)",
 	      rss1, rss0, slack);
