@@ -22,7 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/virtio_ids.h>
@@ -62,45 +64,47 @@ static const char *say(struct uvdpa_mgmtdev *m, const char *fallback, const char
 	return m->priv;
 }
 
-/* -1: no such interface; else its tun_flags (0 when it is not a tun/tap). */
-static long tun_flags_of(const char *ifname)
+enum if_kind { IF_NONE, IF_TAP, IF_TUN, IF_OTHER };
+
+/* What holds the name in our namespace: ethtool answers there, where a
+ * sysfs mounted elsewhere would not. tun's driver info says "tun", and its
+ * bus info "tap" for a TAP. */
+static enum if_kind if_kind_of(const char *ifname)
 {
-	char path[64], buf[32];
-	ssize_t n;
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	enum if_kind k = IF_OTHER;
 	int fd;
 
 	if (!if_nametoindex(ifname))
-		return -1;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+		return IF_NONE;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return IF_OTHER;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && !strcmp(di.driver, "tun"))
+		k = !strcmp(di.bus_info, "tap") ? IF_TAP : IF_TUN;
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	return strtol(buf, NULL, 16);
+	return k;
 }
 
-static int check_existing(struct uvdpa_mgmtdev *m, const char *ifname, bool mq, bool *existed,
+static int check_existing(struct uvdpa_mgmtdev *m, const char *ifname, bool *existed,
 			  const char **msg)
 {
-	long fl = tun_flags_of(ifname);
+	enum if_kind k = if_kind_of(ifname);
 
-	*existed = fl >= 0;
-	if (fl < 0)
-		return 0;
-	if (!(fl & IFF_TAP)) {
+	*existed = k != IF_NONE;
+	if (k == IF_TUN) {
+		*msg = say(m, "an interface of that name exists and is a TUN, not a TAP",
+			   "interface %s exists and is a TUN device, not a TAP", ifname);
+		return -EEXIST;
+	}
+	if (k == IF_OTHER) {
 		*msg = say(m, "an interface of that name exists and is not a TAP",
 			   "interface %s exists and is not a TAP device", ifname);
 		return -EEXIST;
-	}
-	if (!!(fl & IFF_MULTI_QUEUE) != mq) {
-		*msg = say(m, "existing TAP's multi-queue setting does not match max_vqp",
-			   mq ? "TAP %s exists without multi_queue: max_vqp must be 1" :
-			   "TAP %s exists with multi_queue: give max_vqp 2 or more", ifname);
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -124,13 +128,17 @@ static int open_queue(struct uvdpa_mgmtdev *m, const char *ifname, bool mq, cons
 		return fd;
 	e = errno;
 	close(fd);
-	if (e == EPERM)
+	if (e == EINVAL && if_nametoindex(ifname))
+		*msg = say(m, "the existing TAP's multi_queue setting does not match max_vqp",
+			   mq ? "TAP %s exists without multi_queue: max_vqp must be 1" :
+			   "TAP %s exists with multi_queue: give max_vqp 2 or more", ifname);
+	else if (e == EPERM)
 		*msg = say(m, "no permission to create or attach the TAP (CAP_NET_ADMIN needed)",
 			   "no permission to create or attach TAP %s (CAP_NET_ADMIN needed)",
 			   ifname);
 	else if (e == EBUSY)
-		*msg = say(m, "the TAP is in use by another process",
-			   "TAP %s is in use by another process", ifname);
+		*msg = say(m, "the TAP is already in use",
+			   "TAP %s is already in use (by another device or process)", ifname);
 	else
 		*msg = say(m, "cannot create or attach the TAP", "cannot create or attach TAP %s",
 			   ifname);
@@ -493,7 +501,7 @@ static int nt_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 		msg = &dummy;
 	r = check_cfg(m, cfg, &pairs, msg);
 	if (!r)
-		r = check_existing(m, cfg->net.tap, pairs > 1, &existed, msg);
+		r = check_existing(m, cfg->net.tap, &existed, msg);
 	if (r)
 		return r;
 	/* All offloads first: the features provisioned are checked against
