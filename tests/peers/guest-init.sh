@@ -182,7 +182,35 @@ check_net() {
 	fi
 }
 
+# A TAP on the host side, in a network namespace the host test made: the
+# guest pings the namespace's address, small and fragmented (a full-size
+# and a multi-frame datagram), and counts the replies.
+check_tap() {
+	if ! wait_for 100 test -e /sys/class/net/eth0; then
+		fail tap-net-present "no eth0 after 10 s"
+		return
+	fi
+	ip link set eth0 up
+	if ! wait_for 100 grep -qx 1 /sys/class/net/eth0/carrier; then
+		fail tap-link-up "no carrier after 10 s"
+		return
+	fi
+	pass tap-link-up
+	ip addr add "${uvdpa_tap_ip:-10.88.0.2}/24" dev eth0
+	for size in 56 1472 4000; do
+		n=$(ping -c 5 -i 0.2 -W 2 -s "$size" "${uvdpa_tap_peer:-10.88.0.1}" 2>&1 |
+			sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+		if [ "${n:-0}" -ge 4 ]; then
+			pass "tap-ping-$size" "$n/5 replies"
+		else
+			fail "tap-ping-$size" "${n:-0}/5 replies from ${uvdpa_tap_peer:-10.88.0.1}"
+		fi
+	done
+	echo "GUEST features $(cat /sys/bus/virtio/devices/virtio*/features | paste -sd' ')"
+}
+
 case ",$checks," in *,blk,*) check_blk ;; esac
+case ",$checks," in *,tap,*) check_tap ;; esac
 case ",$checks," in *,net,*) check_net ;; esac
 
 # The host reads the device's counters while the driver still holds the device
