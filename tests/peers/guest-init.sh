@@ -206,7 +206,24 @@ check_tap() {
 			fail "tap-ping-$size" "${n:-0}/5 replies from ${uvdpa_tap_peer:-10.88.0.1}"
 		fi
 	done
-	echo "GUEST features $(cat /sys/bus/virtio/devices/virtio*/features | paste -sd' ')"
+	[ -n "$uvdpa_tap_md5" ] || return 0
+	# Bulk TCP both ways (GSO frames when TSO was negotiated), checked by md5.
+	url=http://${uvdpa_tap_peer:-10.88.0.1}:8080
+	got=$(timeout 120 wget -q -O - "$url/blob" | md5sum | cut -d' ' -f1)
+	if [ "$got" = "$uvdpa_tap_md5" ]; then pass tap-tcp-download "md5 $got"
+	else fail tap-tcp-download "md5 ${got:-none}, want $uvdpa_tap_md5"; fi
+	dd if=/dev/urandom of=/tmp/up bs=65536 count=32 2>/dev/null
+	want=$(md5sum /tmp/up | cut -d' ' -f1)
+	got=$(timeout 120 wget -q -O - --post-file=/tmp/up "$url/up")
+	if [ "$got" = "$want" ]; then pass tap-tcp-upload "md5 $got"
+	else fail tap-tcp-upload "host md5 ${got:-none}, want $want"; fi
+	f=$(cat /sys/bus/virtio/devices/virtio*/features)
+	echo "GUEST features $f"
+	case $(echo "$f" | cut -c2,8,12) in
+	111) echo "GUEST offloads on (GUEST_CSUM GUEST_TSO4 HOST_TSO4)" ;;
+	000) echo "GUEST offloads off" ;;
+	*) echo "GUEST offloads mixed" ;;
+	esac
 }
 
 case ",$checks," in *,blk,*) check_blk ;; esac

@@ -4,8 +4,11 @@
 # namespace this test creates, with 10.88.0.1/24. uvdpad runs inside that
 # namespace, so the TAP is born there and nothing touches the host's own
 # interfaces; traffic never leaves this machine. The guest (10.88.0.2) pings
-# 10.88.0.1 with 56, 1472 and 4000 bytes; the host checks the device's
-# counters and that the TAP is gone after `dev del`.
+# 10.88.0.1 with 56, 1472 and 4000 bytes and moves 2 MiB each way over TCP
+# (HTTP to a server in the namespace, md5-checked); the host checks the
+# device's counters and that the TAP is gone after `dev del`. The split run
+# has every offload on (checksum, TSO4/6, ECN: GSO frames through the TAP's
+# vnet header), the packed run every offload off.
 #
 #   qemu-tap.sh [--uvdpad PATH] [--uvdpa PATH] [--rings split,packed]
 set -euo pipefail
@@ -36,6 +39,9 @@ tap=uvtap$$
 tap=${tap:0:15}
 mac=52:54:00:88:00:02
 qemu_timeout=${PEERS_QEMU_TIMEOUT:-300}
+blob_size=$((2 * 1024 * 1024))
+command -v python3 >/dev/null || skip "no python3 (the host side's HTTP server)"
+blob_md5=$(python3 "$peers_dir/tap-http.py" 0 0 $blob_size md5)
 
 ip netns add "$ns"
 # Runs after peers_cleanup's kills: the namespace (and any TAP in it) goes last.
@@ -52,13 +58,18 @@ in_ns() { ip netns exec "$ns" "$@"; }
 
 run_guest() { # RING
 	local ring=$1 t=tap-$1 packed= console=$peers_tmp/console-$1.log dev=n-$1 sock
+	local offl=
 	[ "$ring" = packed ] && packed=,packed=on
+	[ "$ring" = packed ] && offl=,csum=off,guest_csum=off,gso=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,host_tso4=off,host_tso6=off,host_ecn=off
 	if ! "$UVDPA" dev add name "$dev" mgmtdev net_tap tap "$tap" mac "$mac"; then
 		fail "$t/dev-add" "dev add on TAP $tap failed"
 		return
 	fi
 	in_ns ip addr add 10.88.0.1/24 dev "$tap"
 	in_ns ip link set "$tap" up
+	in_ns python3 "$peers_dir/tap-http.py" 10.88.0.1 8080 $blob_size &
+	http_pid=$!
+	peers_pids+=("$http_pid")
 	sock=$(dev_sock "$dev")
 	wait_for 50 test -S "$sock"
 	local ser=$peers_tmp/serial-$ring qpid cpid
@@ -70,9 +81,9 @@ run_guest() { # RING
 		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
 		-kernel "$kernel" -initrd "$initramfs" \
 		-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=tap \
-uvdpa_ring=$ring uvdpa_hostwait=60" \
+uvdpa_ring=$ring uvdpa_hostwait=60 uvdpa_tap_md5=$blob_md5" \
 		-chardev "socket,id=c1,path=$sock" -netdev vhost-user,id=n1,chardev=c1 \
-		-device "virtio-net-pci,netdev=n1,mac=$mac,vectors=0$packed" \
+		-device "virtio-net-pci,netdev=n1,mac=$mac,vectors=0$packed$offl" \
 		>"$peers_tmp/qemu-$ring.log" 2>&1 &
 	qpid=$!
 	peers_pids+=("$qpid")
@@ -102,6 +113,11 @@ uvdpa_ring=$ring uvdpa_hostwait=60" \
 	else
 		fail "$t/device-counters" "device tx ${dtx:-?} rx ${drx:-?}"
 	fi
+	if [ "$ring" = packed ]; then want_offl="GUEST offloads off"; else want_offl="GUEST offloads on"; fi
+	if grep -aq "^$want_offl" "$console"; then pass "$t/offloads" "$want_offl"
+	else fail "$t/offloads" "want '$want_offl'"; fi
+	kill "$http_pid" 2>/dev/null || true
+	wait "$http_pid" 2>/dev/null || true
 	"$UVDPA" dev del "$dev" || fail "$t/dev-del" "dev del failed"
 	if in_ns ip link show "$tap" >/dev/null 2>&1; then
 		fail "$t/tap-gone" "TAP $tap still exists after dev del"
