@@ -212,7 +212,8 @@ check_tap() {
 	got=$(timeout 120 wget -q -O - "$url/blob" | md5sum | cut -d' ' -f1)
 	if [ "$got" = "$uvdpa_tap_md5" ]; then pass tap-tcp-download "md5 $got"
 	else fail tap-tcp-download "md5 ${got:-none}, want $uvdpa_tap_md5"; fi
-	dd if=/dev/urandom of=/tmp/up bs=65536 count=32 2>/dev/null
+	# busybox wget sends a post file as a C string: text only (no NUL)
+	dd if=/dev/urandom bs=65536 count=8 2>/dev/null | od -A x -t x1 >/tmp/up
 	want=$(md5sum /tmp/up | cut -d' ' -f1)
 	got=$(timeout 120 wget -q -O - --post-file=/tmp/up "$url/up")
 	if [ "$got" = "$want" ]; then pass tap-tcp-upload "md5 $got"

@@ -121,6 +121,25 @@ static void guest_to_host(struct uvdpa_net *n, unsigned q, int s, uint16_t port,
 	      "pair %u: host got the %zu bytes byte-exact (%zd)", q, len, r);
 }
 
+/*
+ * The UDP checksum of a received IPv4 frame is complete: a driver that did
+ * not negotiate GUEST_CSUM must never get a partial one (the TAP's offloads
+ * follow the driver's features).
+ */
+static bool udp_csum_ok(const uint8_t *f, size_t len)
+{
+	static uint8_t ph[12 + 65536];
+	size_t ulen = len - 34;
+
+	memcpy(ph, f + 26, 8);          /* source and destination addresses */
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = (uint8_t)(ulen >> 8);
+	ph[11] = (uint8_t)ulen;
+	memcpy(ph + 12, f + 34, ulen);
+	return (f[40] || f[41]) && csum(ph, 12 + ulen) == 0;
+}
+
 /* Host -> guest: a datagram from the host arrives on some RX queue. */
 static int host_to_guest(struct uvdpa_net *n, unsigned pairs, uint16_t sport, size_t len,
 			 unsigned *on)
@@ -129,6 +148,8 @@ static int host_to_guest(struct uvdpa_net *n, unsigned pairs, uint16_t sport, si
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(6000) };
 	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(sport) };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), got = -1, tries;
+
+	/* -2: arrived with a partial checksum */
 	unsigned q;
 
 	inet_pton(AF_INET, GUEST_IP, &to.sin_addr);
@@ -142,8 +163,8 @@ static int host_to_guest(struct uvdpa_net *n, unsigned pairs, uint16_t sport, si
 		return -1;
 	}
 	close(s);
-	for (tries = 0; tries < 500 && got < 0; tries++) {
-		for (q = 0; q < pairs && got < 0; q++) {
+	for (tries = 0; tries < 500 && got == -1; tries++) {
+		for (q = 0; q < pairs && got == -1; q++) {
 			int r = uvdpa_net_recv(n, q, f, sizeof(f));
 
 			/* skip what is not our datagram (IPv6 router solicitations ...) */
@@ -151,9 +172,11 @@ static int host_to_guest(struct uvdpa_net *n, unsigned pairs, uint16_t sport, si
 			    memcmp(f, gmac, 6) == 0 && memcmp(f + 42, pl, len) == 0) {
 				got = (int)q;
 				*on = q;
+				if (!udp_csum_ok(f, (size_t)r))
+					got = -2;
 			}
 		}
-		if (got < 0)
+		if (got == -1)
 			usleep(10000);
 	}
 	return got;
