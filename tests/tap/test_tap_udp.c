@@ -109,7 +109,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 /* Guest -> host on pair q: the host socket gets the payload byte-exact. */
 static void guest_to_host(struct uvdpa_net *n, unsigned q, int s, uint16_t port, size_t len)
 {
-	static uint8_t f[9000], pl[8192], got[8192];
+	static uint8_t f[9100], pl[8192], got[8192];
 	size_t fl;
 	ssize_t r;
 
@@ -195,7 +195,7 @@ static void read_host_mac(void)
 	CHECK(memcmp(host_mac, gmac, 6) != 0, "TAP's own MAC is not the guest's");
 }
 
-static void single_pair(struct uvdpa_bus *bus, unsigned flags, const char *what)
+static void single_pair(struct uvdpa_bus *bus, unsigned flags, uint16_t mtu, const char *what)
 {
 	struct uvdpa_dev_set_config cfg = { 0 };
 	struct uvdpa_net_opts o = { .flags = flags };
@@ -209,7 +209,9 @@ static void single_pair(struct uvdpa_bus *bus, unsigned flags, const char *what)
 	printf("# %s\n", what);
 	memcpy(cfg.net.mac, gmac, 6);
 	cfg.net.tap = TAP;
-	cfg.mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR);
+	cfg.net.mtu = mtu;
+	cfg.mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR) |
+		   UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MTU);
 	cfg.uvdpa_mask = UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP);
 	d = t_dev(bus, "net_tap", "t0", &cfg);
 	CHECK(if_nametoindex(TAP) != 0, "TAP %s created", TAP);
@@ -217,8 +219,8 @@ static void single_pair(struct uvdpa_bus *bus, unsigned flags, const char *what)
 	   "ip neigh replace " GUEST_IP " lladdr 02:00:00:77:00:02 dev " TAP);
 	REQUIRE(uvdpa_virtio_open_local(d, &v) == 0, "open_local");
 	REQUIRE(uvdpa_net_open(v, &o, &n) == 0, "net open");
-	CHECK(uvdpa_net_get_config(n, &nc) == 0 && (nc.status & 1) && nc.mtu == 1500 &&
-	      memcmp(nc.mac, gmac, 6) == 0, "config: link up, mtu 1500, our MAC");
+	CHECK(uvdpa_net_get_config(n, &nc) == 0 && (nc.status & 1) && nc.mtu == mtu &&
+	      memcmp(nc.mac, gmac, 6) == 0, "config: link up, mtu %u, our MAC", mtu);
 	read_host_mac();
 	s = host_sock(7000);
 	guest_to_host(n, 0, s, 7000, 18);
@@ -226,6 +228,11 @@ static void single_pair(struct uvdpa_bus *bus, unsigned flags, const char *what)
 	guest_to_host(n, 0, s, 7000, 4000);   /* a frame over two 4 KiB segments */
 	CHECK(host_to_guest(n, 1, 6100, 32, &on) == 0, "host -> guest 32 bytes on pair 0");
 	CHECK(host_to_guest(n, 1, 6101, 1472, &on) == 0, "host -> guest 1472 bytes on pair 0");
+	if (mtu >= 9000) {
+		/* one frame over several mergeable buffers (num_buffers > 1) */
+		guest_to_host(n, 0, s, 7000, 8000);
+		CHECK(host_to_guest(n, 1, 6102, 8000, &on) == 0, "host -> guest 8000 bytes in one frame");
+	}
 	CHECK(t_stat(d, 1, "tx packets") >= 2 && t_stat(d, 0, "rx packets") >= 2, "stats counted");
 	sh("ip link set " TAP " down");
 	CHECK(uvdpa_net_get_config(n, &nc) == 0 && !(nc.status & 1), "link down when the TAP is down");
@@ -316,10 +323,12 @@ int main(void)
 	}
 	sh("ip link set lo up");
 	bus = t_bus();
-	single_pair(bus, 0, "1 pair, big RX buffers");
-	single_pair(bus, UVDPA_NET_MRG_RXBUF | UVDPA_NET_CTRL_VQ | UVDPA_NET_EVENT_IDX,
-		    "1 pair, mergeable RX buffers, CVQ, event idx");
-	single_pair(bus, UVDPA_NET_PACKED | UVDPA_NET_MRG_RXBUF, "1 pair, packed, mergeable");
+	single_pair(bus, 0, 1500, "1 pair, big RX buffers");
+	single_pair(bus, UVDPA_NET_MRG_RXBUF | UVDPA_NET_CTRL_VQ | UVDPA_NET_EVENT_IDX, 9000,
+		    "1 pair, mergeable RX buffers, CVQ, event idx, MTU 9000");
+	single_pair(bus, UVDPA_NET_PACKED | UVDPA_NET_MRG_RXBUF, 9000,
+		    "1 pair, packed, mergeable, MTU 9000");
+	single_pair(bus, UVDPA_NET_PACKED, 9000, "1 pair, packed, big RX buffers, MTU 9000");
 	two_pairs(bus);
 	uvdpa_bus_free(bus);
 	return t_done();
