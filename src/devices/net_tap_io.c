@@ -349,6 +349,11 @@ int nt_worker_fd(struct vdpasim *s)
 {
 	struct net_tap *t = sim_to_nt(s);
 
+	/* A new driver session: one pair and promiscuous, until its CVQ says
+	 * otherwise (what QEMU's virtio-net starts with too). */
+	t->curr_qps = 1;
+	t->promisc = true;
+	t->allmulti = false;
 	if (nt_tap_sync(t))
 		fprintf(stderr, "uvdpad: %s: cannot set the TAP's offloads\n", t->ifname);
 	nt_apply_queues(t);
