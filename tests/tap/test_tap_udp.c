@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -195,6 +196,27 @@ static void read_host_mac(void)
 	CHECK(memcmp(host_mac, gmac, 6) != 0, "TAP's own MAC is not the guest's");
 }
 
+static void count_cb(void *opaque)
+{
+	atomic_fetch_add((atomic_int *)opaque, 1);
+}
+
+/* A config interrupt arrives within 5 s of the TAP's link going down
+ * (the worker watches rtnetlink link changes). */
+static void link_irq(struct uvdpa_device *d, const char *cmd)
+{
+	static atomic_int calls;
+	struct uvdpa_callback cb = { .fn = count_cb, .opaque = &calls, .trigger_fd = -1 };
+	int i;
+
+	atomic_store(&calls, 0);
+	d->ops->set_config_cb(d, &cb);
+	sh(cmd);
+	for (i = 0; i < 500 && !atomic_load(&calls); i++)
+		usleep(10000);
+	CHECK(atomic_load(&calls) > 0, "config interrupt after '%s'", cmd);
+}
+
 static void single_pair(struct uvdpa_bus *bus, unsigned flags, uint16_t mtu, const char *what)
 {
 	struct uvdpa_dev_set_config cfg = { 0 };
@@ -238,6 +260,8 @@ static void single_pair(struct uvdpa_bus *bus, unsigned flags, uint16_t mtu, con
 	CHECK(uvdpa_net_get_config(n, &nc) == 0 && !(nc.status & 1), "link down when the TAP is down");
 	sh("ip link set " TAP " up");
 	CHECK(uvdpa_net_get_config(n, &nc) == 0 && (nc.status & 1), "link up again");
+	if (flags & UVDPA_NET_MRG_RXBUF)   /* once is enough; it replaces the transport's callback */
+		link_irq(d, "ip link set " TAP " down");
 	close(s);
 	uvdpa_net_close(n);
 	uvdpa_virtio_close(v);
