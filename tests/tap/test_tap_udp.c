@@ -258,6 +258,19 @@ static void single_pair(struct uvdpa_bus *bus, unsigned flags, uint16_t mtu, con
 	CHECK(t_stat(d, 1, "tx packets") >= 2 && t_stat(d, 0, "rx packets") >= 2, "stats counted");
 	sh("ip link set " TAP " down");
 	CHECK(uvdpa_net_get_config(n, &nc) == 0 && !(nc.status & 1), "link down when the TAP is down");
+	{
+		/* the TAP refuses writes while down (EIO): dropped, counted, the
+		 * worker goes on */
+		static uint8_t f[100];
+		uint64_t drops = t_stat(d, 1, "tx drops");
+		size_t fl = udp_frame(f, 5000, 7000, "down", 4);
+		int i;
+
+		CHECK(t_send(n, 0, f, fl) == 0, "send while the TAP is down");
+		for (i = 0; i < 500 && t_stat(d, 1, "tx drops") == drops; i++)
+			usleep(10000);
+		CHECK(t_stat(d, 1, "tx drops") == drops + 1, "counted as a tx drop");
+	}
 	sh("ip link set " TAP " up");
 	CHECK(uvdpa_net_get_config(n, &nc) == 0 && (nc.status & 1), "link up again");
 	if (flags & UVDPA_NET_MRG_RXBUF)   /* once is enough; it replaces the transport's callback */
