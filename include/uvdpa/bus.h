@@ -27,6 +27,8 @@ struct uvdpa_dev_set_config {
 		uint8_t mac[6];
 		uint16_t mtu;
 		uint16_t max_vq_pairs;
+		/* net_tap (uvdpa attribute 210), borrowed for the duration of dev_add */
+		const char *tap;
 	} net;
 	struct {                    /* uvdpa extension (kernel attrs 21 and 25) */
 		uint64_t capacity;  /* 512-byte sectors */

@@ -93,7 +93,12 @@ enum uvdpa_attr {
 #define UVDPA_ATTR_UVDPA_BLK_PATH     201   /* string: backing file or block device */
 #define UVDPA_ATTR_UVDPA_BLK_DIRECT   202   /* u8: 1 = O_DIRECT, 0 = page cache */
 #define UVDPA_ATTR_UVDPA_BLK_SERIAL   203   /* string, at most 20 bytes: GET_ID's answer */
-#define UVDPA_ATTR_UVDPA_MAX          203
+/*
+ * net_tap: the TAP interface to create or attach (DEV_NEW), and the one the
+ * device uses (DEV_GET reply). 204-209 are kept for a colleague's work.
+ */
+#define UVDPA_ATTR_UVDPA_NET_TAP      210   /* string, at most 15 bytes: interface name */
+#define UVDPA_ATTR_UVDPA_MAX          210
 /* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
 #define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
 /* Reply-only, above UVDPA_ATTR_UVDPA_MAX (DEV_NEW never takes them).

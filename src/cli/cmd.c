@@ -55,6 +55,7 @@ static void dev_help(FILE *err)
 	fprintf(err, "%*s[ capacity SECTORS ] [ num_queues NUM_QUEUES ]\n", pad, "");
 	fprintf(err, "%*s[ path PATH ] [ readonly ] [ direct { on | off } ] [ serial SERIAL ]\n",
 		pad, "");
+	fprintf(err, "%*s[ tap IFNAME ]\n", pad, "");
 	fprintf(err, "       " PROG " dev del DEV\n");
 	fprintf(err, "       " PROG " dev set name NAME mac MACADDR\n");
 	fprintf(err, "Usage: " PROG " dev config COMMAND [ OPTIONS ]\n");
@@ -246,6 +247,14 @@ static int blk_file_value(unsigned opt, const char *kw, const char *v, struct cl
 	case CLI_OPT_SERIAL:
 		o->serial = v;
 		return 0;
+	case CLI_OPT_TAP:
+		/* IFNAMSIZ - 1: uvdpad says so too, but this names the keyword */
+		if (!v[0] || strlen(v) > 15) {
+			fprintf(err, "tap must be an interface name of 1 to 15 bytes\n");
+			return -1;
+		}
+		o->tap = v;
+		return 0;
 	}
 	return -1;
 }
@@ -314,6 +323,7 @@ static const struct keyword {
 	{ "readonly",        false, CLI_OPT_READONLY },
 	{ "direct",          false, CLI_OPT_DIRECT },
 	{ "serial",          false, CLI_OPT_SERIAL },
+	{ "tap",             false, CLI_OPT_TAP },
 };
 
 static const struct keyword *find_keyword(const char *word, unsigned allowed)
@@ -509,7 +519,7 @@ static enum cli_parse_result cmd_dev(int argc, char **argv, struct cli_req *req,
 				       CLI_OPT_MAC | CLI_OPT_MTU | CLI_OPT_MAX_VQP |
 				       CLI_OPT_FEATURES | CLI_OPT_CAPACITY | CLI_OPT_NUM_QUEUES |
 				       CLI_OPT_PATH | CLI_OPT_READONLY | CLI_OPT_DIRECT |
-				       CLI_OPT_SERIAL,
+				       CLI_OPT_SERIAL | CLI_OPT_TAP,
 				       &req->opts, err));
 	}
 	if (matches(argv[0], "del")) {
@@ -594,5 +604,7 @@ size_t cli_req_build(const struct cli_req *req, void *buf, uint16_t family, uint
 		mnl_attr_put_u8(nlh, UVDPA_ATTR_UVDPA_BLK_DIRECT, o->direct);
 	if (o->present & CLI_OPT_SERIAL)
 		mnl_attr_put_strz(nlh, UVDPA_ATTR_UVDPA_BLK_SERIAL, o->serial);
+	if (o->present & CLI_OPT_TAP)
+		mnl_attr_put_strz(nlh, UVDPA_ATTR_UVDPA_NET_TAP, o->tap);
 	return nlh->nlmsg_len;
 }

@@ -33,6 +33,7 @@ enum {
 	CLI_OPT_READONLY       = 1u << 12,   /* blk_file: "readonly" (no value) */
 	CLI_OPT_DIRECT         = 1u << 13,   /* blk_file: "direct on|off" */
 	CLI_OPT_SERIAL         = 1u << 14,   /* blk_file: "serial SERIAL" */
+	CLI_OPT_TAP            = 1u << 15,   /* net_tap: "tap IFNAME" */
 };
 
 /* Longest backing path a request carries (the management datagram is 4 KiB). */
@@ -63,6 +64,7 @@ struct cli_opts {
 	uint16_t num_queues;
 	const char *path, *serial;
 	bool direct;
+	const char *tap;
 };
 
 struct cli_req {

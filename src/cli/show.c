@@ -65,6 +65,7 @@ struct attrs {
 	const struct nlattr *vhost_socket;
 	const struct nlattr *blk_path, *blk_direct, *blk_serial;   /* blk_file */
 	const struct nlattr *vduse, *vduse_without;    /* uvdpad --vduse */
+	const struct nlattr *net_tap;                               /* net_tap */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -109,6 +110,10 @@ static int parse_attrs(struct cli_reply *r, const struct nlmsghdr *nlh, struct a
 			if (!attr_ok(a, STR))
 				return bad(r, "attribute %u is malformed", type);
 			*(type == UVDPA_ATTR_UVDPA_VDUSE ? &at->vduse : &at->vduse_without) = a;
+		} else if (type == UVDPA_ATTR_UVDPA_NET_TAP) {
+			if (!attr_ok(a, STR))
+				return bad(r, "attribute %u is malformed", type);
+			at->net_tap = a;
 		} else if (type < UVDPA_ATTR_MAX) {
 			if (!attr_ok(a, attr_len[type]))
 				return bad(r, "attribute %u is malformed", type);
@@ -243,6 +248,8 @@ static void show_blk_file(struct pr *p, const struct attrs *at)
 		pr_str(p, "direct", " direct ", mnl_attr_get_u8(at->blk_direct) ? "on" : "off", "");
 	if (at->blk_serial)
 		pr_str(p, "serial", " serial ", mnl_attr_get_str(at->blk_serial), "");
+	if (at->net_tap)
+		pr_str(p, "tap", " tap ", mnl_attr_get_str(at->net_tap), "");
 }
 
 static int show_dev(struct cli_reply *r, const struct attrs *at)

@@ -87,7 +87,9 @@ static bool put_settings(struct nlmsghdr *nlh, size_t cap, struct uvdpa_device *
 	       (!(um & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_DIRECT)) ||
 		mnl_attr_put_u8_check(nlh, cap, UVDPA_ATTR_UVDPA_BLK_DIRECT, c.blk.direct)) &&
 	       (!(um & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_SERIAL)) ||
-		mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_BLK_SERIAL, c.blk.serial));
+		mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_BLK_SERIAL, c.blk.serial)) &&
+	       (!(um & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP)) ||
+		mnl_attr_put_strz_check(nlh, cap, UVDPA_ATTR_UVDPA_NET_TAP, c.net.tap));
 }
 
 int vdpa_fill_dev(struct mgmt_server *s, struct uvdpa_device *d, void *buf, size_t cap,

@@ -55,6 +55,7 @@ static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_UVDPA_MAX + 1] = 
 	[UVDPA_ATTR_UVDPA_BLK_PATH] = { .type = GENL_POL_NUL_STRING },
 	[UVDPA_ATTR_UVDPA_BLK_DIRECT] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 	[UVDPA_ATTR_UVDPA_BLK_SERIAL] = { .type = GENL_POL_NUL_STRING },
+	[UVDPA_ATTR_UVDPA_NET_TAP] = { .type = GENL_POL_NUL_STRING },
 };
 
 static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
@@ -254,6 +255,10 @@ static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg
 		cfg->blk.serial = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_BLK_SERIAL]);
 		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_SERIAL);
 	}
+	if (tb[UVDPA_ATTR_UVDPA_NET_TAP]) {
+		cfg->net.tap = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_NET_TAP]);
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP);
+	}
 	return 0;
 }
 
@@ -274,8 +279,11 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 		return -EOPNOTSUPP;
 	}
 	if (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) {
-		mgmt_extack_printf(r->ext, "vdpa: %s takes no path, direct or serial",
-				   m->dev_name);
+		mgmt_extack_printf(r->ext, "vdpa: %s takes no %s",
+				   m->dev_name,
+				   (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) ==
+				   UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) ?
+				   "tap" : "path, direct or serial");
 		return -EOPNOTSUPP;
 	}
 	if ((cfg->mask & NET_ATTRS_MASK) && !(classes & BIT(VIRTIO_ID_NET))) {

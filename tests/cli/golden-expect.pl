@@ -9,8 +9,8 @@
 # comment saying why. Applied to all: our program name and version, the
 # vhost-user socket uvdpad reports for each device (uvdpa dev show), the
 # simulators' advertisements (uvdpa mgmtdev show), and the parent uvdpa has
-# beyond the kernel's simulators (blk_file), which follows vdpasim_blk in
-# every mgmtdev dump.
+# beyond the kernel's simulators (blk_file, then net_tap), which follow
+# vdpasim_blk in every mgmtdev dump.
 # Environment: RUNDIR (uvdpad's run directory), VERSION (uvdpa's version).
 use strict;
 use warnings;
@@ -97,12 +97,16 @@ sub rewrite_out {
 my $bf_feat = '"SEG_MAX","RO","BLK_SIZE","FLUSH","TOPOLOGY","MQ","DISCARD","WRITE_ZEROES",' .
 	'"ANY_LAYOUT","RING_INDIRECT_DESC","RING_EVENT_IDX","VERSION_1","ACCESS_PLATFORM",' .
 	'"RING_PACKED"';
+my $nt_feat = '"CSUM","GUEST_CSUM","MTU","MAC","GUEST_TSO4","GUEST_TSO6","GUEST_ECN",' .
+	'"HOST_TSO4","HOST_TSO6","HOST_ECN","MRG_RXBUF","STATUS","CTRL_VQ","CTRL_RX","MQ",' .
+	'"CTRL_MAC_ADDR","ANY_LAYOUT","RING_INDIRECT_DESC","RING_EVENT_IDX","VERSION_1",' .
+	'"ACCESS_PLATFORM","RING_PACKED"';
 sub add_blk_file {
 	my ($cmd, @in) = @_;
 	return @in unless $cmd =~ /^vdpa (-\S+ )*mgmt\S* (show|list|s)( -\S+)*$/;
 	my (@out, $in_blk);
 	for my $l (@in) {
-		if ($l =~ s/("vdpasim_blk":\{[^{}]*\})\}\}$/$1,"blk_file":{"supported_classes":["block"],"max_supported_vqs":64,"dev_features":[$bf_feat]}}}/) {
+		if ($l =~ s/("vdpasim_blk":\{[^{}]*\})\}\}$/$1,"blk_file":{"supported_classes":["block"],"max_supported_vqs":64,"dev_features":[$bf_feat]},"net_tap":{"supported_classes":["net"],"max_supported_vqs":33,"dev_features":[$nt_feat]}}}/) {
 			push @out, $l;
 			next;
 		}
@@ -110,8 +114,11 @@ sub add_blk_file {
 		if ($in_blk && $l eq '  dev_features') {
 			(my $f = $bf_feat) =~ s/"//g;
 			$f =~ s/,/ /g;
+			(my $g = $nt_feat) =~ s/"//g;
+			$g =~ s/,/ /g;
 			push @out, $l, 'blk_file: ', '  supported_classes block', '  max_supported_vqs 64',
-			     "  dev_features $f";
+			     "  dev_features $f", 'net_tap: ', '  supported_classes net',
+			     '  max_supported_vqs 33', "  dev_features $g";
 			$in_blk = 0;
 			next;
 		}
@@ -119,6 +126,8 @@ sub add_blk_file {
 			my $f = $bf_feat;
 			push @out, '        },', '        "blk_file": {', '            "supported_classes": [ "block" ],',
 			     '            "max_supported_vqs": 64,', "            \"dev_features\": [ $f ]",
+			     '        },', '        "net_tap": {', '            "supported_classes": [ "net" ],',
+			     '            "max_supported_vqs": 33,', "            \"dev_features\": [ $nt_feat ]",
 			     '        }';
 			$in_blk = 0;
 			next;

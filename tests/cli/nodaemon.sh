@@ -47,6 +47,7 @@ check "dev help needs no daemon" 0 "" "$(printf '%s\n' \
 '                                                     [ device_features DEVICE_FEATURES ]' \
 '                                                     [ capacity SECTORS ] [ num_queues NUM_QUEUES ]' \
 '                                                     [ path PATH ] [ readonly ] [ direct { on | off } ] [ serial SERIAL ]' \
+'                                                     [ tap IFNAME ]' \
 '       uvdpa dev del DEV' \
 '       uvdpa dev set name NAME mac MACADDR' \
 'Usage: uvdpa dev config COMMAND [ OPTIONS ]' \

@@ -113,10 +113,11 @@ int main(void)
 	/* builtin parents, in the kernel's order and with its identity */
 	net = uvdpa_bus_mgmtdev_at(bus, 0);
 	blk = uvdpa_bus_mgmtdev_at(bus, 1);
-	CHECK(uvdpa_bus_mgmtdev_count(bus) == 3 && net && blk && !net->bus_name &&
+	CHECK(uvdpa_bus_mgmtdev_count(bus) == 4 && net && blk && !net->bus_name &&
 	      strcmp(net->dev_name, "vdpasim_net") == 0 && strcmp(blk->dev_name, "vdpasim_blk") == 0 &&
-	      strcmp(uvdpa_bus_mgmtdev_at(bus, 2)->dev_name, "blk_file") == 0,
-	      "builtin mgmtdevs: vdpasim_net, vdpasim_blk, then blk_file, bus-less");
+	      strcmp(uvdpa_bus_mgmtdev_at(bus, 2)->dev_name, "blk_file") == 0 &&
+	      strcmp(uvdpa_bus_mgmtdev_at(bus, 3)->dev_name, "net_tap") == 0,
+	      "builtin mgmtdevs: vdpasim_net, vdpasim_blk, then blk_file and net_tap, bus-less");
 	CHECK(net->id_classes == 0x2 && net->max_supported_vqs == 129 &&
 	      net->supported_features == 0x738c38028ULL && net->config_attr_mask == 0x103400,
 	      "vdpasim_net: classes 0x2, max vqs 129, features 0x738c38028 (what dev add accepts), "
@@ -132,8 +133,8 @@ int main(void)
 	CHECK(uvdpa_bus_register_mgmtdev(bus, &fake) == 0, "register pci/0000:08:00.2");
 	CHECK(uvdpa_bus_register_mgmtdev(bus, &fake) == -EEXIST, "same mgmtdev twice -> EEXIST");
 	CHECK(uvdpa_bus_register_mgmtdev(bus, &dup) == -EEXIST, "same handle twice -> EEXIST");
-	CHECK(uvdpa_bus_mgmtdev_count(bus) == 4 && uvdpa_bus_mgmtdev_at(bus, 3) == &fake &&
-	      uvdpa_bus_mgmtdev_at(bus, 4) == NULL, "mgmtdevs in registration order");
+	CHECK(uvdpa_bus_mgmtdev_count(bus) == 5 && uvdpa_bus_mgmtdev_at(bus, 4) == &fake &&
+	      uvdpa_bus_mgmtdev_at(bus, 5) == NULL, "mgmtdevs in registration order");
 	CHECK(uvdpa_bus_find_mgmtdev(bus, NULL, "vdpasim_net") == net &&
 	      uvdpa_bus_find_mgmtdev(bus, "pci", "0000:08:00.2") == &fake &&
 	      uvdpa_bus_find_mgmtdev(bus, NULL, "0000:08:00.2") == NULL &&

@@ -53,7 +53,7 @@ static void unprivileged(const char *sock)
 	fam = tc_family(fd);
 	CHECK(fam == 0x20, "nobody: family lookup works");
 	nlh = req(fam, UVDPA_CMD_MGMTDEV_GET, NLM_F_DUMP, NULL);
-	CHECK(tc_transact(fd, nlh, &r) && r.done && r.n_msgs == 3, "nobody: MGMTDEV_GET dump works");
+	CHECK(tc_transact(fd, nlh, &r) && r.done && r.n_msgs == 4, "nobody: MGMTDEV_GET dump works");
 	tc_result_free(&r);
 	CHECK(tc_dev_count(fd, fam) == 1, "nobody: DEV_GET dump works");
 	nlh = req(fam, UVDPA_CMD_DEV_CONFIG_GET, 0, "net0");
