@@ -81,6 +81,9 @@ UVDPA_RUNDIR=$tmp/run "$uvdpa" dev add name blk0 mgmtdev vdpasim_blk ||
 for _ in $(seq 200); do [ -S "$tmp/run/vhost/blk0.sock" ] && break; sleep 0.05; done
 LD_LIBRARY_PATH=$(dirname "$so") "$tmp/app" "$tmp/run/vhost/blk0.sock" ||
 	{ cat "$tmp/uvdpad.log"; fail "application against uvdpad"; }
-LD_LIBRARY_PATH=$(dirname "$so") ldd "$tmp/app" | grep -q "$(dirname "$so")/libuvdpa.so.0" || fail "the application used the installed library"
+# Whole output first: grep -q stops reading early, and with pipefail the
+# SIGPIPE that ldd then gets would fail the pipeline.
+libs=$(LD_LIBRARY_PATH=$(dirname "$so") ldd "$tmp/app")
+grep -q "$(dirname "$so")/libuvdpa.so.0" <<<"$libs" || fail "the application used the installed library"
 ok "application wrote and read a uvdpad blk device through the installed libuvdpa.so.0"
 echo PASSED
