@@ -124,6 +124,7 @@ rand_sleep() {
 }
 
 done_kills=0
+window_blocks=0
 ok=1
 if ! wait_for $((1200 * mult)) progress_past -1; then
 	fail guest-writes "no DONE from the guest; console: $(tail -n 5 "$console" | tr -d '\r' | paste -sd'|')"
@@ -149,6 +150,17 @@ while [ $ok = 1 ] && [ "$done_kills" -lt "$kills" ]; do
 		fail recover "no progress after kill $done_kills (guest at DONE $(last_done)); console: $(tail -n 3 "$console" | tr -d '\r' | paste -sd'|')"
 		ok=0
 		break
+	fi
+	# The blocks around the kill are checked now, before the stream wraps
+	# around the disk over them: from the batch before the last DONE the
+	# guest had seen to the first DONE after the restart.
+	after=$(last_done)
+	if out=$("$peers_tmp/crashio" verify "$img" "$nonce" "$after" $((before < 63 ? 0 : before - 63))); then
+		note "kill $done_kills: recovered, guest at DONE $after; $out"
+		n=$(sed -n 's/^VERIFIED \([0-9]*\).*/\1/p' <<<"$out")
+		window_blocks=$((window_blocks + ${n:-0}))
+	else
+		fail "verify-kill-$done_kills" "$out"
 	fi
 done
 if [ $ok = 1 ]; then
@@ -181,7 +193,7 @@ if [ "$last" -lt 0 ]; then
 	blocks=0
 elif out=$("$peers_tmp/crashio" verify "$img" "$nonce" "$last"); then
 	pass verify "$out"
-	blocks=$((last + 1))
+	blocks=$(sed -n 's/^VERIFIED \([0-9]*\).*/\1/p' <<<"$out")
 else
 	fail verify "$out"
 	blocks=0
@@ -196,7 +208,8 @@ if [ $urc = 0 ]; then pass uvdpad-exit; else fail uvdpad-exit "uvdpad exited $ur
 resub=$(awk '/resubmitting/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^chain/) { s += $i } } END { print s + 0 }' "$log")
 reconnects=$(grep -c 'resubmitting' "$log" || true)
 end=$(date +%s.%N)
-note "FIGURES kills=$done_kills resubmitted=$resub (in $reconnects ring starts) blocks_verified=$blocks" \
+note "FIGURES kills=$done_kills resubmitted=$resub (in $reconnects ring starts) blocks_verified=$blocks (final) + $window_blocks (around the kills)" \
+	"blocks_written=$((last + 1))" \
 	"run_time=$(awk -v a="$t0" -v b="$end" 'BEGIN { printf "%.1f", b - a }')s seed=$seed"
 grep -a 'resubmitting' "$log" | sed 's/^/# /' || true
 if [ "$peers_fails" -ne 0 ]; then

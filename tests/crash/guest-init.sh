@@ -27,7 +27,9 @@ else
 	if [ "$(cat /sys/block/vda/queue/write_cache)" != "write back" ]; then
 		echo "write back" >/sys/block/vda/cache_type 2>/dev/null || true
 	fi
-	echo "GUEST vda $(cat /sys/block/vda/size) sectors, cache $(cat /sys/block/vda/queue/write_cache)"
+	# one request per 4 KiB block: a batch is that many requests in flight
+	echo 2 >/sys/block/vda/queue/nomerges
+	echo "GUEST vda $(cat /sys/block/vda/size) sectors, cache $(cat /sys/block/vda/queue/write_cache), nr_requests $(cat /sys/block/vda/queue/nr_requests), nomerges $(cat /sys/block/vda/queue/nomerges)"
 	/bin/crashio write /dev/vda "${uvdpa_nonce:-1}" "${uvdpa_batch:-64}" &
 	w=$!
 	read -r -t "${uvdpa_hostwait:-600}" reply || reply=timeout
