@@ -71,7 +71,7 @@ mkdir -p "$run"
 # answers (a socket left by a killed daemon refuses connections).
 daemon_up() {
 	echo "=== start $(date +%T.%N)" >>"$log"
-	"$UVDPAD" -S "$state" >>"$log" 2>&1 &
+	"$UVDPAD" -S "$state" ${CRASH_UVDPAD_ARGS:-} >>"$log" 2>&1 &
 	uvdpad_pid=$!
 	peers_pids+=("$uvdpad_pid")
 	wait_for $((100 * mult)) daemon_ready
@@ -82,7 +82,7 @@ daemon_ready() {
 }
 
 echo "=== start $(date +%T.%N)" >>"$log"
-"$UVDPAD" -S "$state" >>"$log" 2>&1 &
+"$UVDPAD" -S "$state" ${CRASH_UVDPAD_ARGS:-} >>"$log" 2>&1 &
 uvdpad_pid=$!
 peers_pids+=("$uvdpad_pid")
 wait_for $((100 * mult)) test -S "$run/uvdpa.sock" || { cat "$log"; fail daemon "uvdpad did not start"; exit 1; }
@@ -151,6 +151,8 @@ while [ $ok = 1 ] && [ "$done_kills" -lt "$kills" ]; do
 	# recovered: the guest makes progress again (each cycle must)
 	if ! wait_for $((600 * mult)) progress_past "$(last_done)"; then
 		fail recover "no progress after kill $done_kills (guest at DONE $(last_done)); console: $(tail -n 3 "$console" | tr -d '\r' | paste -sd'|')"
+		# what the device did after the restart (diagnostics for a hang)
+		"$UVDPA" dev vstats show disk0 qidx 0 2>&1 | sed 's/^/# vstats: /' || true
 		ok=0
 		break
 	fi
