@@ -194,6 +194,10 @@ static int vq_setup(struct vdpasim *s, struct vdpasim_vq *vq)
 		r = vq_attach_inflight(vq);
 	if (r)
 		return r;
+	/* A front end back from a daemon that died: say what is replayed. */
+	if (vq->dev.resubmit_n)
+		fprintf(stderr, "uvdpa: %s: vq %u: resubmitting %u chains from the inflight area\n",
+			s->vdev.name ? s->vdev.name : "vdpasim", vq->idx, vq->dev.resubmit_n);
 	vq->set_up = true;
 	if (s->kicks_off)
 		uvdpa_vq_dev_disable_kicks(&vq->dev);

@@ -211,6 +211,16 @@ static int ring_start(struct vhost_session *s, unsigned i)
 		s->ops->set_status(s->dev, status | UVDPA_STATUS_DRIVER_OK);
 	/* Buffers may have been made available before the device listened. */
 	s->ops->kick_vq(s->dev, i);
+	/* A back end that died between publishing used entries and signalling
+	 * them left the driver waiting for an interrupt that never comes: one
+	 * spurious call after a reconnect (an inflight area handed back) makes
+	 * it look at the used ring. */
+	if (s->inflight.map && r->call_fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(r->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			vhost_logf(s, "ring %u: call fd: %s", i, strerror(errno));
+	}
 	return 0;
 }
 

@@ -138,8 +138,12 @@ static void inflight_shrinks_while_running(struct hd *d)
 
 	own = blk_session(d, &f, false);
 	post_request(&f);
-	CHECK(fe_wait_call(&f.ring[0], 3000) && uvdpa_vq_drv_get_used(&f.ring[0].drv, &len),
-	      "blk0: a request completes with the inflight area in place");
+	/* the ring's start sends one call of its own (used entries a dead back
+	 * end may have left unsignalled): wait past it for the completion */
+	bool used = false;
+	for (int k = 0; k < 3 && !used; k++)
+		used = fe_wait_call(&f.ring[0], 3000) && uvdpa_vq_drv_get_used(&f.ring[0].drv, &len);
+	CHECK(used, "blk0: a request completes with the inflight area in place");
 	REQUIRE(!ftruncate(own, 0), "truncate the inflight area");
 	post_request(&f);
 	CHECK(kick_until_dropped(&f, 1),

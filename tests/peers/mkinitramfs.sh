@@ -4,12 +4,24 @@
 # modules.dep), busybox-static and tests/peers/guest-init.sh as /init.
 #
 #   mkinitramfs.sh        prints "KERNEL INITRAMFS" (two paths on one line)
+#   mkinitramfs.sh [--init FILE] [--add SRC=DEST]...
+#                         another /init, and more files (DEST inside the image)
 #
 # The image is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/uvdpa, keyed by
 # the kernel version and a hash of this script, the init script and busybox.
 # Exit 77 when a package is missing and cannot be installed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+init=$peers_dir/guest-init.sh
+adds=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--init) init=$2; shift 2 ;;
+	--add) adds+=("$2"); shift 2 ;;
+	*) echo "usage: $0 [--init FILE] [--add SRC=DEST]..." >&2; exit 2 ;;
+	esac
+done
 
 need_pkgs linux-image-amd64 busybox-static cpio kmod
 
@@ -25,7 +37,8 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || skip "no $busybox (busybox-static)"
 
 mods=(virtio_pci virtio_blk virtio_net)
-key=$( { echo "$kver ${mods[*]}"; cat "$0" "$peers_dir/guest-init.sh" "$busybox"; } |
+key=$( { echo "$kver ${mods[*]}"; cat "$0" "$init" "$busybox"
+	for a in "${adds[@]}"; do echo "${a#*=}"; cat "${a%%=*}"; done; } |
 	sha256sum | cut -c1-16)
 cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/uvdpa
 out=$cache/initramfs-$kver-$key.cpio.gz
@@ -76,7 +89,10 @@ for path in "${order[@]}"; do
 	esac
 	echo "$name" >>"$root/modules.load"
 done
-install -m 0755 "$peers_dir/guest-init.sh" "$root/init"
+install -m 0755 "$init" "$root/init"
+for a in "${adds[@]}"; do
+	install -D -m 0755 "${a%%=*}" "$root/${a#*=}"
+done
 
 mkdir -p "$cache"
 tmp=$(mktemp "$cache/.initramfs.XXXXXX")
