@@ -23,6 +23,7 @@
 
 #include <linux/falloc.h>
 
+#include "devices/blk_discard.h"
 #include "devices/blk_file.h"
 
 #define SECTOR_SHIFT 9
@@ -240,21 +241,12 @@ static uint8_t rw_setup(struct blk_file *b, struct bf_req *req, uint32_t type, u
 /* DISCARD / WRITE_ZEROES: one 16-byte range after the header (seg max 1). */
 static uint8_t falloc_setup(struct blk_file *b, struct bf_req *req, uint32_t type)
 {
-	struct virtio_blk_discard_write_zeroes r;
-	const struct uvdpa_chain *c = &req->c;
 	uint64_t sector, bytes;
 	uint32_t flags;
+	uint8_t st = blk_discard_range(&req->c, type, &sector, &bytes, &flags);
 
-	if (c->out_len != sizeof(struct virtio_blk_outhdr) + sizeof(r) ||
-	    uvdpa_chain_read(c, sizeof(struct virtio_blk_outhdr), &r, sizeof(r)) != sizeof(r))
-		return VIRTIO_BLK_S_IOERR;
-	sector = le64toh(r.sector);
-	flags = le32toh(r.flags);
-	bytes = (uint64_t)le32toh(r.num_sectors) << SECTOR_SHIFT;
-	if (type == VIRTIO_BLK_T_DISCARD && flags)
-		return VIRTIO_BLK_S_UNSUPP;
-	if (type == VIRTIO_BLK_T_WRITE_ZEROES && (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
-		return VIRTIO_BLK_S_UNSUPP;
+	if (st != VIRTIO_BLK_S_OK)
+		return st;
 	if (b->read_only || !range_ok(b, sector, bytes))
 		return VIRTIO_BLK_S_IOERR;
 	req->op = BF_OP_FALLOC;

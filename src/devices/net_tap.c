@@ -280,7 +280,7 @@ static int nt_get_stats(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *s
 		return idx % 2 ? (int)put_stats(st, max, tx, w, 4) : (int)put_stats(st, max, rx, r, 5);
 	}
 	if (idx == 2 * t->max_vqp) {
-		uint64_t v[] = { t->cvq_requests, t->cvq_successes, t->cvq_errors };
+		uint64_t v[] = { t->cvq.requests, t->cvq.successes, t->cvq.errors };
 
 		return (int)put_stats(st, max, cvq, v, 3);
 	}

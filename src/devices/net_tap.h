@@ -49,7 +49,7 @@ struct net_tap {
 	int ctl;                        /* AF_INET dgram socket for interface ioctls */
 	int nl;                         /* rtnetlink link-change socket, or -1 */
 	struct nt_stats st[NT_MAX_VQP];
-	uint64_t cvq_requests, cvq_successes, cvq_errors;
+	struct vdpasim_cvq_stats cvq;
 	/* worker scratch: one chain at a time per direction */
 	struct iovec iov_tx[VDPASIM_CHAIN_IOV];
 	struct iovec iov_cvq[VDPASIM_CHAIN_IOV];

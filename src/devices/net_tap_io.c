@@ -272,8 +272,9 @@ static uint8_t cvq_rx(struct net_tap *t, const struct uvdpa_chain *c, size_t off
 	return nt_tap_sync(t) ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
 }
 
-static uint8_t cvq_handle(struct net_tap *t, const struct uvdpa_chain *c)
+static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
 {
+	struct net_tap *t = sim_to_nt(s);
 	struct virtio_net_ctrl_hdr h;
 
 	if (uvdpa_chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
@@ -294,34 +295,9 @@ static uint8_t cvq_handle(struct net_tap *t, const struct uvdpa_chain *c)
 static unsigned cvq_work(struct vdpasim *s, bool *again)
 {
 	struct net_tap *t = sim_to_nt(s);
-	struct vdpasim_vq *cvq = &s->vqs[2 * t->max_vqp];
-	struct uvdpa_chain c;
-	unsigned done;
 
-	for (done = 0; done < VDPASIM_BURST; done++) {
-		uint8_t ack = VIRTIO_NET_ERR;
-		uint32_t written = 0;
-		int r;
-
-		chain_init(&c, t->iov_cvq, VDPASIM_CHAIN_IOV);
-		r = vdpasim_pop(s, cvq, &c);
-		if (r == 0 || r == -EIO)
-			break;
-		t->cvq_requests++;
-		if (r == 1 && c.in_len >= 1) {
-			ack = cvq_handle(t, &c);
-			written = (uint32_t)uvdpa_chain_write(&c, 0, &ack, 1);
-		}
-		if (ack == VIRTIO_NET_OK)
-			t->cvq_successes++;
-		else
-			t->cvq_errors++;
-		uvdpa_vq_dev_push(&cvq->dev, &c, written);
-	}
-	vdpasim_flush(s, cvq);
-	if (done == VDPASIM_BURST)
-		*again = true;
-	return done;
+	return vdpasim_cvq_work(s, &s->vqs[2 * t->max_vqp], t->iov_cvq, VDPASIM_CHAIN_IOV,
+				cvq_handle, &t->cvq, again);
 }
 
 unsigned nt_work(struct vdpasim *s, bool *again)

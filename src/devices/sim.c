@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
 
 #include "devices/sim.h"
 
@@ -237,6 +238,41 @@ void vdpasim_config_changed(struct vdpasim *s)
 	} else if (s->config_cb.fn) {
 		s->config_cb.fn(s->config_cb.opaque);
 	}
+}
+
+unsigned vdpasim_cvq_work(struct vdpasim *s, struct vdpasim_vq *cvq, struct iovec *iov,
+			  uint32_t iov_cap, vdpasim_cvq_fn *handle,
+			  struct vdpasim_cvq_stats *st, bool *again)
+{
+	struct uvdpa_chain c;
+	unsigned done;
+
+	for (done = 0; done < VDPASIM_BURST; done++) {
+		uint8_t ack = VIRTIO_NET_ERR;
+		uint32_t written = 0;
+		int r;
+
+		memset(&c, 0, sizeof(c));
+		c.iov = iov;
+		c.iov_cap = iov_cap;
+		r = vdpasim_pop(s, cvq, &c);
+		if (r == 0 || r == -EIO)
+			break;
+		st->requests++;
+		if (r == 1 && c.in_len >= 1) {
+			ack = handle(s, &c);
+			written = (uint32_t)uvdpa_chain_write(&c, 0, &ack, 1);
+		}
+		if (ack == VIRTIO_NET_OK)
+			st->successes++;
+		else
+			st->errors++;
+		uvdpa_vq_dev_push(&cvq->dev, &c, written);
+	}
+	vdpasim_flush(s, cvq);
+	if (done == VDPASIM_BURST)
+		*again = true;
+	return done;
 }
 
 void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why)

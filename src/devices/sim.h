@@ -278,6 +278,22 @@ void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why)
 /* Raises a config-change interrupt. */
 void vdpasim_config_changed(struct vdpasim *s);
 
+/* What a net control queue served by vdpasim_cvq_work has seen. */
+struct vdpasim_cvq_stats {
+	uint64_t requests, successes, errors;
+};
+/* One command of a control queue: returns the ack (VIRTIO_NET_OK or ERR). */
+typedef uint8_t vdpasim_cvq_fn(struct vdpasim *s, const struct uvdpa_chain *c);
+/*
+ * Serves up to a burst of control-queue chains (iov of iov_cap segments as
+ * scratch): each command goes to handle, its ack is written to the chain's
+ * writable byte (a chain without one is answered with length 0), the used
+ * entries are published once. Sets *again when the burst was full.
+ */
+unsigned vdpasim_cvq_work(struct vdpasim *s, struct vdpasim_vq *cvq, struct iovec *iov,
+			  uint32_t iov_cap, vdpasim_cvq_fn *handle,
+			  struct vdpasim_cvq_stats *st, bool *again);
+
 /* Built-in parents (templates copied per bus by uvdpa_bus_register_builtin). */
 extern const struct uvdpa_mgmtdev vdpasim_net_mgmtdev;
 extern const struct uvdpa_mgmtdev vdpasim_blk_mgmtdev;

@@ -19,6 +19,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
+#include "devices/blk_discard.h"
 #include "devices/sim.h"
 
 /*
@@ -163,24 +164,14 @@ static void blk_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
 	memset(b->disk + end, 0, off + len - end);
 }
 
-/* DISCARD / WRITE_ZEROES: exactly one 16-byte range after the header
- * (max_discard_seg = max_write_zeroes_seg = 1). */
 static uint8_t blk_discard_wz(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint32_t type)
 {
-	struct virtio_blk_discard_write_zeroes r;
 	uint64_t sector, bytes;
 	uint32_t flags;
+	uint8_t st = blk_discard_range(c, type, &sector, &bytes, &flags);
 
-	if (c->out_len != sizeof(struct virtio_blk_outhdr) + sizeof(r) ||
-	    uvdpa_chain_read(c, sizeof(struct virtio_blk_outhdr), &r, sizeof(r)) != sizeof(r))
-		return VIRTIO_BLK_S_IOERR;
-	sector = le64toh(r.sector);
-	flags = le32toh(r.flags);
-	bytes = (uint64_t)le32toh(r.num_sectors) << SECTOR_SHIFT;
-	if (type == VIRTIO_BLK_T_DISCARD && flags)
-		return VIRTIO_BLK_S_UNSUPP;
-	if (type == VIRTIO_BLK_T_WRITE_ZEROES && (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
-		return VIRTIO_BLK_S_UNSUPP;
+	if (st != VIRTIO_BLK_S_OK)
+		return st;
 	if (!blk_range_ok(b, sector, bytes))
 		return VIRTIO_BLK_S_IOERR;
 	if (type == VIRTIO_BLK_T_WRITE_ZEROES)

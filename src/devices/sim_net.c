@@ -50,10 +50,6 @@ struct net_pair_stats {
 	struct net_tx_stats tx;
 };
 
-struct net_cvq_stats {
-	uint64_t requests, successes, errors;
-};
-
 /* An RX chain of a frame being spread over mergeable buffers. */
 struct mrg_buf {
 	struct uvdpa_chain c;
@@ -80,7 +76,7 @@ struct vdpasim_net {
 	uint16_t max_vqp;
 	uint16_t curr_qps;              /* set by CVQ MQ VQ_PAIRS_SET */
 	struct net_pair_stats *pairs;
-	struct net_cvq_stats cvq;
+	struct vdpasim_cvq_stats cvq;
 	/* chain storage of the worker: TX chain, first and current RX chains */
 	struct iovec iov_tx[VDPASIM_CHAIN_IOV];
 	struct iovec iov_rx0[VDPASIM_CHAIN_IOV];
@@ -394,34 +390,9 @@ static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
 static unsigned net_cvq_work(struct vdpasim *s, bool *again)
 {
 	struct vdpasim_net *n = sim_to_net(s);
-	struct vdpasim_vq *cvq = &s->vqs[2 * n->max_vqp];
-	struct uvdpa_chain c;
-	unsigned done;
 
-	for (done = 0; done < VDPASIM_BURST; done++) {
-		uint8_t ack = VIRTIO_NET_ERR;
-		uint32_t written = 0;
-		int r;
-
-		chain_init(&c, n->iov_tx);
-		r = vdpasim_pop(s, cvq, &c);
-		if (r == 0 || r == -EIO)
-			break;
-		n->cvq.requests++;
-		if (r == 1 && c.in_len >= 1) {
-			ack = cvq_handle(s, &c);
-			written = (uint32_t)uvdpa_chain_write(&c, 0, &ack, 1);
-		}
-		if (ack == VIRTIO_NET_OK)
-			n->cvq.successes++;
-		else
-			n->cvq.errors++;
-		uvdpa_vq_dev_push(&cvq->dev, &c, written);
-	}
-	vdpasim_flush(s, cvq);
-	if (done == VDPASIM_BURST)
-		*again = true;
-	return done;
+	return vdpasim_cvq_work(s, &s->vqs[2 * n->max_vqp], n->iov_tx, VDPASIM_CHAIN_IOV,
+				cvq_handle, &n->cvq, again);
 }
 
 static unsigned net_work(struct vdpasim *s, bool *again)
