@@ -67,7 +67,12 @@ run_guest() { # RING
 	fi
 	in_ns ip addr add 10.88.0.1/24 dev "$tap"
 	in_ns ip link set "$tap" up
-	in_ns python3 "$peers_dir/tap-http.py" 10.88.0.1 8080 $blob_size &
+	# Not through in_ns (a function): $! must be the server itself, or the
+	# kill below hits a subshell and the orphaned server keeps the test's
+	# stdout open, so meson waits for it. Its output goes to a file for the
+	# same reason.
+	ip netns exec "$ns" python3 "$peers_dir/tap-http.py" 10.88.0.1 8080 $blob_size \
+		>"$peers_tmp/http-$ring.log" 2>&1 &
 	http_pid=$!
 	peers_pids+=("$http_pid")
 	sock=$(dev_sock "$dev")
