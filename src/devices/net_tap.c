@@ -184,10 +184,9 @@ void nt_link_check(struct net_tap *t)
 int nt_tap_sync(struct net_tap *t)
 {
 	struct vdpasim *s = &t->sim;
-	struct {
-		struct tun_filter f;
-		uint8_t addr[2][6];
-	} flt;
+	/* struct tun_filter ends in a flexible array: room for two addresses */
+	_Alignas(struct tun_filter) uint8_t flt[sizeof(struct tun_filter) + 2 * 6];
+	struct tun_filter *f = (struct tun_filter *)flt;
 	const struct virtio_net_config *c = (const void *)s->config;
 	int hdr = (vdpasim_has_feature(s, VIRTIO_F_VERSION_1) ||
 		   vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
@@ -202,18 +201,18 @@ int nt_tap_sync(struct net_tap *t)
 		off |= TUN_F_TSO6;
 	if (vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_ECN))
 		off |= TUN_F_TSO_ECN;
-	memset(&flt, 0, sizeof(flt));
+	memset(flt, 0, sizeof(flt));
 	if (!t->promisc) {
 		/* The TAP filters unicast exactly; multicast passes (its hash
 		 * filter cannot be told "broadcast only"), as the simulator's. */
-		flt.f.flags = TUN_FLT_ALLMULTI;
-		flt.f.count = 2;
-		memcpy(flt.addr[0], c->mac, 6);
-		memset(flt.addr[1], 0xff, 6);
+		f->flags = TUN_FLT_ALLMULTI;
+		f->count = 2;
+		memcpy(f->addr[0], c->mac, 6);
+		memset(f->addr[1], 0xff, 6);
 	}
 	if (ioctl(t->fds[0], TUNSETVNETHDRSZ, &hdr) ||
 	    ioctl(t->fds[0], TUNSETOFFLOAD, (unsigned long)off) ||
-	    ioctl(t->fds[0], TUNSETTXFILTER, &flt))
+	    ioctl(t->fds[0], TUNSETTXFILTER, flt))
 		return -errno;
 	return 0;
 }
