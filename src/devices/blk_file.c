@@ -218,9 +218,9 @@ static uint8_t log2_u32(uint32_t v)
 }
 
 /* Rewritten on every read: the config space is the backing's truth. */
-static void bf_get_config(struct vdpasim *s, void *config)
+static void bf_get_config(struct devrt *s, void *config)
 {
-	struct blk_file *b = sim_to_bf(s);
+	struct blk_file *b = rt_to_bf(s);
 	struct virtio_blk_config *c = config;
 
 	memset(c, 0, sizeof(*c));
@@ -241,9 +241,9 @@ static void bf_get_config(struct vdpasim *s, void *config)
 	c->write_zeroes_may_unmap = 1;
 }
 
-static void bf_free(struct vdpasim *s)
+static void bf_free(struct devrt *s)
 {
-	struct blk_file *b = sim_to_bf(s);
+	struct blk_file *b = rt_to_bf(s);
 
 	bf_queues_close(b);
 	if (b->fd >= 0)
@@ -311,7 +311,7 @@ static int bf_create(const char *name, const struct uvdpa_dev_set_config *cfg,
 	bool direct = (cfg->uvdpa_mask & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_DIRECT)) &&
 		      cfg->blk.direct;
 	bool has_serial = cfg->uvdpa_mask & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_BLK_SERIAL);
-	struct vdpasim_dev_attr attr = {
+	struct devrt_dev_attr attr = {
 		.id = VIRTIO_ID_BLOCK,
 		.supported_features = BF_BASE_FEATURES | (ro ? BF_RO_FEATURES : BF_RW_FEATURES),
 		.config_size = sizeof(struct virtio_blk_config),
@@ -325,23 +325,23 @@ static int bf_create(const char *name, const struct uvdpa_dev_set_config *cfg,
 		.quiesce = bf_quiesce,
 	};
 	struct blk_file *b;
-	struct vdpasim *s;
+	struct devrt *s;
 	int err = 0;
 
-	s = vdpasim_create(&attr, cfg, name, &err);
+	s = devrt_create(&attr, cfg, name, &err);
 	if (!s) {
 		close(bk->fd);
 		if (err == -EINVAL)
 			*msg = "device features must be a subset of what blk_file offers";
 		return err;
 	}
-	b = sim_to_bf(s);
+	b = rt_to_bf(s);
 	b->efd = -1;
 	b->num_queues = queues;
 	bf_fill(b, bk, ro, direct, cap, cfg->blk.path, has_serial ? cfg->blk.serial : name);
 	err = bf_queues_open(b, msg);
 	if (err) {
-		vdpasim_destroy(s);   /* closes the backing fd too */
+		devrt_destroy(s);   /* closes the backing fd too */
 		return err;
 	}
 	*out = &s->vdev;
@@ -382,14 +382,14 @@ static int bf_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 static void bf_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
 {
 	(void)m;
-	vdpasim_stop(vdpa_to_sim(d));
+	devrt_stop(vdpa_to_sim(d));
 }
 
 /* For DEV_GET replies: the settings the device was created with. */
 static int bf_dev_get_settings(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
 			       struct uvdpa_dev_set_config *cfg)
 {
-	struct blk_file *b = sim_to_bf(vdpa_to_sim(d));
+	struct blk_file *b = rt_to_bf(vdpa_to_sim(d));
 
 	(void)m;
 	memset(cfg, 0, sizeof(*cfg));

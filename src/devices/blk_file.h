@@ -21,7 +21,7 @@
 #include <liburing.h>
 #include <linux/virtio_blk.h>
 
-#include "devices/sim.h"
+#include "devices/runtime.h"
 
 #define BF_SLOTS       VDPASIM_VQ_NUM_MAX        /* chains a queue can hold */
 /*
@@ -78,7 +78,7 @@ struct bf_queue {
 };
 
 struct blk_file {
-	struct vdpasim sim;             /* first */
+	struct devrt rt;               /* first */
 	int fd;
 	int efd;                        /* every ring's completion eventfd */
 	bool read_only, direct;
@@ -95,7 +95,7 @@ struct blk_file {
 	struct bf_queue *q;             /* num_queues */
 };
 
-static inline struct blk_file *sim_to_bf(struct vdpasim *s)
+static inline struct blk_file *rt_to_bf(struct devrt *s)
 {
 	return (struct blk_file *)s;
 }
@@ -103,10 +103,10 @@ static inline struct blk_file *sim_to_bf(struct vdpasim *s)
 /* blk_file_io.c */
 int bf_queues_open(struct blk_file *b, const char **msg);
 void bf_queues_close(struct blk_file *b);
-unsigned bf_work(struct vdpasim *s, bool *again);
-int bf_worker_fd(struct vdpasim *s);
-void bf_worker_fd_ready(struct vdpasim *s);
-void bf_quiesce(struct vdpasim *s, int idx);
+unsigned bf_work(struct devrt *s, bool *again);
+int bf_worker_fd(struct devrt *s);
+void bf_worker_fd_ready(struct devrt *s);
+void bf_quiesce(struct devrt *s, int idx);
 
 extern const struct uvdpa_mgmtdev blk_file_mgmtdev;
 

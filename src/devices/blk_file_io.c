@@ -97,7 +97,7 @@ static void slot_put(struct bf_queue *q, struct bf_req *req)
 
 /* Answers the driver. A queue that is not set up any more has no ring to
  * answer in (quiesce makes that impossible while requests are in flight). */
-static void req_finish(struct bf_queue *q, struct vdpasim_vq *vq, struct bf_req *req, uint8_t st)
+static void req_finish(struct bf_queue *q, struct devrt_vq *vq, struct bf_req *req, uint8_t st)
 {
 	if (vq->set_up) {
 		if (req->status)
@@ -390,11 +390,11 @@ static void queue_submit(struct bf_queue *q)
 
 /* Mutex held. Takes every CQE there is (no syscall but the resubmission);
  * returns how many requests it answered. */
-static unsigned queue_reap(struct vdpasim *s, unsigned i)
+static unsigned queue_reap(struct devrt *s, unsigned i)
 {
-	struct blk_file *b = sim_to_bf(s);
+	struct blk_file *b = rt_to_bf(s);
 	struct bf_queue *q = &b->q[i];
-	struct vdpasim_vq *vq = &s->vqs[i];
+	struct devrt_vq *vq = &s->vqs[i];
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0, answered = 0;
 
@@ -414,7 +414,7 @@ static unsigned queue_reap(struct vdpasim *s, unsigned i)
 	queue_submit(q);
 	if (q->pushed) {
 		q->pushed = false;
-		vdpasim_flush(s, vq);
+		devrt_flush(s, vq);
 	}
 	return answered;
 }
@@ -423,11 +423,11 @@ static unsigned queue_reap(struct vdpasim *s, unsigned i)
 /* Worker hooks                                                        */
 /* ------------------------------------------------------------------ */
 
-static unsigned queue_work(struct vdpasim *s, unsigned i, bool *again)
+static unsigned queue_work(struct devrt *s, unsigned i, bool *again)
 {
-	struct blk_file *b = sim_to_bf(s);
+	struct blk_file *b = rt_to_bf(s);
 	struct bf_queue *q = &b->q[i];
-	struct vdpasim_vq *vq = &s->vqs[i];
+	struct devrt_vq *vq = &s->vqs[i];
 	unsigned done, answered;
 
 	/* Completions count as work: a polling worker keeps polling while
@@ -441,7 +441,7 @@ static unsigned queue_work(struct vdpasim *s, unsigned i, bool *again)
 		memset(&req->c, 0, sizeof(req->c));
 		req->c.iov = req->iov;
 		req->c.iov_cap = BF_SLOT_IOV;
-		r = vdpasim_pop(s, vq, &req->c);
+		r = devrt_pop(s, vq, &req->c);
 		if (r == 0 || r == -EIO) {
 			slot_put(q, req);
 			break;
@@ -459,43 +459,43 @@ static unsigned queue_work(struct vdpasim *s, unsigned i, bool *again)
 	queue_submit(q);
 	if (q->pushed) {
 		q->pushed = false;
-		vdpasim_flush(s, vq);
+		devrt_flush(s, vq);
 	}
 	if (done == VDPASIM_BURST)
 		*again = true;
 	return done + answered;
 }
 
-unsigned bf_work(struct vdpasim *s, bool *again)
+unsigned bf_work(struct devrt *s, bool *again)
 {
 	unsigned i, done = 0;
 
 	for (i = 0; i < s->attr.nvqs; i++)
-		if (vdpasim_vq_usable(&s->vqs[i]))
+		if (devrt_vq_usable(&s->vqs[i]))
 			done += queue_work(s, i, again);
 	return done;
 }
 
-int bf_worker_fd(struct vdpasim *s)
+int bf_worker_fd(struct devrt *s)
 {
-	return sim_to_bf(s)->efd;
+	return rt_to_bf(s)->efd;
 }
 
-void bf_worker_fd_ready(struct vdpasim *s)
+void bf_worker_fd_ready(struct devrt *s)
 {
 	uint64_t v;
 	unsigned i;
 
-	if (read(sim_to_bf(s)->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+	if (read(rt_to_bf(s)->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
 	for (i = 0; i < s->attr.nvqs; i++)
 		queue_reap(s, i);
 }
 
 /* Mutex held: blocks until queue i has nothing in flight. */
-static void queue_drain(struct vdpasim *s, unsigned i)
+static void queue_drain(struct devrt *s, unsigned i)
 {
-	struct bf_queue *q = &sim_to_bf(s)->q[i];
+	struct bf_queue *q = &rt_to_bf(s)->q[i];
 
 	queue_submit(q);
 	while (q->inflight) {
@@ -511,9 +511,9 @@ static void queue_drain(struct vdpasim *s, unsigned i)
 	}
 }
 
-void bf_quiesce(struct vdpasim *s, int idx)
+void bf_quiesce(struct devrt *s, int idx)
 {
-	struct blk_file *b = sim_to_bf(s);
+	struct blk_file *b = rt_to_bf(s);
 	unsigned i;
 
 	if (!b->q)

@@ -8,7 +8,7 @@
 
 #include <uvdpa/bus.h>
 #include "core/bus_priv.h"
-#include "devices/sim.h"
+#include "devices/runtime.h"
 #include "devices/blk_file.h"
 #include "devices/net_tap.h"
 

@@ -175,31 +175,31 @@ void nt_link_check(struct net_tap *t)
 	if (up == t->link_up)
 		return;
 	t->link_up = up;
-	if (vdpasim_has_feature(&t->sim, VIRTIO_NET_F_STATUS))
-		vdpasim_config_changed(&t->sim);
+	if (devrt_has_feature(&t->rt, VIRTIO_NET_F_STATUS))
+		devrt_config_changed(&t->rt);
 }
 
 /* Mutex held: header size, receive offloads and the receive filter follow
  * what the driver negotiated and asked for. */
 int nt_tap_sync(struct net_tap *t)
 {
-	struct vdpasim *s = &t->sim;
+	struct devrt *s = &t->rt;
 	/* struct tun_filter ends in a flexible array: room for two addresses */
 	_Alignas(struct tun_filter) uint8_t flt[sizeof(struct tun_filter) + 2 * 6];
 	struct tun_filter *f = (struct tun_filter *)flt;
 	const struct virtio_net_config *c = (const void *)s->config;
-	int hdr = (vdpasim_has_feature(s, VIRTIO_F_VERSION_1) ||
-		   vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
+	int hdr = (devrt_has_feature(s, VIRTIO_F_VERSION_1) ||
+		   devrt_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
 		  (int)sizeof(struct virtio_net_hdr_v1) : (int)sizeof(struct virtio_net_hdr);
 	unsigned off = 0;
 
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_CSUM))
+	if (devrt_has_feature(s, VIRTIO_NET_F_GUEST_CSUM))
 		off |= TUN_F_CSUM;
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_TSO4))
+	if (devrt_has_feature(s, VIRTIO_NET_F_GUEST_TSO4))
 		off |= TUN_F_TSO4;
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_TSO6))
+	if (devrt_has_feature(s, VIRTIO_NET_F_GUEST_TSO6))
 		off |= TUN_F_TSO6;
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_ECN))
+	if (devrt_has_feature(s, VIRTIO_NET_F_GUEST_ECN))
 		off |= TUN_F_TSO_ECN;
 	memset(flt, 0, sizeof(flt));
 	if (!t->promisc) {
@@ -220,7 +220,7 @@ int nt_tap_sync(struct net_tap *t)
 /* Mutex held: only the queues the driver uses get frames from the host. */
 void nt_apply_queues(struct net_tap *t)
 {
-	uint16_t want = vdpasim_has_feature(&t->sim, VIRTIO_NET_F_MQ) ? t->curr_qps : 1;
+	uint16_t want = devrt_has_feature(&t->rt, VIRTIO_NET_F_MQ) ? t->curr_qps : 1;
 	struct ifreq ifr;
 
 	while (t->attached != want) {
@@ -239,9 +239,9 @@ void nt_apply_queues(struct net_tap *t)
 
 /* ---- device ops ---- */
 
-static void nt_get_config(struct vdpasim *s, void *config)
+static void nt_get_config(struct devrt *s, void *config)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	struct virtio_net_config *c = config;
 
 	t->link_up = link_state(t);
@@ -261,14 +261,14 @@ static unsigned put_stats(struct uvdpa_vq_stat *st, unsigned max,
 }
 
 /* vdpasim_net's names: qidx 2k RX and 2k+1 TX of pair k, 2N the CVQ. */
-static int nt_get_stats(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *st,
+static int nt_get_stats(struct devrt *s, uint16_t idx, struct uvdpa_vq_stat *st,
 			unsigned max)
 {
 	static const char *const rx[] = {
 		"rx packets", "rx bytes", "rx errors", "rx overruns", "rx drops" };
 	static const char *const tx[] = { "tx packets", "tx bytes", "tx errors", "tx drops" };
 	static const char *const cvq[] = { "cvq requests", "cvq successes", "cvq errors" };
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 
 	if (idx < 2 * t->max_vqp) {
 		const struct nt_stats *p = &t->st[idx / 2];
@@ -293,9 +293,9 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static void nt_free(struct vdpasim *s)
+static void nt_free(struct devrt *s)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	unsigned i;
 
 	for (i = 0; i < NT_MAX_VQP; i++)
@@ -406,7 +406,7 @@ static int watch_fds(struct net_tap *t)
 
 static void fill_config(struct net_tap *t, const struct uvdpa_dev_set_config *cfg, uint16_t mtu)
 {
-	struct virtio_net_config *c = (void *)t->sim.config;
+	struct virtio_net_config *c = (void *)t->rt.config;
 
 	if (cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR)) {
 		memcpy(c->mac, cfg->net.mac, 6);
@@ -450,7 +450,7 @@ static int open_tap(struct uvdpa_mgmtdev *m, struct net_tap *t, const char **msg
 static struct net_tap *nt_alloc(const char *name, const struct uvdpa_dev_set_config *cfg,
 				uint16_t pairs, uint64_t features, int *err)
 {
-	struct vdpasim_dev_attr attr = {
+	struct devrt_dev_attr attr = {
 		.id = VIRTIO_ID_NET,
 		.supported_features = features,
 		.config_size = sizeof(struct virtio_net_config),
@@ -463,13 +463,13 @@ static struct net_tap *nt_alloc(const char *name, const struct uvdpa_dev_set_con
 		.worker_fd = nt_worker_fd,
 		.worker_fd_ready = nt_worker_fd_ready,
 	};
-	struct vdpasim *s = vdpasim_create(&attr, cfg, name, err);
+	struct devrt *s = devrt_create(&attr, cfg, name, err);
 	struct net_tap *t;
 	unsigned i;
 
 	if (!s)
 		return NULL;
-	t = sim_to_nt(s);
+	t = rt_to_nt(s);
 	for (i = 0; i < NT_MAX_VQP; i++)
 		t->fds[i] = -1;
 	t->epfd = t->ctl = t->nl = -1;
@@ -518,45 +518,45 @@ static int nt_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	if (!r)
 		r = watch_fds(t);
 	if (r) {
-		vdpasim_destroy(&t->sim);   /* closes the fds: a TAP we made goes too */
+		devrt_destroy(&t->rt);   /* closes the fds: a TAP we made goes too */
 		return r;
 	}
 	if (!t->can_guest_offload)
-		t->sim.dev_features &= ~NT_GUEST_OFFLOADS;
+		t->rt.dev_features &= ~NT_GUEST_OFFLOADS;
 	fill_config(t, cfg, mtu);
-	*out = &t->sim.vdev;
+	*out = &t->rt.vdev;
 	return 0;
 }
 
 static void nt_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
 {
 	(void)m;
-	vdpasim_stop(vdpa_to_sim(d));
+	devrt_stop(vdpa_to_sim(d));
 }
 
 /* vdpa dev set mac: the config space, and the TAP's filter with it. */
 static int nt_dev_set_attr(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
 			   const struct uvdpa_dev_set_config *cfg)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	struct virtio_net_config *c = (void *)s->config;
 
 	(void)m;
 	if (!(cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR)))
 		return -EOPNOTSUPP;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	memcpy(c->mac, cfg->net.mac, 6);
-	nt_tap_sync(sim_to_nt(s));
+	nt_tap_sync(rt_to_nt(s));
 	s->generation++;
-	vdpasim_config_changed(s);
-	vdpasim_unlock(s);
+	devrt_config_changed(s);
+	devrt_unlock(s);
 	return 0;
 }
 
 static int nt_dev_get_settings(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
 			       struct uvdpa_dev_set_config *cfg)
 {
-	struct net_tap *t = sim_to_nt(vdpa_to_sim(d));
+	struct net_tap *t = rt_to_nt(vdpa_to_sim(d));
 
 	(void)m;
 	memset(cfg, 0, sizeof(*cfg));

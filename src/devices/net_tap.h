@@ -18,7 +18,7 @@
 #include <sys/uio.h>
 #include <net/if.h>
 
-#include "devices/sim.h"
+#include "devices/runtime.h"
 
 #define NT_MAX_VQP   16            /* one TAP fd per pair; the kernel allows 256 */
 #define NT_MRG_MAX   64            /* RX chains one frame may span */
@@ -35,7 +35,7 @@ struct nt_mrg {
 };
 
 struct net_tap {
-	struct vdpasim sim;             /* first */
+	struct devrt rt;               /* first */
 	char ifname[IFNAMSIZ];
 	bool created;                   /* we made the TAP: delete it with the device */
 	bool can_guest_offload;         /* the TAP took TUN_F_CSUM|TSO4|TSO6|TSO_ECN */
@@ -49,7 +49,7 @@ struct net_tap {
 	int ctl;                        /* AF_INET dgram socket for interface ioctls */
 	int nl;                         /* rtnetlink link-change socket, or -1 */
 	struct nt_stats st[NT_MAX_VQP];
-	struct vdpasim_cvq_stats cvq;
+	struct devrt_cvq_stats cvq;
 	/* worker scratch: one chain at a time per direction */
 	struct iovec iov_tx[VDPASIM_CHAIN_IOV];
 	struct iovec iov_cvq[VDPASIM_CHAIN_IOV];
@@ -59,15 +59,15 @@ struct net_tap {
 	struct nt_mrg mrg[NT_MRG_MAX];
 };
 
-static inline struct net_tap *sim_to_nt(struct vdpasim *s)
+static inline struct net_tap *rt_to_nt(struct devrt *s)
 {
 	return (struct net_tap *)s;
 }
 
 /* net_tap_io.c */
-unsigned nt_work(struct vdpasim *s, bool *again);
-int nt_worker_fd(struct vdpasim *s);
-void nt_worker_fd_ready(struct vdpasim *s);
+unsigned nt_work(struct devrt *s, bool *again);
+int nt_worker_fd(struct devrt *s);
+void nt_worker_fd_ready(struct devrt *s);
 /* net_tap.c, used by the datapath */
 void nt_link_check(struct net_tap *t);
 int nt_tap_sync(struct net_tap *t);

@@ -28,21 +28,21 @@ static void chain_init(struct uvdpa_chain *c, struct iovec *iov, uint32_t cap)
 	c->iov_cap = cap;
 }
 
-static unsigned hdr_len(struct vdpasim *s)
+static unsigned hdr_len(struct devrt *s)
 {
-	return (vdpasim_has_feature(s, VIRTIO_F_VERSION_1) ||
-		vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
+	return (devrt_has_feature(s, VIRTIO_F_VERSION_1) ||
+		devrt_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
 		sizeof(struct virtio_net_hdr_v1) : sizeof(struct virtio_net_hdr);
 }
 
 /* The largest frame the TAP may hand us, header included: GSO frames only
  * once the driver took them (TUNSETOFFLOAD follows its features). */
-static size_t rx_need(struct vdpasim *s)
+static size_t rx_need(struct devrt *s)
 {
 	const struct virtio_net_config *c = (const void *)s->config;
 
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_TSO4) ||
-	    vdpasim_has_feature(s, VIRTIO_NET_F_GUEST_TSO6))
+	if (devrt_has_feature(s, VIRTIO_NET_F_GUEST_TSO4) ||
+	    devrt_has_feature(s, VIRTIO_NET_F_GUEST_TSO6))
 		return hdr_len(s) + NT_MAX_FRAME;
 	return hdr_len(s) + ETH_HDR_LEN + VLAN_HDR_LEN + le16toh(c->mtu);
 }
@@ -72,10 +72,10 @@ static void tx_result(struct net_tap *t, unsigned p, ssize_t n, uint32_t len)
 	}
 }
 
-static unsigned tx_work(struct vdpasim *s, unsigned p, bool *again)
+static unsigned tx_work(struct devrt *s, unsigned p, bool *again)
 {
-	struct net_tap *t = sim_to_nt(s);
-	struct vdpasim_vq *txq = &s->vqs[2 * p + 1];
+	struct net_tap *t = rt_to_nt(s);
+	struct devrt_vq *txq = &s->vqs[2 * p + 1];
 	struct uvdpa_chain c;
 	unsigned done;
 
@@ -84,7 +84,7 @@ static unsigned tx_work(struct vdpasim *s, unsigned p, bool *again)
 		int r;
 
 		chain_init(&c, t->iov_tx, VDPASIM_CHAIN_IOV);
-		r = vdpasim_pop(s, txq, &c);
+		r = devrt_pop(s, txq, &c);
 		if (r == 0 || r == -EIO)
 			break;
 		if (r == 1 && c.out_len > hdr_len(s) && c.n_out)
@@ -94,7 +94,7 @@ static unsigned tx_work(struct vdpasim *s, unsigned p, bool *again)
 		tx_result(t, p, n, c.out_len);
 		uvdpa_vq_dev_push(&txq->dev, &c, 0);
 	}
-	vdpasim_flush(s, txq);
+	devrt_flush(s, txq);
 	if (done == VDPASIM_BURST)
 		*again = true;
 	return done;
@@ -126,11 +126,11 @@ static bool rd_append(struct net_tap *t, unsigned *nrd, const struct uvdpa_chain
  * MRG_RXBUF). Returns how many; 0 with *stall when the ring ran dry first
  * (the chains went back), 0 without it when the queue broke.
  */
-static unsigned rx_collect(struct vdpasim *s, struct vdpasim_vq *rxq, unsigned *nrd,
+static unsigned rx_collect(struct devrt *s, struct devrt_vq *rxq, unsigned *nrd,
 			   bool *stall)
 {
-	struct net_tap *t = sim_to_nt(s);
-	bool mrg = vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF);
+	struct net_tap *t = rt_to_nt(s);
+	bool mrg = devrt_has_feature(s, VIRTIO_NET_F_MRG_RXBUF);
 	unsigned max = mrg ? NT_MRG_MAX : 1, cnt = 0;
 	size_t room = 0, need = rx_need(s);
 
@@ -143,7 +143,7 @@ static unsigned rx_collect(struct vdpasim *s, struct vdpasim_vq *rxq, unsigned *
 			chain_init(c, t->iov_rx[cnt], VDPASIM_CHAIN_IOV / NT_MRG_MAX);
 		else
 			chain_init(c, t->iov_rx1, VDPASIM_CHAIN_IOV);
-		r = vdpasim_pop(s, rxq, c);
+		r = devrt_pop(s, rxq, c);
 		if (r == -EIO)
 			return 0;
 		if (r == 0)
@@ -160,15 +160,15 @@ static unsigned rx_collect(struct vdpasim *s, struct vdpasim_vq *rxq, unsigned *
 	if (cnt && (room >= need || cnt == max))
 		return cnt;
 	while (cnt-- > 0)
-		vdpasim_unpop(rxq, &t->mrg[cnt].c);
+		devrt_unpop(rxq, &t->mrg[cnt].c);
 	*stall = true;
 	return 0;
 }
 
 /* Hands the frame's chains to the driver and gives back the rest, newest first. */
-static void rx_complete(struct vdpasim *s, struct vdpasim_vq *rxq, unsigned cnt, size_t len)
+static void rx_complete(struct devrt *s, struct devrt_vq *rxq, unsigned cnt, size_t len)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	unsigned used = 0, i;
 	size_t left = len;
 
@@ -179,7 +179,7 @@ static void rx_complete(struct vdpasim *s, struct vdpasim_vq *rxq, unsigned cnt,
 		left -= part;
 	}
 	for (i = cnt; i-- > used;)
-		vdpasim_unpop(rxq, &t->mrg[i].c);
+		devrt_unpop(rxq, &t->mrg[i].c);
 	if (hdr_len(s) == sizeof(struct virtio_net_hdr_v1))
 		put_num_buffers(&t->mrg[0].c, (uint16_t)used);
 	for (i = 0; i < used; i++)
@@ -187,9 +187,9 @@ static void rx_complete(struct vdpasim *s, struct vdpasim_vq *rxq, unsigned cnt,
 }
 
 /* One frame from the TAP; false when the TAP is empty or RX has no room. */
-static bool rx_one(struct vdpasim *s, unsigned p, struct vdpasim_vq *rxq)
+static bool rx_one(struct devrt *s, unsigned p, struct devrt_vq *rxq)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	struct nt_stats *st = &t->st[p];
 	unsigned nrd, cnt, i;
 	bool stall = false;
@@ -205,7 +205,7 @@ static bool rx_one(struct vdpasim *s, unsigned p, struct vdpasim_vq *rxq)
 	if (n <= 0) {
 		/* empty (EAGAIN), detached (EBADFD) or gone: nothing to deliver */
 		for (i = cnt; i-- > 0;)
-			vdpasim_unpop(rxq, &t->mrg[i].c);
+			devrt_unpop(rxq, &t->mrg[i].c);
 		if (n < 0 && errno != EAGAIN && errno != EBADFD)
 			st->rx_errors++;
 		return false;
@@ -216,14 +216,14 @@ static bool rx_one(struct vdpasim *s, unsigned p, struct vdpasim_vq *rxq)
 	return true;
 }
 
-static unsigned rx_work(struct vdpasim *s, unsigned p, bool *again)
+static unsigned rx_work(struct devrt *s, unsigned p, bool *again)
 {
-	struct vdpasim_vq *rxq = &s->vqs[2 * p];
+	struct devrt_vq *rxq = &s->vqs[2 * p];
 	unsigned done = 0;
 
 	while (done < VDPASIM_BURST && rx_one(s, p, rxq))
 		done++;
-	vdpasim_flush(s, rxq);
+	devrt_flush(s, rxq);
 	if (done == VDPASIM_BURST)
 		*again = true;
 	return done;
@@ -233,7 +233,7 @@ static unsigned rx_work(struct vdpasim *s, unsigned p, bool *again)
 
 static uint8_t cvq_mac(struct net_tap *t, const struct uvdpa_chain *c, size_t off)
 {
-	struct virtio_net_config *cfg = (void *)t->sim.config;
+	struct virtio_net_config *cfg = (void *)t->rt.config;
 	uint8_t mac[6];
 
 	if (c->out_len != off + sizeof(mac) || uvdpa_chain_read(c, off, mac, 6) != 6)
@@ -246,7 +246,7 @@ static uint8_t cvq_mq(struct net_tap *t, const struct uvdpa_chain *c, size_t off
 {
 	uint16_t pairs;
 
-	if (!vdpasim_has_feature(&t->sim, VIRTIO_NET_F_MQ) || c->out_len != off + 2 ||
+	if (!devrt_has_feature(&t->rt, VIRTIO_NET_F_MQ) || c->out_len != off + 2 ||
 	    uvdpa_chain_read(c, off, &pairs, 2) != 2)
 		return VIRTIO_NET_ERR;
 	pairs = le16toh(pairs);
@@ -272,9 +272,9 @@ static uint8_t cvq_rx(struct net_tap *t, const struct uvdpa_chain *c, size_t off
 	return nt_tap_sync(t) ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
 }
 
-static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
+static uint8_t cvq_handle(struct devrt *s, const struct uvdpa_chain *c)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	struct virtio_net_ctrl_hdr h;
 
 	if (uvdpa_chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
@@ -287,31 +287,31 @@ static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
 	}
 	if (h.class == VIRTIO_NET_CTRL_MQ && h.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
 		return cvq_mq(t, c, sizeof(h));
-	if (h.class == VIRTIO_NET_CTRL_RX && vdpasim_has_feature(&t->sim, VIRTIO_NET_F_CTRL_RX))
+	if (h.class == VIRTIO_NET_CTRL_RX && devrt_has_feature(&t->rt, VIRTIO_NET_F_CTRL_RX))
 		return cvq_rx(t, c, sizeof(h), h.cmd);
 	return VIRTIO_NET_ERR;
 }
 
-static unsigned cvq_work(struct vdpasim *s, bool *again)
+static unsigned cvq_work(struct devrt *s, bool *again)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 
-	return vdpasim_cvq_work(s, &s->vqs[2 * t->max_vqp], t->iov_cvq, VDPASIM_CHAIN_IOV,
+	return devrt_cvq_work(s, &s->vqs[2 * t->max_vqp], t->iov_cvq, VDPASIM_CHAIN_IOV,
 				cvq_handle, &t->cvq, again);
 }
 
-unsigned nt_work(struct vdpasim *s, bool *again)
+unsigned nt_work(struct devrt *s, bool *again)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	unsigned p, done = 0;
 
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_CTRL_VQ) &&
-	    vdpasim_vq_usable(&s->vqs[2 * t->max_vqp]))
+	if (devrt_has_feature(s, VIRTIO_NET_F_CTRL_VQ) &&
+	    devrt_vq_usable(&s->vqs[2 * t->max_vqp]))
 		done += cvq_work(s, again);
 	for (p = 0; p < t->max_vqp; p++) {
-		if (vdpasim_vq_usable(&s->vqs[2 * p + 1]))
+		if (devrt_vq_usable(&s->vqs[2 * p + 1]))
 			done += tx_work(s, p, again);
-		if (vdpasim_vq_usable(&s->vqs[2 * p]))
+		if (devrt_vq_usable(&s->vqs[2 * p]))
 			done += rx_work(s, p, again);
 	}
 	return done;
@@ -321,9 +321,9 @@ unsigned nt_work(struct vdpasim *s, bool *again)
  * Called when a worker starts (DRIVER_OK): the features are final, so the
  * TAP's header size, offloads and queues follow them now.
  */
-int nt_worker_fd(struct vdpasim *s)
+int nt_worker_fd(struct devrt *s)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 
 	/* A new driver session: one pair and promiscuous, until its CVQ says
 	 * otherwise (what QEMU's virtio-net starts with too). */
@@ -338,9 +338,9 @@ int nt_worker_fd(struct vdpasim *s)
 
 /* The TAP fds are edge-triggered: draining the epoll is all it takes; the
  * pass that follows reads every TAP until it is empty. */
-void nt_worker_fd_ready(struct vdpasim *s)
+void nt_worker_fd_ready(struct devrt *s)
 {
-	struct net_tap *t = sim_to_nt(s);
+	struct net_tap *t = rt_to_nt(s);
 	struct epoll_event ev[NT_MAX_VQP + 1];
 	bool link = false;
 	int n, i;

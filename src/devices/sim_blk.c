@@ -20,7 +20,7 @@
 #include <linux/virtio_ids.h>
 
 #include "devices/blk_discard.h"
-#include "devices/sim.h"
+#include "devices/runtime.h"
 
 /*
  * SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES
@@ -41,7 +41,7 @@
 #define BLK_ID              "vdpa_blk_sim"
 
 struct vdpasim_blk {
-	struct vdpasim sim;             /* first */
+	struct devrt rt;               /* first */
 	uint8_t *disk;
 	uint64_t capacity;              /* sectors */
 	size_t disk_bytes;
@@ -61,7 +61,7 @@ struct vdpasim_blk {
 /* What a never-written page reads as (read-only, shared by every device). */
 static const uint8_t zero_src[4096];
 
-static struct vdpasim_blk *sim_to_blk(struct vdpasim *s)
+static struct vdpasim_blk *sim_to_blk(struct devrt *s)
 {
 	return (struct vdpasim_blk *)s;
 }
@@ -241,7 +241,7 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 	return written + 1;
 }
 
-static unsigned blk_queue_work(struct vdpasim *s, struct vdpasim_vq *vq, bool *again)
+static unsigned blk_queue_work(struct devrt *s, struct devrt_vq *vq, bool *again)
 {
 	struct vdpasim_blk *b = sim_to_blk(s);
 	struct uvdpa_chain c;
@@ -254,31 +254,31 @@ static unsigned blk_queue_work(struct vdpasim *s, struct vdpasim_vq *vq, bool *a
 		memset(&c, 0, sizeof(c));
 		c.iov = b->iov;
 		c.iov_cap = VDPASIM_CHAIN_IOV;
-		r = vdpasim_pop(s, vq, &c);
+		r = devrt_pop(s, vq, &c);
 		if (r == 0 || r == -EIO)
 			break;
 		if (r == 1)
 			written = blk_request(b, &c);
 		uvdpa_vq_dev_push(&vq->dev, &c, written);
 	}
-	vdpasim_flush(s, vq);
+	devrt_flush(s, vq);
 	if (done == VDPASIM_BURST)
 		*again = true;
 	return done;
 }
 
-static unsigned blk_work(struct vdpasim *s, bool *again)
+static unsigned blk_work(struct devrt *s, bool *again)
 {
 	unsigned i, done = 0;
 
 	for (i = 0; i < s->attr.nvqs; i++)
-		if (vdpasim_vq_usable(&s->vqs[i]))
+		if (devrt_vq_usable(&s->vqs[i]))
 			done += blk_queue_work(s, &s->vqs[i], again);
 	return done;
 }
 
 /* Rewritten on every read, as the kernel does. */
-static void blk_get_config(struct vdpasim *s, void *config)
+static void blk_get_config(struct devrt *s, void *config)
 {
 	struct vdpasim_blk *b = sim_to_blk(s);
 	struct virtio_blk_config *c = config;
@@ -298,7 +298,7 @@ static void blk_get_config(struct vdpasim *s, void *config)
 	c->max_write_zeroes_seg = htole32(1);
 }
 
-static void blk_free(struct vdpasim *s)
+static void blk_free(struct devrt *s)
 {
 	struct vdpasim_blk *b = sim_to_blk(s);
 
@@ -311,7 +311,7 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 		       const struct uvdpa_dev_set_config *cfg,
 		       struct uvdpa_device **out, const char **msg)
 {
-	struct vdpasim_dev_attr attr = {
+	struct devrt_dev_attr attr = {
 		.id = VIRTIO_ID_BLOCK,
 		.supported_features = BLK_OFFERED,
 		.config_size = sizeof(struct virtio_blk_config),
@@ -323,7 +323,7 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	uint64_t capacity = BLK_DEFAULT_SECTORS;
 	uint16_t queues = 1;
 	struct vdpasim_blk *b;
-	struct vdpasim *s;
+	struct devrt *s;
 	void *disk;
 	int err = 0;
 
@@ -345,7 +345,7 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 		}
 	}
 	attr.nvqs = queues;
-	s = vdpasim_create(&attr, cfg, name, &err);
+	s = devrt_create(&attr, cfg, name, &err);
 	if (!s)
 		return err;
 	b = sim_to_blk(s);
@@ -361,7 +361,7 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	if (disk == MAP_FAILED || !b->written) {
 		if (disk != MAP_FAILED)
 			munmap(disk, b->disk_bytes);
-		vdpasim_destroy(s);
+		devrt_destroy(s);
 		return -ENOMEM;
 	}
 	b->disk = disk;
@@ -372,7 +372,7 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 static void blk_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
 {
 	(void)m;
-	vdpasim_stop(vdpa_to_sim(d));
+	devrt_stop(vdpa_to_sim(d));
 }
 
 static const struct uvdpa_mgmtdev_ops blk_mgmt_ops = {

@@ -17,7 +17,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
-#include "devices/sim.h"
+#include "devices/runtime.h"
 
 /*
  * The kernel's device feature word: MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR
@@ -65,18 +65,18 @@ struct mrg_buf {
 
 struct tx_window {
 	struct uvdpa_chain c[NET_TX_AHEAD];
-	int r[NET_TX_AHEAD];            /* vdpasim_pop's result for c[i] */
+	int r[NET_TX_AHEAD];            /* devrt_pop's result for c[i] */
 	unsigned n;
 	bool end;                       /* the ring is empty or broken */
 	struct iovec iov[NET_TX_AHEAD][VDPASIM_CHAIN_IOV];
 };
 
 struct vdpasim_net {
-	struct vdpasim sim;             /* first */
+	struct devrt rt;               /* first */
 	uint16_t max_vqp;
 	uint16_t curr_qps;              /* set by CVQ MQ VQ_PAIRS_SET */
 	struct net_pair_stats *pairs;
-	struct vdpasim_cvq_stats cvq;
+	struct devrt_cvq_stats cvq;
 	/* chain storage of the worker: TX chain, first and current RX chains */
 	struct iovec iov_tx[VDPASIM_CHAIN_IOV];
 	struct iovec iov_rx0[VDPASIM_CHAIN_IOV];
@@ -87,12 +87,12 @@ struct vdpasim_net {
 
 enum deliver { DELIVERED, DROPPED, STALLED };
 
-static struct vdpasim_net *sim_to_net(struct vdpasim *s)
+static struct vdpasim_net *sim_to_net(struct devrt *s)
 {
 	return (struct vdpasim_net *)s;
 }
 
-static struct virtio_net_config *net_config(struct vdpasim *s)
+static struct virtio_net_config *net_config(struct devrt *s)
 {
 	return (struct virtio_net_config *)s->config;
 }
@@ -104,15 +104,15 @@ static void chain_init(struct uvdpa_chain *c, struct iovec *iov)
 	c->iov_cap = VDPASIM_CHAIN_IOV;
 }
 
-static unsigned net_hdr_len(struct vdpasim *s)
+static unsigned net_hdr_len(struct devrt *s)
 {
-	return (vdpasim_has_feature(s, VIRTIO_F_VERSION_1) ||
-		vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
+	return (devrt_has_feature(s, VIRTIO_F_VERSION_1) ||
+		devrt_has_feature(s, VIRTIO_NET_F_MRG_RXBUF)) ?
 		sizeof(struct virtio_net_hdr_v1) : sizeof(struct virtio_net_hdr);
 }
 
 /* Own MAC, broadcast or multicast (the latest kernel's filter, with memcmp). */
-static bool net_accept(struct vdpasim *s, const uint8_t dst[6])
+static bool net_accept(struct devrt *s, const uint8_t dst[6])
 {
 	return (dst[0] & 1) || memcmp(dst, net_config(s)->mac, 6) == 0;
 }
@@ -125,7 +125,7 @@ static void put_num_buffers(const struct uvdpa_chain *c, uint16_t n)
 }
 
 /* One RX chain per frame (no MRG_RXBUF): a short buffer truncates, as the kernel. */
-static enum deliver deliver_one(struct vdpasim *s, struct vdpasim_vq *rxq,
+static enum deliver deliver_one(struct devrt *s, struct devrt_vq *rxq,
 				const struct uvdpa_chain *tx, unsigned hdr_len,
 				struct net_rx_stats *st)
 {
@@ -135,7 +135,7 @@ static enum deliver deliver_one(struct vdpasim *s, struct vdpasim_vq *rxq,
 	int r;
 
 	chain_init(&rx, n->iov_rx0);
-	r = vdpasim_pop(s, rxq, &rx);
+	r = devrt_pop(s, rxq, &rx);
 	if (r == 0) {
 		st->overruns++;
 		return STALLED;
@@ -169,7 +169,7 @@ static enum deliver deliver_one(struct vdpasim *s, struct vdpasim_vq *rxq,
  * in the used ring; if the ring runs dry midway, the chains are given back
  * and the frame counts as an overrun.
  */
-static enum deliver deliver_mrg(struct vdpasim *s, struct vdpasim_vq *rxq,
+static enum deliver deliver_mrg(struct devrt *s, struct devrt_vq *rxq,
 				const struct uvdpa_chain *tx, unsigned hdr_len,
 				struct net_rx_stats *st)
 {
@@ -184,12 +184,12 @@ static enum deliver deliver_mrg(struct vdpasim *s, struct vdpasim_vq *rxq,
 		int r;
 
 		chain_init(c, cnt ? n->iov_rx : n->iov_rx0);
-		r = vdpasim_pop(s, rxq, c);
+		r = devrt_pop(s, rxq, c);
 		if (r == -EIO)
 			return STALLED;
 		if (r == 0) {
 			for (i = cnt; i-- > 0;)
-				vdpasim_unpop(rxq, &n->mrg[i].c);
+				devrt_unpop(rxq, &n->mrg[i].c);
 			st->overruns++;
 			return STALLED;
 		}
@@ -249,7 +249,7 @@ static const uint8_t *tx_dst(const struct uvdpa_chain *tx, unsigned hdr_len, uin
 	return buf;
 }
 
-static enum deliver net_deliver(struct vdpasim *s, struct vdpasim_vq *rxq,
+static enum deliver net_deliver(struct devrt *s, struct devrt_vq *rxq,
 				const struct uvdpa_chain *tx, struct net_pair_stats *st)
 {
 	unsigned hdr_len = net_hdr_len(s);
@@ -260,7 +260,7 @@ static enum deliver net_deliver(struct vdpasim *s, struct vdpasim_vq *rxq,
 		st->rx.drops++;
 		return DROPPED;
 	}
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_MRG_RXBUF))
+	if (devrt_has_feature(s, VIRTIO_NET_F_MRG_RXBUF))
 		return deliver_mrg(s, rxq, tx, hdr_len, &st->rx);
 	return deliver_one(s, rxq, tx, hdr_len, &st->rx);
 }
@@ -276,7 +276,7 @@ static const void *tx_frame_start(const struct uvdpa_chain *c, unsigned hdr_len)
 }
 
 /* Takes up to max TX chains and prefetches the start of each frame. */
-static void tx_window_fill(struct vdpasim *s, struct vdpasim_vq *txq, struct tx_window *w,
+static void tx_window_fill(struct devrt *s, struct devrt_vq *txq, struct tx_window *w,
 			   unsigned max)
 {
 	unsigned hdr_len = net_hdr_len(s);
@@ -286,7 +286,7 @@ static void tx_window_fill(struct vdpasim *s, struct vdpasim_vq *txq, struct tx_
 		int r;
 
 		chain_init(c, w->iov[w->n]);
-		r = vdpasim_pop(s, txq, c);
+		r = devrt_pop(s, txq, c);
 		if (r == 0 || r == -EIO) {
 			w->end = true;
 			break;
@@ -301,7 +301,7 @@ static void tx_window_fill(struct vdpasim *s, struct vdpasim_vq *txq, struct tx_
 }
 
 /* Loops one TX chain into the RX queue; false if RX ran out of buffers. */
-static bool net_tx_one(struct vdpasim *s, struct vdpasim_vq *rxq, struct vdpasim_vq *txq,
+static bool net_tx_one(struct devrt *s, struct devrt_vq *rxq, struct devrt_vq *txq,
 		       struct uvdpa_chain *tx, int r, struct net_pair_stats *st)
 {
 	unsigned hdr_len = net_hdr_len(s);
@@ -321,10 +321,10 @@ static bool net_tx_one(struct vdpasim *s, struct vdpasim_vq *rxq, struct vdpasim
 }
 
 /* Loops a burst of TX frames of pair p into its RX queue. */
-static unsigned net_pair_work(struct vdpasim *s, unsigned p, bool *again)
+static unsigned net_pair_work(struct devrt *s, unsigned p, bool *again)
 {
 	struct vdpasim_net *n = sim_to_net(s);
-	struct vdpasim_vq *rxq = &s->vqs[2 * p], *txq = &s->vqs[2 * p + 1];
+	struct devrt_vq *rxq = &s->vqs[2 * p], *txq = &s->vqs[2 * p + 1];
 	struct net_pair_stats *st = &n->pairs[p];
 	struct tx_window *w = &n->txw;
 	unsigned done = 0, i;
@@ -341,7 +341,7 @@ static unsigned net_pair_work(struct vdpasim *s, unsigned p, bool *again)
 			 * (newest first) and wait for the driver to add buffers
 			 * (its RX kick runs the work again), as the kernel does. */
 			while (w->n-- > i + 1)
-				vdpasim_unpop(txq, &w->c[w->n]);
+				devrt_unpop(txq, &w->c[w->n]);
 			txq->stalled = true;
 			done += i + 1;
 			goto out;
@@ -349,14 +349,14 @@ static unsigned net_pair_work(struct vdpasim *s, unsigned p, bool *again)
 		done += w->n;
 	}
 out:
-	vdpasim_flush(s, rxq);
-	vdpasim_flush(s, txq);
+	devrt_flush(s, rxq);
+	devrt_flush(s, txq);
 	if (done == VDPASIM_BURST && !txq->stalled)
 		*again = true;
 	return done;
 }
 
-static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
+static uint8_t cvq_handle(struct devrt *s, const struct uvdpa_chain *c)
 {
 	struct vdpasim_net *n = sim_to_net(s);
 	struct virtio_net_ctrl_hdr h;
@@ -373,7 +373,7 @@ static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
 		return VIRTIO_NET_OK;
 	}
 	if (h.class == VIRTIO_NET_CTRL_MQ && h.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
-	    vdpasim_has_feature(s, VIRTIO_NET_F_MQ)) {
+	    devrt_has_feature(s, VIRTIO_NET_F_MQ)) {
 		if (c->out_len != sizeof(h) + sizeof(pairs) ||
 		    uvdpa_chain_read(c, sizeof(h), &pairs, sizeof(pairs)) != sizeof(pairs))
 			return VIRTIO_NET_ERR;
@@ -387,21 +387,21 @@ static uint8_t cvq_handle(struct vdpasim *s, const struct uvdpa_chain *c)
 	return VIRTIO_NET_ERR;
 }
 
-static unsigned net_cvq_work(struct vdpasim *s, bool *again)
+static unsigned net_cvq_work(struct devrt *s, bool *again)
 {
 	struct vdpasim_net *n = sim_to_net(s);
 
-	return vdpasim_cvq_work(s, &s->vqs[2 * n->max_vqp], n->iov_tx, VDPASIM_CHAIN_IOV,
+	return devrt_cvq_work(s, &s->vqs[2 * n->max_vqp], n->iov_tx, VDPASIM_CHAIN_IOV,
 				cvq_handle, &n->cvq, again);
 }
 
-static unsigned net_work(struct vdpasim *s, bool *again)
+static unsigned net_work(struct devrt *s, bool *again)
 {
 	struct vdpasim_net *n = sim_to_net(s);
 	unsigned p, done = 0;
 
-	if (vdpasim_has_feature(s, VIRTIO_NET_F_CTRL_VQ) &&
-	    vdpasim_vq_usable(&s->vqs[2 * n->max_vqp]))
+	if (devrt_has_feature(s, VIRTIO_NET_F_CTRL_VQ) &&
+	    devrt_vq_usable(&s->vqs[2 * n->max_vqp]))
 		done += net_cvq_work(s, again);
 	/*
 	 * Every pair whose queues are both enabled loops, whatever VQ_PAIRS_SET
@@ -409,12 +409,12 @@ static unsigned net_work(struct vdpasim *s, bool *again)
 	 * fewer pairs is not affected.
 	 */
 	for (p = 0; p < n->max_vqp; p++)
-		if (vdpasim_vq_usable(&s->vqs[2 * p]) && vdpasim_vq_usable(&s->vqs[2 * p + 1]))
+		if (devrt_vq_usable(&s->vqs[2 * p]) && devrt_vq_usable(&s->vqs[2 * p + 1]))
 			done += net_pair_work(s, p, again);
 	return done;
 }
 
-static void net_get_config(struct vdpasim *s, void *config)
+static void net_get_config(struct devrt *s, void *config)
 {
 	struct virtio_net_config *c = config;
 
@@ -435,7 +435,7 @@ static unsigned put_stats(struct uvdpa_vq_stat *st, unsigned max,
 }
 
 /* The kernel's names and order; qidx 2k RX and 2k+1 TX of pair k, 2N the CVQ. */
-static int net_get_stats(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *st, unsigned max)
+static int net_get_stats(struct devrt *s, uint16_t idx, struct uvdpa_vq_stat *st, unsigned max)
 {
 	static const char *const rx_names[] = {
 		"rx packets", "rx bytes", "rx errors", "rx overruns", "rx drops" };
@@ -467,7 +467,7 @@ static int net_get_stats(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *
 	return -EINVAL;
 }
 
-static void net_free(struct vdpasim *s)
+static void net_free(struct devrt *s)
 {
 	free(sim_to_net(s)->pairs);
 }
@@ -476,7 +476,7 @@ static int net_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 		       const struct uvdpa_dev_set_config *cfg,
 		       struct uvdpa_device **out, const char **msg)
 {
-	struct vdpasim_dev_attr attr = {
+	struct devrt_dev_attr attr = {
 		.id = VIRTIO_ID_NET,
 		.config_size = sizeof(struct virtio_net_config),
 		.alloc_size = sizeof(struct vdpasim_net),
@@ -487,7 +487,7 @@ static int net_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	};
 	struct virtio_net_config *c;
 	struct vdpasim_net *n;
-	struct vdpasim *s;
+	struct devrt *s;
 	uint16_t pairs = 1;
 	int err = 0;
 
@@ -507,7 +507,7 @@ static int net_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	}
 	attr.nvqs = 2u * pairs + 1;
 	attr.supported_features = NET_OFFERED(pairs);
-	s = vdpasim_create(&attr, cfg, name, &err);
+	s = devrt_create(&attr, cfg, name, &err);
 	if (!s)
 		return err;
 	n = sim_to_net(s);
@@ -515,7 +515,7 @@ static int net_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	n->curr_qps = 1;
 	n->pairs = calloc(pairs, sizeof(*n->pairs));
 	if (!n->pairs) {
-		vdpasim_destroy(s);
+		devrt_destroy(s);
 		return -ENOMEM;
 	}
 	c = net_config(s);
@@ -532,24 +532,24 @@ static int net_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 static void net_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
 {
 	(void)m;
-	vdpasim_stop(vdpa_to_sim(d));
+	devrt_stop(vdpa_to_sim(d));
 }
 
 /* vdpa dev set: only the MAC, as the kernel. */
 static int net_dev_set_attr(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
 			    const struct uvdpa_dev_set_config *cfg)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
 	(void)m;
 	if (!(cfg->mask & UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR)))
 		return -EOPNOTSUPP;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	memcpy(net_config(s)->mac, cfg->net.mac, 6);
 	/* Beyond the kernel: tell a bound driver its config changed. */
 	s->generation++;
-	vdpasim_config_changed(s);
-	vdpasim_unlock(s);
+	devrt_config_changed(s);
+	devrt_unlock(s);
 	return 0;
 }
 

@@ -9,34 +9,34 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "devices/sim.h"
+#include "devices/runtime.h"
 #include "tdev.h"
 
 struct cls {
-	struct vdpasim sim;             /* first, as the core requires */
+	struct devrt sim;             /* first, as the core requires */
 	int efd;
 	atomic_int asked, ready, passes;
 };
 
-static struct cls *to_cls(struct vdpasim *s)
+static struct cls *to_cls(struct devrt *s)
 {
 	return (struct cls *)s;
 }
 
-static unsigned work(struct vdpasim *s, bool *again)
+static unsigned work(struct devrt *s, bool *again)
 {
 	*again = false;
 	atomic_fetch_add(&to_cls(s)->passes, 1);
 	return 0;
 }
 
-static int worker_fd(struct vdpasim *s)
+static int worker_fd(struct devrt *s)
 {
 	atomic_fetch_add(&to_cls(s)->asked, 1);
 	return to_cls(s)->efd;
 }
 
-static void fd_ready(struct vdpasim *s)
+static void fd_ready(struct devrt *s)
 {
 	uint64_t v;
 
@@ -62,19 +62,19 @@ static void knock(int fd)
 
 int main(void)
 {
-	const struct vdpasim_dev_attr attr = {
+	const struct devrt_dev_attr attr = {
 		.id = 2, .supported_features = VDPASIM_F_ACCESS_PLATFORM, .config_size = 8,
 		.alloc_size = sizeof(struct cls), .nvqs = 1, .work_fn = work,
 		.worker_fd = worker_fd, .worker_fd_ready = fd_ready,
 	};
 	const uint8_t live = UVDPA_STATUS_ACKNOWLEDGE | UVDPA_STATUS_DRIVER |
 			     UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK;
-	struct vdpasim *s;
+	struct devrt *s;
 	struct cls *c;
 	int err = 0, passes, efd;
 
 	twatchdog(30, "class fd");
-	s = vdpasim_create(&attr, NULL, "cls0", &err);
+	s = devrt_create(&attr, NULL, "cls0", &err);
 	REQUIRE(s, "create: %d", err);
 	c = to_cls(s);
 	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -97,7 +97,7 @@ int main(void)
 	CHECK(atomic_load(&c->asked) == 2 && wait_for(&c->ready, 3),
 	      "the next start asks again and sees what came meanwhile");
 	efd = c->efd;   /* the class owns it; it outlives the worker */
-	vdpasim_destroy(s);
+	devrt_destroy(s);
 	close(efd);
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reset (kernel vdpasim_do_reset): queues not ready, addresses and
+ * Reset (kernel devrt_do_reset): queues not ready, addresses and
  * callbacks cleared, features and status 0, generation + 1; the config
  * space and the statistics survive; the device can be probed again.
  */

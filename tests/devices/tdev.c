@@ -408,7 +408,7 @@ int tworker_tid(const char *name)
 	int tid = 0;
 
 	REQUIRE(d, "opendir /proc/self/task");
-	snprintf(want, sizeof(want), "vdpasim:%s", name);
+	snprintf(want, sizeof(want), "vdev:%s", name);
 	while (!tid && (e = readdir(d))) {
 		FILE *f;
 

@@ -125,7 +125,7 @@ int tnet_cvq(struct tdev *t, uint16_t cvq, uint8_t cls, uint8_t cmd, const void 
 int64_t tstat(struct tdev *t, uint16_t idx, const char *name);
 void tsleep_ms(int ms);
 /* ---- the device's worker thread, as /proc shows it ---- */
-/* Thread id of the worker of device name ("vdpasim:<name>"), or 0 if none. */
+/* Thread id of the worker of device name ("vdev:<name>"), or 0 if none. */
 int tworker_tid(const char *name);
 /* CPU time the thread has used, in ns. */
 uint64_t tthread_cpu_ns(int tid);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Simulator core (kernel drivers/vdpa/vdpa_sim/vdpa_sim.h): implements
- * struct uvdpa_device_ops once; each device class (sim_net.c, sim_blk.c)
- * fills a struct vdpasim_dev_attr with its ids, features, config hooks,
+ * Device runtime shared by every parent driver (after the kernel's
+ * drivers/vdpa/vdpa_sim/vdpa_sim.h): implements struct uvdpa_device_ops
+ * once; each parent (sim_net.c, sim_blk.c, blk_file.c, net_tap.c) fills a
+ * struct devrt_dev_attr with its ids, features, config hooks,
  * queue count, work function and stats.
  *
  * Datapath: one worker thread per device while a driver is live: started at
@@ -23,7 +24,7 @@
  * - A *trigger fd* is never written with the mutex held. A pass only notes
  *   which queues need an interrupt (one per queue per pass, under the ring's
  *   event-idx or flag rules); after unlocking, the worker sends them with one
- *   io_uring submission (sim_irq.c). A write the fd cannot take (the driver
+ *   io_uring submission (runtime_irq.c). A write the fd cannot take (the driver
  *   cleared O_NONBLOCK and let the counter saturate) stays queued in the
  *   kernel instead of blocking the worker; until it completes that queue
  *   gets no further write, and an interrupt raised meanwhile is sent after
@@ -81,9 +82,9 @@
 #define VDPASIM_F_ACCESS_PLATFORM (1ULL << 33)
 #define VDPASIM_F_VERSION_1       (1ULL << 32)
 
-struct vdpasim;
+struct devrt;
 
-struct vdpasim_vq {
+struct devrt_vq {
 	struct uvdpa_vq_dev dev;        /* engine state; valid while set_up */
 	uint64_t desc_addr, driver_addr, device_addr;
 	uint32_t num;
@@ -106,25 +107,25 @@ struct vdpasim_vq {
 	uint32_t resubmit_cap;
 };
 
-struct vdpasim_dev_attr {
+struct devrt_dev_attr {
 	uint32_t id;                    /* virtio device id */
 	uint64_t supported_features;    /* default device features */
 	size_t config_size;
-	size_t alloc_size;              /* size of the class struct embedding struct vdpasim */
+	size_t alloc_size;              /* size of the class struct embedding struct devrt */
 	uint32_t nvqs;
 	/*
 	 * Runs on the worker with the mutex held while DRIVER_OK and not
 	 * suspended. Handles up to VDPASIM_BURST chains per queue, returns how
 	 * many it handled and sets *again when a queue has more right away.
 	 */
-	unsigned (*work_fn)(struct vdpasim *s, bool *again);
+	unsigned (*work_fn)(struct devrt *s, bool *again);
 	/* Refreshes s->config before a read / reacts after a write (mutex held). */
-	void (*get_config)(struct vdpasim *s, void *config);
-	void (*set_config)(struct vdpasim *s, const void *config);
+	void (*get_config)(struct devrt *s, void *config);
+	void (*set_config)(struct devrt *s, const void *config);
 	/* Vendor stats of queue idx (mutex held); NULL: none (-EOPNOTSUPP). */
-	int (*get_stats)(struct vdpasim *s, uint16_t idx, struct uvdpa_vq_stat *st, unsigned max);
+	int (*get_stats)(struct devrt *s, uint16_t idx, struct uvdpa_vq_stat *st, unsigned max);
 	/* Releases class resources; the core frees the allocation. */
-	void (*free)(struct vdpasim *s);
+	void (*free)(struct devrt *s);
 	/*
 	 * Optional: one fd of the class the worker watches besides the kicks
 	 * (e.g. an io_uring completion eventfd). worker_fd is called with the
@@ -134,8 +135,8 @@ struct vdpasim_dev_attr {
 	 * held, on the worker) must consume what made it readable; a pass
 	 * follows. HUP or an error on it stops the watch with a log line.
 	 */
-	int (*worker_fd)(struct vdpasim *s);
-	void (*worker_fd_ready)(struct vdpasim *s);
+	int (*worker_fd)(struct devrt *s);
+	void (*worker_fd_ready)(struct devrt *s);
 	/*
 	 * Optional, for classes whose requests outlive a pass (I/O in flight
 	 * pointing into driver memory): completes every request in flight on
@@ -144,49 +145,49 @@ struct vdpasim_dev_attr {
 	 * going away, set_vq_ready(0), get/set_vq_state and dev_del; it may
 	 * block until the requests are done and push their used entries.
 	 */
-	void (*quiesce)(struct vdpasim *s, int idx);
+	void (*quiesce)(struct devrt *s, int idx);
 };
 
-/* The worker's interrupt signaller (sim_irq.c); targets 0..nvqs-1 are the
- * queues, nvqs the config. Worker-private but for vdpasim_irq_wanted. */
-struct vdpasim_irq_busy {
+/* The worker's interrupt signaller (runtime_irq.c); targets 0..nvqs-1 are the
+ * queues, nvqs the config. Worker-private but for devrt_irq_wanted. */
+struct devrt_irq_busy {
 	bool on;                        /* a write is outstanding */
 	bool owed;                      /* raised meanwhile: send when it completes */
 	bool queued;                    /* in the batch being built */
 	uint32_t seq;                   /* for the target's fd of that seq */
 };
 
-struct vdpasim_irq_req {
+struct devrt_irq_req {
 	uint32_t t, seq;
 	int fd;
 };
 
-struct vdpasim_irq {
+struct devrt_irq {
 	struct io_uring ring;
 	bool ring_up;
 	bool direct;                    /* no io_uring here: plain write() after unlocking */
 	unsigned cap, inflight;         /* ring entries; requests not yet completed */
 	unsigned ntargets;
-	struct vdpasim_irq_busy *busy;  /* per target */
-	struct vdpasim_irq_req *batch;  /* this pass' interrupts */
+	struct devrt_irq_busy *busy;  /* per target */
+	struct devrt_irq_req *batch;  /* this pass' interrupts */
 	unsigned nbatch;
 	uint32_t *resend;               /* owed targets whose write completed */
 	unsigned nresend;
 	int efd;                        /* signalled for io-wq completions; in the worker's epoll */
 };
 
-int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets);
-void vdpasim_irq_close(struct vdpasim_irq *q);
-int vdpasim_irq_ring_up(struct vdpasim_irq *q);
-void vdpasim_irq_ring_down(struct vdpasim_irq *q);
-void vdpasim_irq_reap(struct vdpasim_irq *q);
-bool vdpasim_irq_wanted(struct vdpasim_irq *q, uint32_t t, uint32_t seq);
-void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd);
-void vdpasim_irq_submit(struct vdpasim_irq *q);
+int devrt_irq_open(struct devrt_irq *q, unsigned ntargets);
+void devrt_irq_close(struct devrt_irq *q);
+int devrt_irq_ring_up(struct devrt_irq *q);
+void devrt_irq_ring_down(struct devrt_irq *q);
+void devrt_irq_reap(struct devrt_irq *q);
+bool devrt_irq_wanted(struct devrt_irq *q, uint32_t t, uint32_t seq);
+void devrt_irq_add(struct devrt_irq *q, uint32_t t, uint32_t seq, int fd);
+void devrt_irq_submit(struct devrt_irq *q);
 
-struct vdpasim {
+struct devrt {
 	struct uvdpa_device vdev;       /* first: what the bus sees */
-	struct vdpasim_dev_attr attr;
+	struct devrt_dev_attr attr;
 	pthread_mutex_t mutex;
 	/* Serialises starting and stopping the worker (DRIVER_OK, reset,
 	 * dev_del); taken before mutex. */
@@ -205,10 +206,10 @@ struct vdpasim {
 	int epfd, ctl_fd;               /* created with the worker */
 	int *kfds;                      /* our kick eventfds, one per queue, with the worker */
 	int class_fd;                   /* attr.worker_fd's, watched while the worker runs */
-	struct vdpasim_irq irq;         /* the worker's; set up with it */
+	struct devrt_irq irq;         /* the worker's; set up with it */
 
 	/* everything below is protected by mutex */
-	struct vdpasim_vq *vqs;
+	struct devrt_vq *vqs;
 	uint8_t *config;
 	struct uvdpa_memmap *map;       /* the device's own copy; empty by default */
 	uint64_t dev_features;          /* offered (class word or provisioned) */
@@ -226,36 +227,36 @@ struct vdpasim {
 	unsigned irq_ndue;
 };
 
-static inline struct vdpasim *vdpa_to_sim(struct uvdpa_device *d)
+static inline struct devrt *vdpa_to_sim(struct uvdpa_device *d)
 {
-	return (struct vdpasim *)d;
+	return (struct devrt *)d;
 }
 
 /*
- * Allocates attr->alloc_size bytes (struct vdpasim first) and applies the
+ * Allocates attr->alloc_size bytes (struct devrt first) and applies the
  * provisioned DEV_FEATURES (must be a subset of the class word: -EINVAL). The class fills its part and config afterwards,
  * before the device is used. Returns NULL and sets *err on failure.
  */
-struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
+struct devrt *devrt_create(const struct devrt_dev_attr *attr,
 			       const struct uvdpa_dev_set_config *cfg, const char *name,
 			       int *err);
 /* Stops the worker for good (dev_del); idempotent. */
-void vdpasim_stop(struct vdpasim *s);
+void devrt_stop(struct devrt *s);
 /* Stops and frees everything (the free op); also for a half-built device. */
-void vdpasim_destroy(struct vdpasim *s);
+void devrt_destroy(struct devrt *s);
 
 /* Control-side locking: lets a busy-polling worker step aside. */
-void vdpasim_lock(struct vdpasim *s);
-void vdpasim_unlock(struct vdpasim *s);
+void devrt_lock(struct devrt *s);
+void devrt_unlock(struct devrt *s);
 
 /* ---- helpers for work functions (mutex held) ---- */
 
-static inline bool vdpasim_vq_usable(const struct vdpasim_vq *vq)
+static inline bool devrt_vq_usable(const struct devrt_vq *vq)
 {
 	return vq->ready && vq->set_up && !vq->broken;
 }
 
-static inline bool vdpasim_has_feature(const struct vdpasim *s, unsigned bit)
+static inline bool devrt_has_feature(const struct devrt *s, unsigned bit)
 {
 	return (s->features >> bit) & 1;
 }
@@ -265,34 +266,34 @@ static inline bool vdpasim_has_feature(const struct vdpasim *s, unsigned bit)
  * 0: empty (kicks re-armed unless polling); -E2BIG: taken but too many
  * segments, complete it; -EIO: the queue is now broken (stopped, NEEDS_RESET).
  */
-int vdpasim_pop(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_chain *c);
+int devrt_pop(struct devrt *s, struct devrt_vq *vq, struct uvdpa_chain *c);
 /*
  * Gives back the chain taken last from vq (not pushed); the device takes it
  * again later. Call newest first to give back several.
  */
-void vdpasim_unpop(struct vdpasim_vq *vq, const struct uvdpa_chain *c);
+void devrt_unpop(struct devrt_vq *vq, const struct uvdpa_chain *c);
 /* Publishes the pushed entries and interrupts the driver if the ring says so. */
-void vdpasim_flush(struct vdpasim *s, struct vdpasim_vq *vq);
+void devrt_flush(struct devrt *s, struct devrt_vq *vq);
 /* Stops a queue the driver corrupted: NEEDS_RESET, one line on stderr. */
-void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why);
+void devrt_vq_break(struct devrt *s, struct devrt_vq *vq, const char *why);
 /* Raises a config-change interrupt. */
-void vdpasim_config_changed(struct vdpasim *s);
+void devrt_config_changed(struct devrt *s);
 
-/* What a net control queue served by vdpasim_cvq_work has seen. */
-struct vdpasim_cvq_stats {
+/* What a net control queue served by devrt_cvq_work has seen. */
+struct devrt_cvq_stats {
 	uint64_t requests, successes, errors;
 };
 /* One command of a control queue: returns the ack (VIRTIO_NET_OK or ERR). */
-typedef uint8_t vdpasim_cvq_fn(struct vdpasim *s, const struct uvdpa_chain *c);
+typedef uint8_t devrt_cvq_fn(struct devrt *s, const struct uvdpa_chain *c);
 /*
  * Serves up to a burst of control-queue chains (iov of iov_cap segments as
  * scratch): each command goes to handle, its ack is written to the chain's
  * writable byte (a chain without one is answered with length 0), the used
  * entries are published once. Sets *again when the burst was full.
  */
-unsigned vdpasim_cvq_work(struct vdpasim *s, struct vdpasim_vq *cvq, struct iovec *iov,
-			  uint32_t iov_cap, vdpasim_cvq_fn *handle,
-			  struct vdpasim_cvq_stats *st, bool *again);
+unsigned devrt_cvq_work(struct devrt *s, struct devrt_vq *cvq, struct iovec *iov,
+			  uint32_t iov_cap, devrt_cvq_fn *handle,
+			  struct devrt_cvq_stats *st, bool *again);
 
 /* Built-in parents (templates copied per bus by uvdpa_bus_register_builtin). */
 extern const struct uvdpa_mgmtdev vdpasim_net_mgmtdev;

@@ -37,7 +37,7 @@
 
 #include <liburing.h>
 
-#include "devices/sim.h"
+#include "devices/runtime.h"
 
 /* user_data: bit 63 marks a cancel; bits 32..62 the target's seq; 0..31 the target. */
 #define UD_CANCEL (1ULL << 63)
@@ -52,7 +52,7 @@ static uint64_t ud_make(uint32_t t, uint32_t seq)
 }
 
 /* Control side, with the worker's other resources: the per-target state. */
-int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets)
+int devrt_irq_open(struct devrt_irq *q, unsigned ntargets)
 {
 	memset(q, 0, sizeof(*q));
 	q->ntargets = ntargets;
@@ -62,7 +62,7 @@ int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets)
 	q->batch = calloc(ntargets, sizeof(*q->batch));
 	q->resend = calloc(ntargets, sizeof(*q->resend));
 	if (!q->busy || !q->batch || !q->resend) {
-		vdpasim_irq_close(q);
+		devrt_irq_close(q);
 		return -ENOMEM;
 	}
 	return 0;
@@ -76,7 +76,7 @@ int vdpasim_irq_open(struct vdpasim_irq *q, unsigned ntargets)
  * mappings behind.) Returns -errno if there is no io_uring here (seccomp,
  * kernel.io_uring_disabled): trigger fds are then written with write().
  */
-int vdpasim_irq_ring_up(struct vdpasim_irq *q)
+int devrt_irq_ring_up(struct devrt_irq *q)
 {
 	unsigned entries = 8;
 	int r;
@@ -92,7 +92,7 @@ int vdpasim_irq_ring_up(struct vdpasim_irq *q)
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0 || io_uring_register_eventfd_async(&q->ring, q->efd)) {
 		r = q->efd < 0 ? -errno : -EIO;
-		vdpasim_irq_ring_down(q);
+		devrt_irq_ring_down(q);
 		return r;
 	}
 	q->direct = false;
@@ -103,7 +103,7 @@ int vdpasim_irq_ring_up(struct vdpasim_irq *q)
 
 /* On the worker, last thing. The kernel cancels what is still outstanding;
  * irq_one stays valid whatever it still reads. */
-void vdpasim_irq_ring_down(struct vdpasim_irq *q)
+void devrt_irq_ring_down(struct devrt_irq *q)
 {
 	if (q->ring_up)
 		io_uring_queue_exit(&q->ring);
@@ -115,9 +115,9 @@ void vdpasim_irq_ring_down(struct vdpasim_irq *q)
 	q->inflight = 0;
 }
 
-void vdpasim_irq_close(struct vdpasim_irq *q)
+void devrt_irq_close(struct devrt_irq *q)
 {
-	vdpasim_irq_ring_down(q);
+	devrt_irq_ring_down(q);
 	free(q->busy);
 	free(q->batch);
 	free(q->resend);
@@ -128,7 +128,7 @@ void vdpasim_irq_close(struct vdpasim_irq *q)
 
 /* Takes completions without waiting; a target whose write landed may be
  * signalled again. */
-void vdpasim_irq_reap(struct vdpasim_irq *q)
+void devrt_irq_reap(struct devrt_irq *q)
 {
 	struct io_uring_cqe *cqe;
 
@@ -151,9 +151,9 @@ void vdpasim_irq_reap(struct vdpasim_irq *q)
 
 /* Worker, mutex held: whether target t (current seq) may be signalled now;
  * if not, it is owed once the pending write completes. */
-bool vdpasim_irq_wanted(struct vdpasim_irq *q, uint32_t t, uint32_t seq)
+bool devrt_irq_wanted(struct devrt_irq *q, uint32_t t, uint32_t seq)
 {
-	struct vdpasim_irq_busy *b = &q->busy[t];
+	struct devrt_irq_busy *b = &q->busy[t];
 
 	if (b->queued)
 		return false;   /* already in this batch */
@@ -164,9 +164,9 @@ bool vdpasim_irq_wanted(struct vdpasim_irq *q, uint32_t t, uint32_t seq)
 	return true;
 }
 
-void vdpasim_irq_add(struct vdpasim_irq *q, uint32_t t, uint32_t seq, int fd)
+void devrt_irq_add(struct devrt_irq *q, uint32_t t, uint32_t seq, int fd)
 {
-	q->batch[q->nbatch++] = (struct vdpasim_irq_req){ .t = t, .seq = seq, .fd = fd };
+	q->batch[q->nbatch++] = (struct devrt_irq_req){ .t = t, .seq = seq, .fd = fd };
 	q->busy[t].queued = true;
 }
 
@@ -178,9 +178,9 @@ static void direct_write(int fd)
 }
 
 /* Prepares one write (and the cancel of a replaced target's old write). */
-static bool prep_one(struct vdpasim_irq *q, const struct vdpasim_irq_req *rq)
+static bool prep_one(struct devrt_irq *q, const struct devrt_irq_req *rq)
 {
-	struct vdpasim_irq_busy *b = &q->busy[rq->t];
+	struct devrt_irq_busy *b = &q->busy[rq->t];
 	struct io_uring_sqe *sqe;
 	unsigned need = b->on ? 2 : 1;
 
@@ -210,7 +210,7 @@ static bool prep_one(struct vdpasim_irq *q, const struct vdpasim_irq_req *rq)
  * Writes that can proceed complete inside it; the others stay queued in the
  * kernel and complete (or are cancelled) later.
  */
-void vdpasim_irq_submit(struct vdpasim_irq *q)
+void devrt_irq_submit(struct devrt_irq *q)
 {
 	unsigned i;
 
@@ -225,5 +225,5 @@ void vdpasim_irq_submit(struct vdpasim_irq *q)
 	if (q->direct)
 		return;
 	io_uring_submit(&q->ring);
-	vdpasim_irq_reap(q);
+	devrt_irq_reap(q);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Simulator core (kernel drivers/vdpa/vdpa_sim/vdpa_sim.c): the device ops
- * implemented once for every class, and the worker thread that runs the
- * class' work function.
+ * Device runtime (after the kernel's drivers/vdpa/vdpa_sim/vdpa_sim.c): the
+ * device ops implemented once for every parent driver, and the worker
+ * thread that runs the parent's work function.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-#include "devices/sim.h"
+#include "devices/runtime.h"
 
 /* epoll tags: the control fd, the class' fd, our kick fds (vq index), the
  * caller's kick fds (with the fd number, to skip events of a replaced fd). */
@@ -71,20 +71,20 @@ static void cb_clear(struct uvdpa_callback *cb)
 }
 
 /* Mutex held, or the worker known to be running. */
-static void wake(struct vdpasim *s)
+static void wake(struct devrt *s)
 {
 	if (s->ctl_fd >= 0)
 		fd_signal(s->ctl_fd);
 }
 
-void vdpasim_lock(struct vdpasim *s)
+void devrt_lock(struct devrt *s)
 {
 	atomic_fetch_add(&s->ctl_waiting, 1);
 	pthread_mutex_lock(&s->mutex);
 	atomic_fetch_sub(&s->ctl_waiting, 1);
 }
 
-void vdpasim_unlock(struct vdpasim *s)
+void devrt_unlock(struct devrt *s)
 {
 	pthread_mutex_unlock(&s->mutex);
 }
@@ -95,14 +95,14 @@ void vdpasim_unlock(struct vdpasim *s)
  * does, outside the mutex), so the caller may close the old fd once the op
  * returns. The worker cannot collect again while we hold the mutex.
  */
-static void irq_fence(struct vdpasim *s)
+static void irq_fence(struct devrt *s)
 {
 	pthread_mutex_lock(&s->fence);
 	pthread_mutex_unlock(&s->fence);
 }
 
 /* Mutex held: a new trigger fd (or none) for queue vq or the config. */
-static void vq_cb_set(struct vdpasim *s, struct vdpasim_vq *vq, const struct uvdpa_callback *cb)
+static void vq_cb_set(struct devrt *s, struct devrt_vq *vq, const struct uvdpa_callback *cb)
 {
 	if (vq->cb.trigger_fd >= 0)
 		irq_fence(s);
@@ -113,7 +113,7 @@ static void vq_cb_set(struct vdpasim *s, struct vdpasim_vq *vq, const struct uvd
 		cb_clear(&vq->cb);
 }
 
-static void config_cb_set(struct vdpasim *s, const struct uvdpa_callback *cb)
+static void config_cb_set(struct devrt *s, const struct uvdpa_callback *cb)
 {
 	if (s->config_cb.trigger_fd >= 0)
 		irq_fence(s);
@@ -127,7 +127,7 @@ static void config_cb_set(struct vdpasim *s, const struct uvdpa_callback *cb)
 
 /* Mutex held, on the worker: a function runs now; a trigger fd is written
  * once this pass is over and the mutex released. */
-static void vq_interrupt(struct vdpasim *s, struct vdpasim_vq *vq)
+static void vq_interrupt(struct devrt *s, struct devrt_vq *vq)
 {
 	if (vq->cb.trigger_fd >= 0) {
 		if (!vq->irq_due) {
@@ -139,14 +139,14 @@ static void vq_interrupt(struct vdpasim *s, struct vdpasim_vq *vq)
 	}
 }
 
-static struct vdpasim_vq *sim_vq(struct vdpasim *s, uint16_t idx)
+static struct devrt_vq *sim_vq(struct devrt *s, uint16_t idx)
 {
 	return idx < s->attr.nvqs ? &s->vqs[idx] : NULL;
 }
 
 /* Mutex held: the class completes what it has in flight (attr.quiesce);
  * a worker sends the interrupts those completions raised. */
-static void sim_quiesce(struct vdpasim *s, int idx)
+static void sim_quiesce(struct devrt *s, int idx)
 {
 	if (!s->attr.quiesce)
 		return;
@@ -161,7 +161,7 @@ static void sim_quiesce(struct vdpasim *s, int idx)
 
 /* Setting up a queue resets the engine: its inflight area is attached
  * again, and the record in it says where the queue really is. */
-static int vq_attach_inflight(struct vdpasim_vq *vq)
+static int vq_attach_inflight(struct devrt_vq *vq)
 {
 	if (vq->resubmit_cap < vq->num) {
 		struct uvdpa_vq_resubmit *n = realloc(vq->resubmit, vq->num * sizeof(*n));
@@ -174,13 +174,13 @@ static int vq_attach_inflight(struct vdpasim_vq *vq)
 	return uvdpa_vq_dev_set_inflight(&vq->dev, vq->inflight, vq->inflight_len, vq->resubmit);
 }
 
-static int vq_setup(struct vdpasim *s, struct vdpasim_vq *vq)
+static int vq_setup(struct devrt *s, struct devrt_vq *vq)
 {
 	struct uvdpa_vq_layout l = {
 		.num = (uint16_t)vq->num,
-		.packed = vdpasim_has_feature(s, VIRTIO_F_RING_PACKED),
-		.event_idx = vdpasim_has_feature(s, VIRTIO_RING_F_EVENT_IDX),
-		.indirect = vdpasim_has_feature(s, VIRTIO_RING_F_INDIRECT_DESC),
+		.packed = devrt_has_feature(s, VIRTIO_F_RING_PACKED),
+		.event_idx = devrt_has_feature(s, VIRTIO_RING_F_EVENT_IDX),
+		.indirect = devrt_has_feature(s, VIRTIO_RING_F_INDIRECT_DESC),
 		.desc = vq->desc_addr,
 		.driver = vq->driver_addr,
 		.device = vq->device_addr,
@@ -206,21 +206,21 @@ static int vq_setup(struct vdpasim *s, struct vdpasim_vq *vq)
 }
 
 /* Where a queue restarts when it is not set up. */
-static void vq_saved_state(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_vq_state *st)
+static void vq_saved_state(struct devrt *s, struct devrt_vq *vq, struct uvdpa_vq_state *st)
 {
 	if (vq->has_state) {
 		*st = vq->state;
 		return;
 	}
 	memset(st, 0, sizeof(*st));
-	if (vdpasim_has_feature(s, VIRTIO_F_RING_PACKED)) {
+	if (devrt_has_feature(s, VIRTIO_F_RING_PACKED)) {
 		st->packed.last_avail_counter = 1;
 		st->packed.last_used_counter = 1;
 	}
 }
 
 /* Remembers the engine's position so the queue can be set up again. */
-static void vq_teardown(struct vdpasim_vq *vq)
+static void vq_teardown(struct devrt_vq *vq)
 {
 	if (vq->set_up) {
 		uvdpa_vq_dev_get_state(&vq->dev, &vq->state);
@@ -230,7 +230,7 @@ static void vq_teardown(struct vdpasim_vq *vq)
 }
 
 /* Mutex held, on the worker or a control thread. */
-void vdpasim_config_changed(struct vdpasim *s)
+void devrt_config_changed(struct devrt *s)
 {
 	if (s->config_cb.trigger_fd >= 0) {
 		s->config_irq_due = true;   /* the worker writes it, now or when it starts */
@@ -240,9 +240,9 @@ void vdpasim_config_changed(struct vdpasim *s)
 	}
 }
 
-unsigned vdpasim_cvq_work(struct vdpasim *s, struct vdpasim_vq *cvq, struct iovec *iov,
-			  uint32_t iov_cap, vdpasim_cvq_fn *handle,
-			  struct vdpasim_cvq_stats *st, bool *again)
+unsigned devrt_cvq_work(struct devrt *s, struct devrt_vq *cvq, struct iovec *iov,
+			  uint32_t iov_cap, devrt_cvq_fn *handle,
+			  struct devrt_cvq_stats *st, bool *again)
 {
 	struct uvdpa_chain c;
 	unsigned done;
@@ -255,7 +255,7 @@ unsigned vdpasim_cvq_work(struct vdpasim *s, struct vdpasim_vq *cvq, struct iove
 		memset(&c, 0, sizeof(c));
 		c.iov = iov;
 		c.iov_cap = iov_cap;
-		r = vdpasim_pop(s, cvq, &c);
+		r = devrt_pop(s, cvq, &c);
 		if (r == 0 || r == -EIO)
 			break;
 		st->requests++;
@@ -269,13 +269,13 @@ unsigned vdpasim_cvq_work(struct vdpasim *s, struct vdpasim_vq *cvq, struct iove
 			st->errors++;
 		uvdpa_vq_dev_push(&cvq->dev, &c, written);
 	}
-	vdpasim_flush(s, cvq);
+	devrt_flush(s, cvq);
 	if (done == VDPASIM_BURST)
 		*again = true;
 	return done;
 }
 
-void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why)
+void devrt_vq_break(struct devrt *s, struct devrt_vq *vq, const char *why)
 {
 	if (vq->broken)
 		return;
@@ -284,10 +284,10 @@ void vdpasim_vq_break(struct vdpasim *s, struct vdpasim_vq *vq, const char *why)
 	fprintf(stderr, "uvdpa: %s: vq %u: %s; queue stopped, device needs reset\n",
 		s->vdev.name ? s->vdev.name : "vdpasim", vq->idx, why);
 	/* virtio 1.2 §2.1.2: setting DEVICE_NEEDS_RESET notifies the driver. */
-	vdpasim_config_changed(s);
+	devrt_config_changed(s);
 }
 
-int vdpasim_pop(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_chain *c)
+int devrt_pop(struct devrt *s, struct devrt_vq *vq, struct uvdpa_chain *c)
 {
 	int r = uvdpa_vq_dev_pop(&vq->dev, c);
 
@@ -296,18 +296,18 @@ int vdpasim_pop(struct vdpasim *s, struct vdpasim_vq *vq, struct uvdpa_chain *c)
 	if (r == 0 && !s->kicks_off && uvdpa_vq_dev_enable_kicks(&vq->dev))
 		r = uvdpa_vq_dev_pop(&vq->dev, c);
 	if (r < 0 && r != -E2BIG) {
-		vdpasim_vq_break(s, vq, "malformed ring or chain refused");
+		devrt_vq_break(s, vq, "malformed ring or chain refused");
 		return -EIO;
 	}
 	return r;
 }
 
-void vdpasim_unpop(struct vdpasim_vq *vq, const struct uvdpa_chain *c)
+void devrt_unpop(struct devrt_vq *vq, const struct uvdpa_chain *c)
 {
 	uvdpa_vq_dev_unpop(&vq->dev, c);
 }
 
-void vdpasim_flush(struct vdpasim *s, struct vdpasim_vq *vq)
+void devrt_flush(struct devrt *s, struct devrt_vq *vq)
 {
 	if (uvdpa_vq_dev_flush(&vq->dev))
 		vq_interrupt(s, vq);
@@ -317,7 +317,7 @@ void vdpasim_flush(struct vdpasim *s, struct vdpasim_vq *vq)
 /* Worker                                                              */
 /* ------------------------------------------------------------------ */
 
-static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq);
+static void vq_drop_ext_kick(struct devrt *s, struct devrt_vq *vq);
 
 /*
  * A caller's kick fd is never read: a live eventfd gives an edge per write.
@@ -325,7 +325,7 @@ static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq);
  * report itself for ever: stop watching it and break the queue, whose
  * config interrupt tells the owner the device needs a reset.
  */
-static void ext_kick_event(struct vdpasim *s, struct vdpasim_vq *vq, int fd, uint32_t events)
+static void ext_kick_event(struct devrt *s, struct devrt_vq *vq, int fd, uint32_t events)
 {
 	char why[96];
 
@@ -336,10 +336,10 @@ static void ext_kick_event(struct vdpasim *s, struct vdpasim_vq *vq, int fd, uin
 	vq_drop_ext_kick(s, vq);
 	snprintf(why, sizeof(why), "kick fd %d %s (not a live eventfd), no longer watched", fd,
 		 events & EPOLLERR ? "reports an error" : "hung up");
-	vdpasim_vq_break(s, vq, why);
+	devrt_vq_break(s, vq, why);
 }
 
-static void class_fd_event(struct vdpasim *s, uint32_t events)
+static void class_fd_event(struct devrt *s, uint32_t events)
 {
 	if (events & (EPOLLHUP | EPOLLERR)) {
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->class_fd, NULL);
@@ -354,14 +354,14 @@ static void class_fd_event(struct vdpasim *s, uint32_t events)
 }
 
 /* Mutex held. Handles what epoll reported; true if a virtqueue was kicked. */
-static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
+static bool drain_events(struct devrt *s, const struct epoll_event *ev, int n)
 {
 	bool kicked = false;
 	int i;
 
 	for (i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
-		struct vdpasim_vq *vq;
+		struct devrt_vq *vq;
 
 		if (tag == TAG_CTL || tag == TAG_IRQ) {
 			fd_drain(tag == TAG_CTL ? s->ctl_fd : s->irq.efd);
@@ -386,7 +386,7 @@ static bool drain_events(struct vdpasim *s, const struct epoll_event *ev, int n)
 }
 
 /* Mutex held: the current trigger fd and seq of target t (nvqs: config). */
-static int irq_target(struct vdpasim *s, uint32_t t, uint32_t *seq)
+static int irq_target(struct devrt *s, uint32_t t, uint32_t *seq)
 {
 	if (t == s->attr.nvqs) {
 		*seq = s->config_irq_seq;
@@ -396,20 +396,20 @@ static int irq_target(struct vdpasim *s, uint32_t t, uint32_t *seq)
 	return s->vqs[t].cb.trigger_fd;
 }
 
-static void irq_collect_one(struct vdpasim *s, uint32_t t)
+static void irq_collect_one(struct devrt *s, uint32_t t)
 {
 	uint32_t seq;
 	int fd = irq_target(s, t, &seq);
 
-	if (fd >= 0 && vdpasim_irq_wanted(&s->irq, t, seq))
-		vdpasim_irq_add(&s->irq, t, seq, fd);
+	if (fd >= 0 && devrt_irq_wanted(&s->irq, t, seq))
+		devrt_irq_add(&s->irq, t, seq, fd);
 }
 
 /* Mutex held: moves this pass' interrupts, and those owed since, to the
  * worker's batch. */
-static unsigned collect_irqs(struct vdpasim *s)
+static unsigned collect_irqs(struct devrt *s)
 {
-	struct vdpasim_irq *q = &s->irq;
+	struct devrt_irq *q = &s->irq;
 	unsigned i;
 
 	for (i = 0; i < s->irq_ndue; i++) {
@@ -427,7 +427,7 @@ static unsigned collect_irqs(struct vdpasim *s)
 	return q->nbatch;
 }
 
-static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
+static unsigned sim_pass(struct devrt *s, bool kicked, bool *again)
 {
 	unsigned i;
 
@@ -440,7 +440,7 @@ static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
 		return 0;
 	}
 	for (i = 0; i < s->attr.nvqs; i++) {
-		struct vdpasim_vq *vq = &s->vqs[i];
+		struct devrt_vq *vq = &s->vqs[i];
 
 		vq->stalled = false;
 		/* A queue enabled before its rings were mapped gets set up here;
@@ -449,7 +449,7 @@ static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
 			int r = vq_setup(s, vq);
 
 			if (r)
-				vdpasim_vq_break(s, vq, r == -EFAULT ?
+				devrt_vq_break(s, vq, r == -EFAULT ?
 						 "ring areas outside the memory map" :
 						 r == -EBADMSG ?
 						 "inflight record inconsistent with the ring" :
@@ -460,22 +460,22 @@ static unsigned sim_pass(struct vdpasim *s, bool kicked, bool *again)
 }
 
 /* Asks the driver for kicks again on every live queue. */
-static void arm_kicks(struct vdpasim *s)
+static void arm_kicks(struct devrt *s)
 {
 	unsigned i;
 
 	for (i = 0; i < s->attr.nvqs; i++)
-		if (vdpasim_vq_usable(&s->vqs[i]))
+		if (devrt_vq_usable(&s->vqs[i]))
 			uvdpa_vq_dev_enable_kicks(&s->vqs[i].dev);
 	s->kicks_off = false;
 }
 
-static void disarm_kicks(struct vdpasim *s)
+static void disarm_kicks(struct devrt *s)
 {
 	unsigned i;
 
 	for (i = 0; i < s->attr.nvqs; i++)
-		if (vdpasim_vq_usable(&s->vqs[i]))
+		if (devrt_vq_usable(&s->vqs[i]))
 			uvdpa_vq_dev_disable_kicks(&s->vqs[i].dev);
 	s->kicks_off = true;
 }
@@ -496,7 +496,7 @@ struct poll_state {
  * The budget adapts: a sleep that ended sooner than the budget means the
  * device is busy enough to poll longer; a long sleep halves it.
  */
-static bool poll_decide(struct vdpasim *s, struct poll_state *p, unsigned handled, bool again)
+static bool poll_decide(struct devrt *s, struct poll_state *p, unsigned handled, bool again)
 {
 	uint64_t now = now_ns();
 
@@ -531,7 +531,7 @@ static bool poll_decide(struct vdpasim *s, struct poll_state *p, unsigned handle
 	return false;
 }
 
-static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
+static int add_fd(struct devrt *s, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
@@ -540,19 +540,19 @@ static int add_fd(struct vdpasim *s, int fd, uint64_t tag)
 
 static void *sim_worker(void *arg)
 {
-	struct vdpasim *s = arg;
+	struct devrt *s = arg;
 	struct poll_state ps = { .budget_ns = 4 * POLL_BUDGET_MIN_NS };
 	struct epoll_event ev[32];
 	bool sleep = true, again;
 	unsigned handled, nirq;
 
 	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
-	if (!vdpasim_irq_ring_up(&s->irq))
+	if (!devrt_irq_ring_up(&s->irq))
 		add_fd(s, s->irq.efd, TAG_IRQ);
 	else
 		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written with write(), and a "
 			"driver that lets its call fd block stalls this device\n",
-			s->vdev.name ? s->vdev.name : "vdpasim");
+			s->vdev.name ? s->vdev.name : "device");
 	while (!atomic_load(&s->stop)) {
 		bool kicked;
 		int n = 0;
@@ -572,7 +572,7 @@ static void *sim_worker(void *arg)
 		if (atomic_load(&s->stop))
 			break;
 
-		vdpasim_irq_reap(&s->irq);   /* no syscall unless writes are pending */
+		devrt_irq_reap(&s->irq);   /* no syscall unless writes are pending */
 		pthread_mutex_lock(&s->mutex);
 		kicked = drain_events(s, ev, n);
 		handled = sim_pass(s, kicked, &again);
@@ -590,7 +590,7 @@ static void *sim_worker(void *arg)
 			pthread_mutex_lock(&s->fence);
 		pthread_mutex_unlock(&s->mutex);
 		if (nirq) {
-			vdpasim_irq_submit(&s->irq);
+			devrt_irq_submit(&s->irq);
 			pthread_mutex_unlock(&s->fence);
 		}
 
@@ -600,11 +600,11 @@ static void *sim_worker(void *arg)
 		if (!sleep && !again)
 			cpu_relax();
 	}
-	vdpasim_irq_ring_down(&s->irq);
+	devrt_irq_ring_down(&s->irq);
 	return NULL;
 }
 
-static int watch_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq, int fd)
+static int watch_ext_kick(struct devrt *s, struct devrt_vq *vq, int fd)
 {
 	/* Edge-triggered and never read: see ext_kick_event. */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
@@ -614,7 +614,7 @@ static int watch_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq, int fd)
 }
 
 /* Mutex held, the worker gone: releases everything it used. Idempotent. */
-static void release_fds(struct vdpasim *s)
+static void release_fds(struct devrt *s)
 {
 	unsigned i;
 
@@ -629,7 +629,7 @@ static void release_fds(struct vdpasim *s)
 	if (s->epfd >= 0)
 		close(s->epfd);   /* also forgets the caller's kick fds and the class fd */
 	s->ctl_fd = s->epfd = s->class_fd = -1;
-	vdpasim_irq_close(&s->irq);
+	devrt_irq_close(&s->irq);
 }
 
 /*
@@ -637,7 +637,7 @@ static void release_fds(struct vdpasim *s)
  * the caller's kick fds, the class' fd. Made with the worker, so a device
  * without a live driver costs no fd at all.
  */
-static int open_fds(struct vdpasim *s)
+static int open_fds(struct devrt *s)
 {
 	unsigned i;
 	int r;
@@ -650,7 +650,7 @@ static int open_fds(struct vdpasim *s)
 		return -errno;
 	r = add_fd(s, s->ctl_fd, TAG_CTL);
 	for (i = 0; !r && i < s->attr.nvqs; i++) {
-		struct vdpasim_vq *vq = &s->vqs[i];
+		struct devrt_vq *vq = &s->vqs[i];
 
 		s->kfds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (s->kfds[i] < 0)
@@ -665,12 +665,12 @@ static int open_fds(struct vdpasim *s)
 			r = add_fd(s, s->class_fd, TAG_CLASS);
 	}
 	if (!r)
-		r = vdpasim_irq_open(&s->irq, s->attr.nvqs + 1);
+		r = devrt_irq_open(&s->irq, s->attr.nvqs + 1);
 	return r;
 }
 
 /* Mutex held: kick_vq may use our eventfds from now on. */
-static void publish_kick_fds(struct vdpasim *s)
+static void publish_kick_fds(struct devrt *s)
 {
 	unsigned i;
 
@@ -695,7 +695,7 @@ static void worker_sigmask(sigset_t *set)
 }
 
 /* life and mutex held. A thread only while a driver is live. */
-static void ensure_worker(struct vdpasim *s)
+static void ensure_worker(struct devrt *s)
 {
 	sigset_t set, old;
 	int r;
@@ -732,12 +732,12 @@ fail:
  * once no kick_vq still holds it; later kicks are dropped, harmlessly: the
  * next DRIVER_OK's first pass looks at every queue.
  */
-static void stop_worker(struct vdpasim *s)
+static void stop_worker(struct devrt *s)
 {
 	bool started;
 	unsigned i;
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	started = s->worker_started;
 	s->worker_started = false;
 	if (started) {
@@ -746,7 +746,7 @@ static void stop_worker(struct vdpasim *s)
 		if (s->kicks_off)
 			arm_kicks(s);   /* the next worker starts from kicks */
 	}
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	if (!started)
 		return;
 	atomic_store(&s->stop, true);
@@ -754,18 +754,18 @@ static void stop_worker(struct vdpasim *s)
 	pthread_join(s->worker, NULL);
 	while (atomic_load(&s->kickers))
 		sched_yield();
-	vdpasim_lock(s);
+	devrt_lock(s);
 	release_fds(s);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
-void vdpasim_stop(struct vdpasim *s)
+void devrt_stop(struct devrt *s)
 {
 	pthread_mutex_lock(&s->life);
-	vdpasim_lock(s);
+	devrt_lock(s);
 	sim_quiesce(s, -1);
 	s->stopped = true;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	stop_worker(s);
 	pthread_mutex_unlock(&s->life);
 }
@@ -777,35 +777,35 @@ void vdpasim_stop(struct vdpasim *s)
 static int sim_set_vq_address(struct uvdpa_device *d, uint16_t idx, uint64_t desc,
 			      uint64_t drv, uint64_t dev)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 
 	if (!vq)
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	vq->desc_addr = desc;
 	vq->driver_addr = drv;
 	vq->device_addr = dev;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return 0;
 }
 
 static void sim_set_vq_num(struct uvdpa_device *d, uint16_t idx, uint32_t num)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 
 	if (!vq)
 		return;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	vq->num = num;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
 static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 
 	int fd;
 
@@ -822,7 +822,7 @@ static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 	atomic_fetch_sub(&s->kickers, 1);
 }
 
-static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq)
+static void vq_drop_ext_kick(struct devrt *s, struct devrt_vq *vq)
 {
 	/* The caller may already have closed it; epoll then forgot it too. */
 	if (vq->ext_kick_fd >= 0 && s->epfd >= 0)
@@ -832,13 +832,13 @@ static void vq_drop_ext_kick(struct vdpasim *s, struct vdpasim_vq *vq)
 
 static int sim_set_vq_kick_fd(struct uvdpa_device *d, uint16_t idx, int fd)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 	int ret = 0;
 
 	if (!vq)
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	vq_drop_ext_kick(s, vq);
 	if (fd >= 0) {
 		/* Never read, so its O_NONBLOCK does not matter to us. */
@@ -849,30 +849,30 @@ static int sim_set_vq_kick_fd(struct uvdpa_device *d, uint16_t idx, int fd)
 		if (!ret)
 			vq->ext_kick_fd = fd;
 	}
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return ret;
 }
 
 static void sim_set_vq_cb(struct uvdpa_device *d, uint16_t idx, const struct uvdpa_callback *cb)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 
 	if (!vq)
 		return;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	vq_cb_set(s, vq, cb);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
 static void sim_set_vq_ready(struct uvdpa_device *d, uint16_t idx, bool ready)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 
 	if (!vq)
 		return;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	if (ready && !vq->ready) {
 		vq->ready = true;
 		vq->broken = false;
@@ -885,70 +885,70 @@ static void sim_set_vq_ready(struct uvdpa_device *d, uint16_t idx, bool ready)
 		vq_teardown(vq);
 		vq->ready = false;
 	}
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
 static bool sim_get_vq_ready(struct uvdpa_device *d, uint16_t idx)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 	bool r;
 
 	if (!vq)
 		return false;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	r = vq->ready;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return r;
 }
 
 static int sim_set_vq_state(struct uvdpa_device *d, uint16_t idx, const struct uvdpa_vq_state *st)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 	int ret = 0;
 
 	if (!vq || !st)
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	sim_quiesce(s, idx);
 	vq->state = *st;
 	vq->has_state = true;
 	/* A live queue restarts from the new position. */
 	if (vq->set_up && vq_setup(s, vq))
 		ret = -EINVAL;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return ret;
 }
 
 static int sim_get_vq_state(struct uvdpa_device *d, uint16_t idx, struct uvdpa_vq_state *st)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 
 	if (!vq || !st)
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	sim_quiesce(s, idx);
 	if (vq->set_up)
 		uvdpa_vq_dev_get_state(&vq->dev, st);
 	else
 		vq_saved_state(s, vq, st);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return 0;
 }
 
 static int sim_get_vendor_vq_stats(struct uvdpa_device *d, uint16_t idx,
 				   struct uvdpa_vq_stat *stats, unsigned max)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	int r;
 
 	if (!s->attr.get_stats)
 		return -EOPNOTSUPP;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	r = s->attr.get_stats(s, idx, stats, max);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return r;
 }
 
@@ -960,16 +960,16 @@ static uint32_t sim_get_vq_align(struct uvdpa_device *d)
 
 static uint32_t sim_get_vq_size(struct uvdpa_device *d, uint16_t idx)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 	uint32_t n = VDPASIM_VQ_NUM_MAX;
 
 	if (!vq)
 		return 0;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	if ((s->status & UVDPA_STATUS_DRIVER_OK) && vq->num)
 		n = vq->num;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return n;
 }
 
@@ -980,36 +980,36 @@ static uint64_t sim_get_device_features(struct uvdpa_device *d)
 
 static int sim_set_driver_features(struct uvdpa_device *d, uint64_t features)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
-	/* The simulator only works through its memory map (kernel: DMA API),
+	/* The runtime only works through its memory map (kernel: DMA API),
 	 * which a translating face provides whatever the driver negotiated. */
 	if (!(features & VDPASIM_F_ACCESS_PLATFORM) && !d->face_translates)
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	s->features = features & s->dev_features;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return 0;
 }
 
 static uint64_t sim_get_driver_features(struct uvdpa_device *d)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	uint64_t f;
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	f = s->features;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return f;
 }
 
 static void sim_set_config_cb(struct uvdpa_device *d, const struct uvdpa_callback *cb)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	config_cb_set(s, cb);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
 static uint16_t sim_get_vq_num_max(struct uvdpa_device *d)
@@ -1037,24 +1037,24 @@ static uint32_t sim_get_vendor_id(struct uvdpa_device *d)
 
 static uint8_t sim_get_status(struct uvdpa_device *d)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	uint8_t st;
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	st = s->status;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return st;
 }
 
-/* Kernel vdpasim_do_reset; the config space, vq num, the map and the
+/* Kernel devrt_do_reset; the config space, vq num, the map and the
  * statistics survive. Mutex held. */
-static void do_reset(struct vdpasim *s)
+static void do_reset(struct devrt *s)
 {
 	unsigned i;
 
 	sim_quiesce(s, -1);
 	for (i = 0; i < s->attr.nvqs; i++) {
-		struct vdpasim_vq *vq = &s->vqs[i];
+		struct devrt_vq *vq = &s->vqs[i];
 
 		vq->ready = false;
 		vq->set_up = false;
@@ -1080,12 +1080,12 @@ static void do_reset(struct vdpasim *s)
 
 static void sim_set_status(struct uvdpa_device *d, uint8_t status)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	bool live;
 	uint8_t old;
 
 	pthread_mutex_lock(&s->life);
-	vdpasim_lock(s);
+	devrt_lock(s);
 	if (status == 0) {
 		do_reset(s);   /* virtio: writing 0 resets the device */
 	} else {
@@ -1102,7 +1102,7 @@ static void sim_set_status(struct uvdpa_device *d, uint8_t status)
 		}
 	}
 	live = s->status & UVDPA_STATUS_DRIVER_OK;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	if (!live)
 		stop_worker(s);   /* no driver, no thread */
 	pthread_mutex_unlock(&s->life);
@@ -1110,12 +1110,12 @@ static void sim_set_status(struct uvdpa_device *d, uint8_t status)
 
 static int sim_reset(struct uvdpa_device *d)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
 	pthread_mutex_lock(&s->life);
-	vdpasim_lock(s);
+	devrt_lock(s);
 	do_reset(s);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	stop_worker(s);
 	pthread_mutex_unlock(&s->life);
 	return 0;
@@ -1123,26 +1123,26 @@ static int sim_reset(struct uvdpa_device *d)
 
 static int sim_suspend(struct uvdpa_device *d)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	s->running = false;
 	sim_quiesce(s, -1);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return 0;
 }
 
 static int sim_resume(struct uvdpa_device *d)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	s->running = true;
 	if (s->pending_kick) {
 		s->pending_kick = false;
 		wake(s);
 	}
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return 0;
 }
 
@@ -1151,64 +1151,64 @@ static size_t sim_get_config_size(struct uvdpa_device *d)
 	return vdpa_to_sim(d)->attr.config_size;
 }
 
-static bool config_range_ok(const struct vdpasim *s, unsigned off, unsigned len)
+static bool config_range_ok(const struct devrt *s, unsigned off, unsigned len)
 {
 	return off <= s->attr.config_size && len <= s->attr.config_size - off;
 }
 
 static void sim_get_config(struct uvdpa_device *d, unsigned off, void *buf, unsigned len)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
 	/* Out of range: buf is left alone, as the kernel does. */
 	if (!buf || !config_range_ok(s, off, len))
 		return;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	if (s->attr.get_config)
 		s->attr.get_config(s, s->config);
 	memcpy(buf, s->config + off, len);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
 static void sim_set_config(struct uvdpa_device *d, unsigned off, const void *buf, unsigned len)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
 	if (!buf || !config_range_ok(s, off, len))
 		return;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	memcpy(s->config + off, buf, len);
 	if (s->attr.set_config)
 		s->attr.set_config(s, s->config);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 }
 
 static uint32_t sim_get_generation(struct uvdpa_device *d)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	uint32_t g;
 
-	vdpasim_lock(s);
+	devrt_lock(s);
 	g = s->generation;
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return g;
 }
 
 static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 	struct uvdpa_memmap *copy, *old;
 	unsigned i;
 
 	copy = map ? uvdpa_memmap_dup(map) : uvdpa_memmap_new();
 	if (!copy)
 		return -ENOMEM;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	sim_quiesce(s, -1);
 	old = s->map;
 	s->map = copy;
 	for (i = 0; i < s->attr.nvqs; i++) {
-		struct vdpasim_vq *vq = &s->vqs[i];
+		struct devrt_vq *vq = &s->vqs[i];
 
 		/* A ring that left the map is retried (and refused) by the worker. */
 		if (vq->set_up && uvdpa_vq_dev_remap(&vq->dev, copy))
@@ -1216,7 +1216,7 @@ static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 	}
 	if (s->running)
 		wake(s);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	/* Passes run under the mutex, so no chain points into the old map. */
 	uvdpa_memmap_free(old);
 	return 0;
@@ -1224,44 +1224,44 @@ static int sim_set_map(struct uvdpa_device *d, const struct uvdpa_memmap *map)
 
 static int sim_set_vq_inflight(struct uvdpa_device *d, uint16_t idx, void *area, size_t len)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
-	struct vdpasim_vq *vq = sim_vq(s, idx);
+	struct devrt *s = vdpa_to_sim(d);
+	struct devrt_vq *vq = sim_vq(s, idx);
 	int ret = 0;
 
 	if (!vq || (area && !len))
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	if (vq->ready) {
 		ret = -EBUSY;
 	} else {
 		vq->inflight = area;
 		vq->inflight_len = area ? len : 0;
 	}
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return ret;
 }
 
 static int sim_set_poll_mode(struct uvdpa_device *d, enum uvdpa_poll_mode mode)
 {
-	struct vdpasim *s = vdpa_to_sim(d);
+	struct devrt *s = vdpa_to_sim(d);
 
 	if (mode > UVDPA_POLL_ALWAYS)
 		return -EINVAL;
-	vdpasim_lock(s);
+	devrt_lock(s);
 	s->poll = mode;
 	if (mode == UVDPA_POLL_OFF && s->kicks_off)
 		arm_kicks(s);
 	wake(s);
-	vdpasim_unlock(s);
+	devrt_unlock(s);
 	return 0;
 }
 
 static void sim_free(struct uvdpa_device *d)
 {
-	vdpasim_destroy(vdpa_to_sim(d));
+	devrt_destroy(vdpa_to_sim(d));
 }
 
-static const struct uvdpa_device_ops vdpasim_ops = {
+static const struct uvdpa_device_ops devrt_ops = {
 	.set_vq_address = sim_set_vq_address,
 	.set_vq_num = sim_set_vq_num,
 	.kick_vq = sim_kick_vq,
@@ -1301,13 +1301,13 @@ static const struct uvdpa_device_ops vdpasim_ops = {
 /* Creation and destruction                                            */
 /* ------------------------------------------------------------------ */
 
-void vdpasim_destroy(struct vdpasim *s)
+void devrt_destroy(struct devrt *s)
 {
 	unsigned i;
 
 	if (!s)
 		return;
-	vdpasim_stop(s);
+	devrt_stop(s);
 	if (s->attr.free)
 		s->attr.free(s);
 	if (s->vqs) {
@@ -1325,19 +1325,19 @@ void vdpasim_destroy(struct vdpasim *s)
 	free(s);
 }
 
-static int sim_init(struct vdpasim *s, const char *name)
+static int sim_init(struct devrt *s, const char *name)
 {
 	unsigned i;
 
 	for (i = 0; i < s->attr.nvqs; i++) {
-		struct vdpasim_vq *vq = &s->vqs[i];
+		struct devrt_vq *vq = &s->vqs[i];
 
 		vq->idx = (uint16_t)i;
 		vq->num = VDPASIM_VQ_NUM_MAX;
 		vq->ext_kick_fd = -1;
 		cb_clear(&vq->cb);
 	}
-	snprintf(s->tname, sizeof(s->tname), "vdpasim:%s", name ? name : "");
+	snprintf(s->tname, sizeof(s->tname), "vdev:%s", name ? name : "");
 	return 0;
 }
 
@@ -1356,12 +1356,12 @@ static uint8_t *config_alloc(size_t size)
 	return p;
 }
 
-struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
+struct devrt *devrt_create(const struct devrt_dev_attr *attr,
 			       const struct uvdpa_dev_set_config *cfg, const char *name,
 			       int *err)
 {
 	uint64_t features = attr->supported_features;
-	struct vdpasim *s;
+	struct devrt *s;
 	unsigned i;
 	int r;
 
@@ -1402,7 +1402,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 		r = -ENOMEM;
 		goto fail;
 	}
-	s->vdev.ops = &vdpasim_ops;
+	s->vdev.ops = &devrt_ops;
 	s->vdev.nvqs = attr->nvqs;
 	s->dev_features = features;
 	cb_clear(&s->config_cb);
@@ -1412,7 +1412,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	s->attr.free = attr->free;
 	return s;
 fail:
-	vdpasim_destroy(s);
+	devrt_destroy(s);
 	*err = r;
 	return NULL;
 }
