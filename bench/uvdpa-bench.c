@@ -29,6 +29,7 @@
 
 struct opts {
 	bool net, blk, poll, packed, prefill;
+	bool blk_ops[2];                /* blk reads, blk writes */
 	unsigned runs, duration_ms;
 	unsigned qds[QDS_MAX], nqd;     /* blk queue depths */
 	const char *vhost_user;         /* socket of a back end, or NULL: in-process */
@@ -328,6 +329,9 @@ static int bench_blk(const struct opts *o)
 	for (int w = 0; w < 2; w++) {
 		enum uvdpa_blk_op op = w ? UVDPA_BLK_OP_WRITE : UVDPA_BLK_OP_READ;
 
+		if (!o->blk_ops[w])
+			continue;
+
 		for (unsigned q = 0; q < o->nqd; q++) {
 			unsigned qd = o->qds[q];
 			double iops[MAX_RUNS];
@@ -376,6 +380,7 @@ static void usage(FILE *f)
 		"  -q, --qd LIST       blk queue depths, comma-separated, 1 to %d\n"
 		"                      (default 1,32,128)\n"
 		"      --prefill       blk: write the whole disk before measuring\n"
+		"  -o, --op OP         blk: randread or randwrite only (default both)\n"
 		"      --no-poll       device worker sleeps until kicked (default: busy-poll)\n"
 		"      --vhost-user PATH  run over libuvdpa's vhost-user front end against the\n"
 		"                      back end at PATH (one test: net or blk, as it serves)\n"
@@ -414,17 +419,18 @@ int main(int argc, char **argv)
 		{ "packed", no_argument, NULL, 'p' },
 		{ "qd", required_argument, NULL, 'q' },
 		{ "prefill", no_argument, NULL, 'F' },
+		{ "op", required_argument, NULL, 'o' },
 		{ "no-poll", no_argument, NULL, 'P' },
 		{ "vhost-user", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .poll = true, .runs = 5, .duration_ms = 1000,
-			  .qds = { 1, 32, 128 }, .nqd = 3 };
+			  .qds = { 1, 32, 128 }, .nqd = 3, .blk_ops = { true, true } };
 	int c, err = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:r:pq:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:pq:o:h", lopts, NULL)) != -1) {
 		unsigned long val;
 
 		switch (c) {
@@ -451,6 +457,15 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			o.prefill = true;
+			break;
+		case 'o':
+			o.blk_ops[0] = strcmp(optarg, "randread") == 0;
+			o.blk_ops[1] = strcmp(optarg, "randwrite") == 0;
+			if (!o.blk_ops[0] && !o.blk_ops[1]) {
+				fprintf(stderr, "uvdpa-bench: bad --op \"%s\" (randread or randwrite)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'P':
 			o.poll = false;
