@@ -69,6 +69,7 @@ struct bf_req {
 struct bf_queue {
 	struct io_uring ring;
 	bool ring_up;
+	bool fixed_file;                /* the backing is registered file 0 */
 	struct bf_req *reqs;            /* BF_SLOTS */
 	uint16_t *free;                 /* stack of free slot numbers */
 	unsigned nfree;
