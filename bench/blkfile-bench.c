@@ -66,7 +66,8 @@ static double measure(struct uvdpa_blk *b, bool write, unsigned qd, uint8_t *buf
 	for (i = 0; i < qd; i++)
 		opq[i] = &st;
 	while (t - start < dur_ns) {
-		unsigned room = qd - uvdpa_blk_inflight(b, 0);
+		unsigned inflight = uvdpa_blk_inflight(b, 0);
+		unsigned room = inflight < qd ? qd - inflight : 0;
 
 		for (i = 0; i < room; i++)
 			rq[i] = (struct uvdpa_blk_req){

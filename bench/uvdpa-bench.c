@@ -240,7 +240,8 @@ static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 	for (i = 0; i < qd; i++)
 		opq[i] = &st;
 	for (;;) {
-		unsigned room = qd - uvdpa_blk_inflight(b, 0);
+		unsigned inflight = uvdpa_blk_inflight(b, 0);
+		unsigned room = inflight < qd ? qd - inflight : 0;
 
 		for (i = 0; i < room; i++) {
 			*seed ^= *seed << 13;
