@@ -63,6 +63,7 @@ struct bf_req {
 	size_t bounce_cap;
 	struct iovec biov;
 	bool bounced;
+	bool worker_op;                 /* counted in the queue's worker_ops */
 	struct iovec iov[BF_SLOT_IOV];  /* the chain's segments */
 };
 
@@ -74,6 +75,7 @@ struct bf_queue {
 	uint16_t *free;                 /* stack of free slot numbers */
 	unsigned nfree;
 	unsigned inflight;              /* slots holding a chain */
+	unsigned worker_ops;            /* of them, done by io-wq workers */
 	unsigned queued;                /* SQEs prepared, not submitted */
 	bool pushed;                    /* used entries not flushed yet */
 };

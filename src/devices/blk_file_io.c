@@ -15,6 +15,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,10 @@ static struct bf_req *slot_take(struct bf_queue *q)
 
 static void slot_put(struct bf_queue *q, struct bf_req *req)
 {
+	if (req->worker_op) {
+		req->worker_op = false;
+		q->worker_ops--;
+	}
 	q->free[q->nfree++] = (uint16_t)(req - q->reqs);
 	q->inflight--;
 }
@@ -356,6 +361,13 @@ static bool req_start(struct blk_file *b, struct bf_queue *q, struct bf_req *req
 		*st = VIRTIO_BLK_S_IOERR;
 		return false;
 	}
+	/* The kernel cannot do these inline: they go to its io-wq workers
+	 * (buffered writes on ext4, fsync, fallocate). */
+	if ((req->op == BF_OP_WRITE && !b->direct) || req->op == BF_OP_FSYNC ||
+	    req->op == BF_OP_FALLOC) {
+		req->worker_op = true;
+		q->worker_ops++;
+	}
 	return true;
 }
 
@@ -494,11 +506,23 @@ static unsigned queue_work(struct devrt *s, unsigned i, bool *again)
 
 unsigned bf_work(struct devrt *s, bool *again)
 {
-	unsigned i, done = 0;
+	struct blk_file *b = rt_to_bf(s);
+	unsigned i, done = 0, waiting = 0;
 
 	for (i = 0; i < s->attr.nvqs; i++)
 		if (devrt_vq_usable(&s->vqs[i]))
 			done += queue_work(s, i, again);
+	for (i = 0; !done && s->poll != UVDPA_POLL_OFF && i < b->num_queues; i++)
+		waiting += b->q[i].worker_ops;
+	/*
+	 * A polling pass that found nothing while io-wq workers have requests
+	 * of ours: they may be waiting for this core (a back end pinned to one
+	 * core), so let them run rather than spin past them. Requests the
+	 * kernel completes by itself (reads, O_DIRECT) are not waited for so:
+	 * the core would go to whatever else runs, late to see them done.
+	 */
+	if (waiting)
+		sched_yield();
 	return done;
 }
 
