@@ -13,7 +13,8 @@
 #   and, on the same file, qemu-storage-daemon's file export (aio=io_uring)
 #   against uvdpad's blk_file; both buffered (the file is written first and
 #   sits in the page cache after the first round). FILE (default
-#   /var/tmp/uvdpa-bench-vu.img) and FILE_MB (256) choose it.
+#   /var/tmp/uvdpa-bench-vu.img, kept for the next run) and FILE_MB (256)
+#   choose it.
 # net: vdpasim_net vs DPDK testpmd's vhost PMD in io forward (both loop
 #   frames back).
 # The machine's state (cross-core round trip, load, steal) is printed
