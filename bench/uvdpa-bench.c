@@ -24,10 +24,14 @@
 #define MAX_RUNS 99
 #define NET_WINDOW 128          /* frames in flight: below the RX buffers */
 #define STALL_NS 2000000000ULL  /* no progress for this long: give up */
+#define BLK_QD_MAX 128          /* the blk driver's queue depth */
+#define QDS_MAX 8
 
 struct opts {
-	bool net, blk, poll, packed;
+	bool net, blk, poll, packed, prefill;
+	bool blk_ops[2];                /* blk reads, blk writes */
 	unsigned runs, duration_ms;
+	unsigned qds[QDS_MAX], nqd;     /* blk queue depths */
 	const char *vhost_user;         /* socket of a back end, or NULL: in-process */
 };
 
@@ -219,26 +223,36 @@ static void blk_done(void *opaque, int res)
 		r->errors++;
 }
 
-/* Random 4 KiB requests kept at depth qd; IOPS of one run, -1 on error. */
+/*
+ * Random 4 KiB requests kept at depth qd, topped up with one burst per turn
+ * (one publication and at most one kick for all of them, as an application
+ * with a queue of work would); IOPS of one run, -1 on error.
+ */
 static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 		      uint8_t *bufs, uint64_t blocks, uint64_t dur_ns, uint64_t *seed)
 {
 	struct blk_run st = { 0, 0 };
+	struct uvdpa_blk_req rq[BLK_QD_MAX];
+	void *opq[BLK_QD_MAX];
 	uint64_t start = now_ns(), end = start + dur_ns, last = start, t = start, seen = 0;
-	unsigned slot = 0, turn = 0;
+	unsigned i, slot = 0, turn = 0;
 
+	for (i = 0; i < qd; i++)
+		opq[i] = &st;
 	for (;;) {
-		while (uvdpa_blk_inflight(b, 0) < qd) {
-			struct uvdpa_blk_req rq = { .op = op, .len = 4096 };
+		unsigned inflight = uvdpa_blk_inflight(b, 0);
+		unsigned room = inflight < qd ? qd - inflight : 0;
 
+		for (i = 0; i < room; i++) {
 			*seed ^= *seed << 13;
 			*seed ^= *seed >> 7;
 			*seed ^= *seed << 17;
-			rq.sector = (*seed % blocks) * 8;
-			rq.buf = bufs + (size_t)(slot++ % qd) * 4096;
-			if (uvdpa_blk_submit(b, 0, &rq, blk_done, &st))
-				break;
+			rq[i] = (struct uvdpa_blk_req){ .op = op, .len = 4096,
+				.sector = (*seed % blocks) * 8,
+				.buf = bufs + (size_t)(slot++ % qd) * 4096 };
 		}
+		if (room && uvdpa_blk_submit_burst(b, 0, rq, room, blk_done, opq) < 0)
+			return -1;
 		uvdpa_blk_poll(b, 0);
 		if (st.errors)
 			return -1;
@@ -259,17 +273,45 @@ static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 	return (double)seen / ((double)(t - start) / 1e9);
 }
 
+/* Writes every block once, in the largest requests the device takes, so
+ * that reads afterwards find data everywhere; 0 or -1. */
+static int blk_prefill(struct uvdpa_blk *b, uint64_t sectors)
+{
+	size_t chunk = uvdpa_blk_max_transfer(b);
+	uint8_t *buf;
+	uint64_t s;
+	int err = 0;
+
+	if (chunk > (1u << 20))
+		chunk = 1u << 20;
+	chunk -= chunk % 4096;
+	if (!chunk)
+		chunk = 4096;
+	buf = malloc(chunk);
+	if (!buf)
+		return -1;
+	memset(buf, 0xa5, chunk);
+	for (s = 0; s < sectors && !err; s += chunk / 512) {
+		size_t len = sectors - s < chunk / 512 ? (size_t)(sectors - s) * 512 : chunk;
+
+		err = uvdpa_blk_write(b, s, buf, len);
+	}
+	free(buf);
+	if (err)
+		fprintf(stderr, "uvdpa-bench: prefill: %s\n", strerror(-err));
+	return err ? -1 : 0;
+}
+
 static int bench_blk(const struct opts *o)
 {
-	static const unsigned qds[] = { 1, 32, 128 };
 	struct uvdpa_dev_set_config cfg = { 0 };
-	struct uvdpa_blk_opts bo = { .queue_depth = 128, .flags = UVDPA_BLK_INDIRECT |
+	struct uvdpa_blk_opts bo = { .queue_depth = BLK_QD_MAX, .flags = UVDPA_BLK_INDIRECT |
 						UVDPA_BLK_EVENT_IDX |
 						(o->packed ? UVDPA_BLK_PACKED : 0) };
 	struct uvdpa_bus *bus = uvdpa_bus_new();
 	struct uvdpa_virtio *v = NULL;
 	struct uvdpa_blk *b = NULL;
-	uint8_t *bufs = calloc(128, 4096);
+	uint8_t *bufs = calloc(BLK_QD_MAX, 4096);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, blocks;
 	int err = 1;
 
@@ -283,16 +325,22 @@ static int bench_blk(const struct opts *o)
 		goto out;
 	}
 	blocks = uvdpa_blk_capacity(b) / 8;
+	if (o->prefill && blk_prefill(b, blocks * 8))
+		goto out;
 	for (int w = 0; w < 2; w++) {
 		enum uvdpa_blk_op op = w ? UVDPA_BLK_OP_WRITE : UVDPA_BLK_OP_READ;
 
-		for (unsigned q = 0; q < 3; q++) {
+		if (!o->blk_ops[w])
+			continue;
+
+		for (unsigned q = 0; q < o->nqd; q++) {
+			unsigned qd = o->qds[q];
 			double iops[MAX_RUNS];
 			unsigned i;
 
-			blk_run(b, op, qds[q], bufs, blocks, 100000000ULL, &seed);
+			blk_run(b, op, qd, bufs, blocks, 100000000ULL, &seed);
 			for (i = 0; i < o->runs; i++) {
-				iops[i] = blk_run(b, op, qds[q], bufs, blocks,
+				iops[i] = blk_run(b, op, qd, bufs, blocks,
 						  o->duration_ms * 1000000ULL, &seed);
 				if (iops[i] < 0) {
 					fprintf(stderr, "uvdpa-bench: blk I/O failed or stalled\n");
@@ -300,7 +348,7 @@ static int bench_blk(const struct opts *o)
 				}
 			}
 			printf("blk rand%-5s 4 KiB QD%-3u  %9.0f IOPS\n", w ? "write" : "read",
-			       qds[q], median(iops, o->runs));
+			       qd, median(iops, o->runs));
 			fflush(stdout);
 		}
 	}
@@ -324,15 +372,44 @@ static void usage(FILE *f)
 		"Tests (default: all):\n"
 		"  net   loopback packets/s and Gbit/s with 64 and 1500-byte frames\n"
 		"  blk   4 KiB random read and write IOPS at queue depth 1, 32 and 128\n"
+		"        (reads first: a fresh device is measured fresh)\n"
 		"\n"
 		"Options:\n"
 		"  -d, --duration MS   length of one run in milliseconds (default 1000)\n"
 		"  -r, --runs N        runs per figure, median printed (default 5, max %d)\n"
 		"  -p, --packed        packed rings instead of split rings\n"
+		"  -q, --qd LIST       blk queue depths, comma-separated, 1 to %d\n"
+		"                      (default 1,32,128)\n"
+		"      --prefill       blk: write the whole disk before measuring\n"
+		"  -o, --op OP         blk: randread or randwrite only (default both)\n"
 		"      --no-poll       device worker sleeps until kicked (default: busy-poll)\n"
 		"      --vhost-user PATH  run over libuvdpa's vhost-user front end against the\n"
 		"                      back end at PATH (one test: net or blk, as it serves)\n"
-		"  -h, --help          this text\n", MAX_RUNS);
+		"  -h, --help          this text\n", MAX_RUNS, BLK_QD_MAX);
+}
+
+/* "1,32,128" into o->qds; 0, or -1 after saying why. */
+static int parse_qds(const char *arg, struct opts *o)
+{
+	const char *p = arg;
+	char *end;
+
+	o->nqd = 0;
+	do {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || (*end && *end != ',') || !v || v > BLK_QD_MAX ||
+		    o->nqd == QDS_MAX) {
+			fprintf(stderr, "uvdpa-bench: bad --qd \"%s\" (up to %d depths, 1 to %d)\n",
+				arg, QDS_MAX, BLK_QD_MAX);
+			return -1;
+		}
+		o->qds[o->nqd++] = (unsigned)v;
+		p = end + 1;
+	} while (*end);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -341,16 +418,20 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "packed", no_argument, NULL, 'p' },
+		{ "qd", required_argument, NULL, 'q' },
+		{ "prefill", no_argument, NULL, 'F' },
+		{ "op", required_argument, NULL, 'o' },
 		{ "no-poll", no_argument, NULL, 'P' },
 		{ "vhost-user", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .poll = true, .runs = 5, .duration_ms = 1000 };
+	struct opts o = { .poll = true, .runs = 5, .duration_ms = 1000,
+			  .qds = { 1, 32, 128 }, .nqd = 3, .blk_ops = { true, true } };
 	int c, err = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:r:ph", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:pq:o:h", lopts, NULL)) != -1) {
 		unsigned long val;
 
 		switch (c) {
@@ -370,6 +451,22 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.packed = true;
+			break;
+		case 'q':
+			if (parse_qds(optarg, &o))
+				return 2;
+			break;
+		case 'F':
+			o.prefill = true;
+			break;
+		case 'o':
+			o.blk_ops[0] = strcmp(optarg, "randread") == 0;
+			o.blk_ops[1] = strcmp(optarg, "randwrite") == 0;
+			if (!o.blk_ops[0] && !o.blk_ops[1]) {
+				fprintf(stderr, "uvdpa-bench: bad --op \"%s\" (randread or randwrite)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'P':
 			o.poll = false;

@@ -63,16 +63,19 @@ struct bf_req {
 	size_t bounce_cap;
 	struct iovec biov;
 	bool bounced;
+	bool worker_op;                 /* counted in the queue's worker_ops */
 	struct iovec iov[BF_SLOT_IOV];  /* the chain's segments */
 };
 
 struct bf_queue {
 	struct io_uring ring;
 	bool ring_up;
+	bool fixed_file;                /* the backing is registered file 0 */
 	struct bf_req *reqs;            /* BF_SLOTS */
 	uint16_t *free;                 /* stack of free slot numbers */
 	unsigned nfree;
 	unsigned inflight;              /* slots holding a chain */
+	unsigned worker_ops;            /* of them, done by io-wq workers */
 	unsigned queued;                /* SQEs prepared, not submitted */
 	bool pushed;                    /* used entries not flushed yet */
 };

@@ -15,6 +15,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,10 @@ static struct bf_req *slot_take(struct bf_queue *q)
 
 static void slot_put(struct bf_queue *q, struct bf_req *req)
 {
+	if (req->worker_op) {
+		req->worker_op = false;
+		q->worker_ops--;
+	}
 	q->free[q->nfree++] = (uint16_t)(req - q->reqs);
 	q->inflight--;
 }
@@ -125,12 +130,25 @@ static bool req_prep(struct bf_queue *q, int fd, struct bf_req *req)
 		if (!sqe)
 			return false;
 	}
+	/* The registered file (index 0) spares a file lookup per request. */
+	if (q->fixed_file)
+		fd = 0;
+	/* One segment (nearly every request, and every bounced one): the
+	 * plain opcodes spare the kernel importing an iovec, as fio does. */
 	switch (req->op) {
 	case BF_OP_READ:
-		io_uring_prep_readv(sqe, fd, req->io, req->nio, req->off);
+		if (req->nio == 1)
+			io_uring_prep_read(sqe, fd, req->io[0].iov_base,
+					   (unsigned)req->io[0].iov_len, req->off);
+		else
+			io_uring_prep_readv(sqe, fd, req->io, req->nio, req->off);
 		break;
 	case BF_OP_WRITE:
-		io_uring_prep_writev(sqe, fd, req->io, req->nio, req->off);
+		if (req->nio == 1)
+			io_uring_prep_write(sqe, fd, req->io[0].iov_base,
+					    (unsigned)req->io[0].iov_len, req->off);
+		else
+			io_uring_prep_writev(sqe, fd, req->io, req->nio, req->off);
 		break;
 	case BF_OP_FSYNC:
 		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
@@ -139,6 +157,8 @@ static bool req_prep(struct bf_queue *q, int fd, struct bf_req *req)
 		io_uring_prep_fallocate(sqe, fd, req->fl_mode, req->off, req->fl_len);
 		break;
 	}
+	if (q->fixed_file)
+		io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	io_uring_sqe_set_data(sqe, req);
 	q->queued++;
 	return true;
@@ -269,6 +289,17 @@ static void get_id(struct blk_file *b, struct bf_req *req)
 	req->written += (uint32_t)uvdpa_chain_write(&req->c, 0, id, n < sizeof(id) ? n : sizeof(id));
 }
 
+/* The request header; false if the chain has none. Drivers put it in a
+ * descriptor of its own, so the walk through segments is rarely needed. */
+static bool req_header(const struct uvdpa_chain *c, struct virtio_blk_outhdr *h)
+{
+	if (c->n_out && c->iov[0].iov_len >= sizeof(*h)) {
+		memcpy(h, c->iov[0].iov_base, sizeof(*h));
+		return true;
+	}
+	return uvdpa_chain_read(c, 0, h, sizeof(*h)) == sizeof(*h);
+}
+
 /*
  * Parses a taken chain. Returns true if it went to the ring; otherwise *st
  * is the answer to give at once.
@@ -284,7 +315,7 @@ static bool req_start(struct blk_file *b, struct bf_queue *q, struct bf_req *req
 	req->written = 1;
 	req->status = c->in_len >= 1 ? last_writable_byte(c) : NULL;
 	/* No header or no status byte: nothing can be answered. */
-	if (!req->status || uvdpa_chain_read(c, 0, &h, sizeof(h)) != sizeof(h)) {
+	if (!req->status || !req_header(c, &h)) {
 		req->status = NULL;
 		req->written = 0;
 		*st = VIRTIO_BLK_S_IOERR;
@@ -329,6 +360,13 @@ static bool req_start(struct blk_file *b, struct bf_queue *q, struct bf_req *req
 	if (!req_prep(q, b->fd, req)) {
 		*st = VIRTIO_BLK_S_IOERR;
 		return false;
+	}
+	/* The kernel cannot do these inline: they go to its io-wq workers
+	 * (buffered writes on ext4, fsync, fallocate). */
+	if ((req->op == BF_OP_WRITE && !b->direct) || req->op == BF_OP_FSYNC ||
+	    req->op == BF_OP_FALLOC) {
+		req->worker_op = true;
+		q->worker_ops++;
 	}
 	return true;
 }
@@ -468,11 +506,23 @@ static unsigned queue_work(struct devrt *s, unsigned i, bool *again)
 
 unsigned bf_work(struct devrt *s, bool *again)
 {
-	unsigned i, done = 0;
+	struct blk_file *b = rt_to_bf(s);
+	unsigned i, done = 0, waiting = 0;
 
 	for (i = 0; i < s->attr.nvqs; i++)
 		if (devrt_vq_usable(&s->vqs[i]))
 			done += queue_work(s, i, again);
+	for (i = 0; !done && s->poll != UVDPA_POLL_OFF && i < b->num_queues; i++)
+		waiting += b->q[i].worker_ops;
+	/*
+	 * A polling pass that found nothing while io-wq workers have requests
+	 * of ours: they may be waiting for this core (a back end pinned to one
+	 * core), so let them run rather than spin past them. Requests the
+	 * kernel completes by itself (reads, O_DIRECT) are not waited for so:
+	 * the core would go to whatever else runs, late to see them done.
+	 */
+	if (waiting)
+		sched_yield();
 	return done;
 }
 
@@ -531,7 +581,7 @@ void bf_quiesce(struct devrt *s, int idx)
 /* Set-up                                                              */
 /* ------------------------------------------------------------------ */
 
-static int queue_open(struct bf_queue *q, int efd)
+static int queue_open(struct bf_queue *q, int efd, int fd)
 {
 	unsigned i;
 	int r;
@@ -547,6 +597,8 @@ static int queue_open(struct bf_queue *q, int efd)
 	if (r)
 		return r;
 	q->ring_up = true;
+	/* Without it (a kernel or a limit that refuses) requests name the fd. */
+	q->fixed_file = io_uring_register_files(&q->ring, &fd, 1) == 0;
 	return io_uring_register_eventfd(&q->ring, efd);
 }
 
@@ -562,7 +614,7 @@ int bf_queues_open(struct blk_file *b, const char **msg)
 	if (!b->q)
 		return -ENOMEM;
 	for (i = 0; i < b->num_queues; i++) {
-		r = queue_open(&b->q[i], b->efd);
+		r = queue_open(&b->q[i], b->efd, b->fd);
 		if (r) {
 			if (msg && r != -ENOMEM)
 				*msg = "cannot set up io_uring (kernel without it, or not allowed)";

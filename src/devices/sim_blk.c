@@ -181,6 +181,28 @@ static uint8_t blk_discard_wz(struct vdpasim_blk *b, const struct uvdpa_chain *c
 	return VIRTIO_BLK_S_OK;
 }
 
+/* The request header; false if the chain has none. Drivers put it in a
+ * descriptor of its own, so the walk through segments is rarely needed. */
+static bool blk_header(const struct uvdpa_chain *c, struct virtio_blk_outhdr *h)
+{
+	if (c->n_out && c->iov[0].iov_len >= sizeof(*h)) {
+		memcpy(h, c->iov[0].iov_base, sizeof(*h));
+		return true;
+	}
+	return uvdpa_chain_read(c, 0, h, sizeof(*h)) == sizeof(*h);
+}
+
+/* The status goes to the chain's last writable byte (in_len >= 1). */
+static void blk_status(const struct uvdpa_chain *c, uint8_t st)
+{
+	const struct iovec *last = &c->iov[c->n_out + c->n_in - 1];
+
+	if (c->n_in && last->iov_len)
+		((uint8_t *)last->iov_base)[last->iov_len - 1] = st;
+	else
+		uvdpa_chain_write(c, c->in_len - 1, &st, 1);
+}
+
 /* Handles one request; returns the bytes written to the driver. */
 static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 {
@@ -191,7 +213,7 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 
 	/* No header or no status byte: nothing can be answered (kernel: the
 	 * same, completed with length 0). */
-	if (c->in_len < 1 || uvdpa_chain_read(c, 0, &h, sizeof(h)) != sizeof(h))
+	if (c->in_len < 1 || !blk_header(c, &h))
 		return 0;
 	type = le32toh(h.type);
 	sector = le64toh(h.sector);
@@ -237,7 +259,7 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 		st = VIRTIO_BLK_S_UNSUPP;   /* the kernel answers IOERR */
 		break;
 	}
-	uvdpa_chain_write(c, c->in_len - 1, &st, 1);
+	blk_status(c, st);
 	return written + 1;
 }
 

@@ -21,6 +21,40 @@ static void verify_at(struct tdev *t, uint16_t q, uint64_t sector, uint32_t len,
 	REQUIRE(memcmp(wbuf, rbuf, len) == 0, "data at sector %llu", (unsigned long long)sector);
 }
 
+/*
+ * Layouts other than one descriptor each for header, data and status: the
+ * header and the data of a write in one descriptor; a read's header split
+ * in two and its data sharing a descriptor with the status byte.
+ */
+static void layouts(struct tdev *t, const char *what)
+{
+	uint8_t *w = talloc(t, 16 + 512, 16), *ws = talloc(t, 1, 1);
+	uint8_t *h1 = talloc(t, 8, 8), *h2 = talloc(t, 8, 8), *r = talloc(t, 513, 16);
+	struct virtio_blk_outhdr *wh = (struct virtio_blk_outhdr *)w;
+	struct virtio_blk_outhdr rh = { .type = htole32(VIRTIO_BLK_T_IN),
+					.sector = htole64(700) };
+	struct uvdpa_vq_buf wb[2] = { { tiova(t, w), 16 + 512, false }, { tiova(t, ws), 1, true } };
+	struct uvdpa_vq_buf rb[3] = { { tiova(t, h1), 8, false }, { tiova(t, h2), 8, false },
+				      { tiova(t, r), 513, true } };
+	uint32_t used = 0;
+
+	wh->type = htole32(VIRTIO_BLK_T_OUT);
+	wh->ioprio = 0;
+	wh->sector = htole64(700);
+	tfill(w + 16, 512, 77);
+	*ws = 0xee;
+	REQUIRE(tvq_add(t, 0, wb, 2, w, false) == 0, "add");
+	CHECK(tvq_wait(t, 0, &used, 5000) == w && used == 1 && *ws == VIRTIO_BLK_S_OK,
+	      "%s: write with header and data in one descriptor", what);
+	memcpy(h1, &rh, 8);
+	memcpy(h2, (uint8_t *)&rh + 8, 8);
+	memset(r, 0xee, 513);
+	REQUIRE(tvq_add(t, 0, rb, 3, h1, false) == 0, "add");
+	CHECK(tvq_wait(t, 0, &used, 5000) == h1 && used == 513 && r[512] == VIRTIO_BLK_S_OK &&
+	      memcmp(r, w + 16, 512) == 0,
+	      "%s: read with the header in two descriptors, data and status in one", what);
+}
+
 static void run(bool packed)
 {
 	const char *what = packed ? "packed" : "split";
@@ -55,6 +89,8 @@ static void run(bool packed)
 	tfill(wbuf, 512, 9);
 	REQUIRE(tblk_rw(&t, 0, false, cap - 1, rbuf, 512) == VIRTIO_BLK_S_OK, "read");
 	CHECK(memcmp(rbuf, wbuf, 512) == 0, "%s: last sector kept its data", what);
+
+	layouts(&t, what);
 
 	CHECK(tblk_req(&t, 0, VIRTIO_BLK_T_GET_ID, 0, id, sizeof(id), false, 1, &used) ==
 	      VIRTIO_BLK_S_OK && used == 21 && memcmp(id, "vdpa_blk_sim\0\0\0\0\0\0\0\0", 20) == 0,
