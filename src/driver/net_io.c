@@ -120,7 +120,19 @@ static int net_xmit(struct uvdpa_net *n, struct net_queue *tx, const void *frame
 	if (!tx->nfree)
 		return -EAGAIN;
 	slot = tx->free_slots[tx->nfree - 1];
-	/* The header stays all-zero (no offloads, num_buffers unused on TX). */
+	/* The headers stay all-zero (no offloads, num_buffers unused on TX). */
+	if (len <= NET_SMALL_MAX) {
+		/* Header and frame in one descriptor, on adjacent lines: no
+		 * indirect table for the device to fetch and walk. */
+		memcpy(slot_host(tx, slot, NET_SLOT_SMALL + NET_HDR_LEN), frame, len);
+		bufs[0].addr = slot_iova(tx, slot, NET_SLOT_SMALL);
+		bufs[0].len = (uint32_t)(NET_HDR_LEN + len);
+		bufs[0].write = false;
+		if (uvdpa_vq_drv_add(&tx->vq.drv, bufs, 1, net_token(slot)))
+			return -EAGAIN;
+		tx->nfree--;
+		return 0;
+	}
 	memcpy(slot_host(tx, slot, NET_SLOT_DATA), frame, len);
 	cnt = net_chain(n, tx, slot, len, false, bufs);
 	if (net_add(n, tx, slot, bufs, cnt))

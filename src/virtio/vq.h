@@ -80,6 +80,10 @@ struct uvdpa_chain {
 struct uvdpa_vq_dev {
 	struct uvdpa_vq_layout l;
 	const struct uvdpa_memmap *map;
+	/* the map region the last buffer lay in: chains of one driver mostly
+	 * lie in one region, so most walks start without a search (reset with
+	 * map; only ever an entry below map->n) */
+	const struct uvdpa_map_region *hint;
 	bool broken;                  /* set on a protocol violation */
 	/* split ring host pointers */
 	struct vring_desc *sdesc;

@@ -14,8 +14,15 @@ int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
 	bool in_indirect = false;
 	struct chain_walk w;
 	uint32_t i = head;
+	struct desc d0;
 
-	walk_start(&w, c, vq->map);
+	desc_read_split(&tab[head], &d0);
+	if (!(d0.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && chain_one(vq, &d0, c)) {
+		c->id = head;
+		c->ndesc = 1;
+		return 1;
+	}
+	walk_start_vq(&w, c, vq);
 	for (;;) {
 		struct desc d;
 
@@ -46,6 +53,7 @@ int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
 	}
 	c->id = head;
 	c->ndesc = 1;
+	walk_end_vq(&w, vq);
 	return walk_finish(&w);
 }
 
@@ -77,6 +85,8 @@ static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
 {
 	uint16_t ahead = vq->last_avail_idx + SPLIT_PREFETCH_DATA, head, flags;
 	const struct vring_desc *d;
+	const struct uvdpa_map_region *r = vq->hint;
+	uint64_t addr;
 	void *p;
 
 	if ((uint16_t)(vq->shadow_avail_idx - ahead - 1) >= vq->l.num)
@@ -86,10 +96,13 @@ static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
 		return;
 	d = &vq->sdesc[head];
 	flags = le16toh(load_once(&d->flags));
-	/* only a hint: a bad address is simply not prefetched */
-	p = uvdpa_memmap_translate(vq->map, le64toh(load_once(&d->addr)), 1, 0);
-	if (!p)
+	/* only a hint: a bad address, or one outside the region of the last
+	 * buffer (a search costs more than the miss it could save), is simply
+	 * not prefetched */
+	addr = le64toh(load_once(&d->addr));
+	if (!r || !region_has(r, addr))
 		return;
+	p = (char *)r->host + (addr - r->iova);
 	/* An indirect table is read next; fetching a line the driver may
 	 * still write for ownership would pull it away from the driver, so
 	 * only buffers the device fills are fetched for writing. */
