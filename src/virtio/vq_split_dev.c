@@ -6,22 +6,17 @@
  */
 #include "vq_priv.h"
 
-/* Follows a chain from head; see vq.h for what is refused. */
-int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
+/* The general walk, out of line so the common chain pays no stack frame
+ * for it; see vq.h for what is refused. */
+static __attribute__((noinline)) int split_walk_all(struct uvdpa_vq_dev *vq, uint16_t head,
+						     struct uvdpa_chain *c)
 {
 	const struct vring_desc *tab = vq->sdesc;
 	uint32_t tab_n = vq->l.num, num = vq->l.num;
 	bool in_indirect = false;
 	struct chain_walk w;
 	uint32_t i = head;
-	struct desc d0;
 
-	desc_read_split(&tab[head], &d0);
-	if (!(d0.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && chain_one(vq, &d0, c)) {
-		c->id = head;
-		c->ndesc = 1;
-		return 1;
-	}
 	walk_start_vq(&w, c, vq);
 	for (;;) {
 		struct desc d;
@@ -55,6 +50,20 @@ int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
 	c->ndesc = 1;
 	walk_end_vq(&w, vq);
 	return walk_finish(&w);
+}
+
+/* Follows a chain from head. */
+int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
+{
+	struct desc d;
+
+	desc_read_split(&vq->sdesc[head], &d);
+	if (!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && chain_one(vq, &d, c)) {
+		c->id = head;
+		c->ndesc = 1;
+		return 1;
+	}
+	return split_walk_all(vq, head, c);
 }
 
 /*
