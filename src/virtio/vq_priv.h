@@ -275,6 +275,8 @@ void vq_packed_disable_kicks(struct uvdpa_vq_dev *vq);
 /* Driver side halves. */
 int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 		     unsigned n, void *table, uint64_t table_iova, void *token);
+void vq_split_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			  void *token);
 bool vq_split_drv_publish(struct uvdpa_vq_drv *vq);
 void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
 bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq);
@@ -282,6 +284,8 @@ void vq_split_drv_disable_cb(struct uvdpa_vq_drv *vq);
 
 int vq_packed_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 		      unsigned n, void *table, uint64_t table_iova, void *token);
+void vq_packed_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			   void *token);
 bool vq_packed_drv_publish(struct uvdpa_vq_drv *vq);
 void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
 bool vq_packed_drv_enable_cb(struct uvdpa_vq_drv *vq);
