@@ -694,6 +694,12 @@ static void worker_sigmask(sigset_t *set)
 	sigdelset(set, SIGILL);
 }
 
+/* UVDPA_POLL_CALLER: the device whose pass this thread is running, and
+ * whether a callback function it ran kicked meanwhile (the mutex is held:
+ * such a kick is only noted, and the pass goes on). */
+static __thread struct devrt *caller_in_pass;
+static __thread bool caller_kicked;
+
 /*
  * UVDPA_POLL_CALLER, mutex held: the worker's loop body run once in the
  * caller's thread, until the work function has nothing left, with trigger
@@ -701,14 +707,19 @@ static void worker_sigmask(sigset_t *set)
  */
 static void caller_pass(struct devrt *s, bool kicked)
 {
-	bool again;
+	struct devrt *outer = caller_in_pass;
+	bool outer_kicked = caller_kicked, again;
 	unsigned i;
 
+	caller_in_pass = s;
 	do {
+		caller_kicked = false;
 		sim_pass(s, kicked, &again);
 		if (s->kicks_off)
 			arm_kicks(s);
-	} while (again && s->running);
+	} while ((again || caller_kicked) && s->running);
+	caller_in_pass = outer;
+	caller_kicked = outer_kicked;
 	for (i = 0; i < s->irq_ndue; i++) {
 		struct devrt_vq *vq = &s->vqs[s->irq_due[i]];
 
@@ -851,6 +862,10 @@ static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 		return;
 	if (s->poll == UVDPA_POLL_CALLER) {
 		/* the caller's contract: no worker, so no race on poll */
+		if (caller_in_pass == s) {
+			caller_kicked = true;   /* from a callback of this pass */
+			return;
+		}
 		devrt_lock(s);
 		if (s->poll == UVDPA_POLL_CALLER && !s->stopped)
 			caller_pass(s, true);
