@@ -860,8 +860,8 @@ static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 	 * still uses an eventfd it withdrew (seq_cst on both sides). */
 	if (!vq)
 		return;
-	if (s->poll == UVDPA_POLL_CALLER) {
-		/* the caller's contract: no worker, so no race on poll */
+	if (__atomic_load_n(&s->poll, __ATOMIC_RELAXED) == UVDPA_POLL_CALLER) {
+		/* looked at again under the mutex: set_poll_mode may race */
 		if (caller_in_pass == s) {
 			caller_kicked = true;   /* from a callback of this pass */
 			return;
@@ -1316,7 +1316,7 @@ static int sim_set_poll_mode(struct uvdpa_device *d, enum uvdpa_poll_mode mode)
 		devrt_unlock(s);
 		return -EBUSY;
 	}
-	s->poll = mode;
+	__atomic_store_n(&s->poll, mode, __ATOMIC_RELAXED);   /* kick_vq reads it unlocked */
 	if (mode == UVDPA_POLL_OFF && s->kicks_off)
 		arm_kicks(s);
 	wake(s);
