@@ -5,7 +5,7 @@
 # thread submitting in bursts, the device's worker with its io_uring on
 # another: one device core); fio runs one job. Each point runs uvdpa and fio
 # alternately RUNS times (default 3) and prints the medians and uvdpa / fio;
-# the machine's state (bench/state-probe-blk.c) is printed before and after.
+# the machine's state (bench/pingpong.c: a cross-core round trip, and the load) is printed before and after.
 # Not a test: nothing is asserted.
 #
 # usage: [RUNS=N] bench/blkfile.sh BUILDDIR [FILE [SIZE_MB [SECONDS]]]
@@ -16,7 +16,7 @@ size_mb=${3:-1024}
 secs=${4:-3}
 runs=${RUNS:-3}
 bench=$build/bench/blkfile-bench
-probe=$build/bench/state-probe-blk
+probe=$build/bench/uvdpa-pingpong
 command -v fio >/dev/null || { echo "fio not found (apt-get install -y fio)"; exit 77; }
 [ -x "$bench" ] || { echo "no $bench (ninja -C $build)"; exit 1; }
 
@@ -39,7 +39,7 @@ uvdpa_iops() {   # uvdpa_iops OP QD DIRECT
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
-state() { if [ -x "$probe" ]; then "$probe" 0 1; else echo "machine: no $probe"; fi; }
+state() { if [ -x "$probe" ]; then echo "machine: round trip $("$probe" 0 1), load $(cut -d" " -f1-3 /proc/loadavg)"; else echo "machine: no $probe"; fi; }
 
 echo "file $file, ${size_mb} MiB, ${secs} s per point, median of $runs alternating runs," \
 	"$(nproc) CPUs, $(uname -r)"

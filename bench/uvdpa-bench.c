@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@
 struct opts {
 	bool net, blk, poll, packed, prefill;
 	bool blk_ops[2];                /* blk reads, blk writes */
+	bool one_core;                  /* device work run by the driver's thread, one CPU */
+	size_t size;                    /* net: only this frame size (0: 64 and 1500) */
+	uint64_t frames;                /* net: frames per run instead of a duration */
 	unsigned runs, duration_ms;
 	unsigned qds[QDS_MAX], nqd;     /* blk queue depths */
 	const char *vhost_user;         /* socket of a back end, or NULL: in-process */
@@ -59,7 +63,8 @@ static double median(double *v, unsigned n)
 /* Adds device name of mgmt to a new bus's builtins, in the chosen poll mode,
  * and opens it in-process; NULL after saying why. */
 static struct uvdpa_virtio *open_dev(struct uvdpa_bus *bus, const char *mgmt, const char *name,
-				     const struct uvdpa_dev_set_config *cfg, bool poll)
+				     const struct uvdpa_dev_set_config *cfg,
+				     enum uvdpa_poll_mode poll)
 {
 	struct uvdpa_mgmtdev *m;
 	struct uvdpa_device *d = NULL;
@@ -80,8 +85,11 @@ static struct uvdpa_virtio *open_dev(struct uvdpa_bus *bus, const char *mgmt, co
 			msg ? ": " : "", msg ? msg : "");
 		return NULL;
 	}
-	if (d->ops->set_poll_mode)
-		d->ops->set_poll_mode(d, poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
+	if (d->ops->set_poll_mode && d->ops->set_poll_mode(d, poll) &&
+	    poll == UVDPA_POLL_CALLER) {
+		fprintf(stderr, "uvdpa-bench: %s cannot run in the caller's thread\n", name);
+		return NULL;
+	}
 	if (uvdpa_virtio_open_local(d, &v)) {
 		fprintf(stderr, "uvdpa-bench: cannot open %s in-process\n", name);
 		return NULL;
@@ -99,7 +107,9 @@ static struct uvdpa_virtio *open_target(const struct opts *o, struct uvdpa_bus *
 	int r;
 
 	if (!o->vhost_user)
-		return open_dev(bus, mgmt, name, cfg, o->poll);
+		return open_dev(bus, mgmt, name, cfg,
+				o->one_core ? UVDPA_POLL_CALLER :
+				o->poll ? UVDPA_POLL_ADAPTIVE : UVDPA_POLL_OFF);
 	r = uvdpa_virtio_open_vhost_user(o->vhost_user, &vo, &v);
 	if (r)
 		fprintf(stderr, "uvdpa-bench: %s: %s\n", o->vhost_user, strerror(-r));
@@ -109,16 +119,23 @@ static struct uvdpa_virtio *open_target(const struct opts *o, struct uvdpa_bus *
 /* ---- net ---- */
 
 /* Frames looped per second over one run; -1 on a stall. */
-static double net_run(struct uvdpa_net *n, const uint8_t *frame, size_t len, uint64_t dur_ns)
+/* Frames looped per second over one run of dur_ns, or of exactly `frames`
+ * frames when not 0 (a count that does not depend on the clock, for
+ * instruction counts under valgrind); -1 on a stall. */
+static double net_run(struct uvdpa_net *n, const uint8_t *frame, size_t len, uint64_t dur_ns,
+		      uint64_t frames)
 {
-	static uint8_t rx[65536];
-	struct iovec iov[32];
+	static uint8_t rx[65536], rxb[32][2048];
+	struct iovec iov[32], riov[32];
+	int lens[32];
 	uint64_t sent = 0, got = 0, seen = 0, start = now_ns(), end = start + dur_ns, last = start, t = start;
 	unsigned i, turn = 0;
 
 	for (i = 0; i < 32; i++) {
 		iov[i].iov_base = (void *)frame;
 		iov[i].iov_len = len;
+		riov[i].iov_base = rxb[i];
+		riov[i].iov_len = sizeof(rxb[i]);
 	}
 	for (;;) {
 		unsigned room = (unsigned)(NET_WINDOW - (sent - got));
@@ -126,14 +143,21 @@ static double net_run(struct uvdpa_net *n, const uint8_t *frame, size_t len, uin
 
 		if (room > 32)
 			room = 32;
+		if (frames && room > frames - sent)
+			room = (unsigned)(frames - sent);
 		if (room) {
 			r = uvdpa_net_send_burst(n, 0, iov, room);
 			if (r > 0)
 				sent += (uint64_t)r;
 		}
-		while ((r = uvdpa_net_recv(n, 0, rx, sizeof(rx))) > 0)
-			got++;
-		if (r != -EAGAIN && r < 0)
+		/* Receive buffers go back to the device once per burst. */
+		while ((r = uvdpa_net_recv_burst(n, 0, riov, lens, 32)) > 0) {
+			got += (uint64_t)r;
+			for (i = 0; i < (unsigned)r; i++)
+				if (lens[i] < 0)
+					return -1;
+		}
+		if (r < 0)
 			return -1;
 		/* Reading the clock costs as much as a frame: not every turn. */
 		if (++turn % 16)
@@ -142,7 +166,7 @@ static double net_run(struct uvdpa_net *n, const uint8_t *frame, size_t len, uin
 		if (got == sent || got != seen)
 			last = t;
 		seen = got;
-		if (t >= end)
+		if (frames ? got >= frames : t >= end)
 			break;
 		if (t - last > STALL_NS)
 			return -1;
@@ -183,20 +207,23 @@ static int bench_net(const struct opts *o)
 	if (uvdpa_net_get_mac(n, frame))
 		memcpy(frame, mac, 6);
 	for (unsigned s = 0; s < 2; s++) {
+		if (o->size && sizes[s] != o->size)
+			continue;
 		double pps[MAX_RUNS], med;
 		unsigned i;
 
-		net_run(n, frame, sizes[s], 100000000ULL);     /* warm-up */
+		net_run(n, frame, sizes[s], 100000000ULL, o->frames ? 4096 : 0);  /* warm-up */
 		for (i = 0; i < o->runs; i++) {
-			pps[i] = net_run(n, frame, sizes[s], o->duration_ms * 1000000ULL);
+			pps[i] = net_run(n, frame, sizes[s], o->duration_ms * 1000000ULL,
+					 o->frames);
 			if (pps[i] < 0) {
 				fprintf(stderr, "uvdpa-bench: net loopback stalled\n");
 				goto out;
 			}
 		}
 		med = median(pps, o->runs);
-		printf("net loopback  %5zu B        %9.3f Mpps  %8.2f Gbit/s\n", sizes[s],
-		       med / 1e6, med * (double)sizes[s] * 8 / 1e9);
+		printf("net loopback  %5zu B        %9.3f Mpps  %8.2f Gbit/s  %7.1f ns/frame\n",
+		       sizes[s], med / 1e6, med * (double)sizes[s] * 8 / 1e9, 1e9 / med);
 		fflush(stdout);
 	}
 	err = 0;
@@ -383,6 +410,13 @@ static void usage(FILE *f)
 		"      --prefill       blk: write the whole disk before measuring\n"
 		"  -o, --op OP         blk: randread or randwrite only (default both)\n"
 		"      --no-poll       device worker sleeps until kicked (default: busy-poll)\n"
+		"  -s, --size BYTES    net: only 64 or only 1500-byte frames\n"
+		"  -n, --frames N      net: each run loops N frames instead of lasting --duration\n"
+		"                      (a fixed amount of work: instructions per frame under\n"
+		"                      valgrind --tool=cachegrind are (Ir(2N) - Ir(N)) / N)\n"
+		"  -1, --one-core      no device worker: the driver's kicks run the device's work\n"
+		"                      in the same thread, pinned to one CPU (engine cost per\n"
+		"                      frame, no cross-core traffic; net only, in-process)\n"
 		"      --vhost-user PATH  run over libuvdpa's vhost-user front end against the\n"
 		"                      back end at PATH (one test: net or blk, as it serves)\n"
 		"  -h, --help          this text\n", MAX_RUNS, BLK_QD_MAX);
@@ -422,6 +456,9 @@ int main(int argc, char **argv)
 		{ "prefill", no_argument, NULL, 'F' },
 		{ "op", required_argument, NULL, 'o' },
 		{ "no-poll", no_argument, NULL, 'P' },
+		{ "one-core", no_argument, NULL, '1' },
+		{ "size", required_argument, NULL, 's' },
+		{ "frames", required_argument, NULL, 'n' },
 		{ "vhost-user", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -431,7 +468,7 @@ int main(int argc, char **argv)
 	int c, err = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:r:pq:o:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:pq:o:1s:n:h", lopts, NULL)) != -1) {
 		unsigned long val;
 
 		switch (c) {
@@ -471,6 +508,26 @@ int main(int argc, char **argv)
 		case 'P':
 			o.poll = false;
 			break;
+		case '1':
+			o.one_core = true;
+			break;
+		case 's':
+			o.size = strcmp(optarg, "64") == 0 ? 64 :
+				 strcmp(optarg, "1500") == 0 ? 1500 : 0;
+			if (!o.size) {
+				fprintf(stderr, "uvdpa-bench: --size is 64 or 1500\n");
+				return 2;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			val = strtoul(optarg, &end, 10);
+			if (errno || *end || !val || val > 1000000000UL) {
+				fprintf(stderr, "uvdpa-bench: bad --frames \"%s\"\n", optarg);
+				return 2;
+			}
+			o.frames = val;
+			break;
 		case 'V':
 			o.vhost_user = optarg;
 			break;
@@ -497,9 +554,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uvdpa-bench: --vhost-user needs one test, net or blk\n");
 		return 2;
 	}
+	if (o.one_core && (o.vhost_user || o.blk)) {
+		fprintf(stderr, "uvdpa-bench: --one-core is for the in-process net test\n");
+		return 2;
+	}
 	if (!o.net && !o.blk)
 		o.net = o.blk = true;
-	if (o.vhost_user)
+	if (o.one_core) {
+		cpu_set_t set;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu < 0 ? 0 : cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			perror("uvdpa-bench: sched_setaffinity");
+			return 1;
+		}
+		printf("uvdpa-bench: in-process, %s rings, one core (CPU %d): driver and device "
+		       "work in one thread, median of %u x %u ms\n", o.packed ? "packed" : "split",
+		       cpu < 0 ? 0 : cpu, o.runs, o.duration_ms);
+	} else if (o.vhost_user)
 		printf("uvdpa-bench: vhost-user %s, %s rings, median of %u x %u ms\n",
 		       o.vhost_user, o.packed ? "packed" : "split", o.runs, o.duration_ms);
 	else

@@ -18,7 +18,7 @@
 # net: vdpasim_net vs DPDK testpmd's vhost PMD in io forward (both loop
 #   frames back).
 # The machine's state (cross-core round trip, load, steal) is printed
-# before and after (bench/state-probe-blk.c).
+# before and after (bench/pingpong.c: a cross-core round trip, and the load).
 #
 # usage: bench/vhost-user.sh blk|net [BUILD_DIR] [RUNS] [DURATION_MS]
 set -euo pipefail
@@ -27,7 +27,7 @@ build=${2:-build}
 runs=${3:-3}
 dur=${4:-1000}
 bench=$build/bench/uvdpa-bench
-probe=$build/bench/state-probe-blk
+probe=$build/bench/uvdpa-pingpong
 uvdpa=$build/src/cli/uvdpa
 file=${FILE:-/var/tmp/uvdpa-bench-vu.img}
 file_mb=${FILE_MB:-256}
@@ -42,7 +42,11 @@ cleanup() {
 trap cleanup EXIT
 
 state() {
-	if [ -x "$probe" ]; then "$probe" 0 1; else echo "machine: no $probe (ninja -C $build)"; fi
+	if [ -x "$probe" ]; then
+		echo "machine: round trip $("$probe" 0 1), load $(cut -d" " -f1-3 /proc/loadavg)"
+	else
+		echo "machine: no $probe (ninja -C $build)"
+	fi
 }
 
 stock=$dir/stock.sock

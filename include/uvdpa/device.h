@@ -121,6 +121,14 @@ enum uvdpa_poll_mode {
 	UVDPA_POLL_OFF,
 	UVDPA_POLL_ADAPTIVE,
 	UVDPA_POLL_ALWAYS,
+	/*
+	 * No worker thread: kick_vq runs the device's work in the kicking
+	 * thread, and a pass runs at DRIVER_OK. For in-process drivers that
+	 * kick every queue they add to (the one-core benchmark); chosen before
+	 * DRIVER_OK (-EBUSY while a worker runs), refused (-EOPNOTSUPP) by
+	 * devices that need their worker to wait on an fd of their own.
+	 */
+	UVDPA_POLL_CALLER,
 };
 
 struct uvdpa_device_ops {

@@ -694,6 +694,47 @@ static void worker_sigmask(sigset_t *set)
 	sigdelset(set, SIGILL);
 }
 
+/* UVDPA_POLL_CALLER: the device whose pass this thread is running, and
+ * whether a callback function it ran kicked meanwhile (the mutex is held:
+ * such a kick is only noted, and the pass goes on). */
+static __thread struct devrt *caller_in_pass;
+static __thread bool caller_kicked;
+
+/*
+ * UVDPA_POLL_CALLER, mutex held: the worker's loop body run once in the
+ * caller's thread, until the work function has nothing left, with trigger
+ * fds written at once (there is no io_uring batch without a worker).
+ */
+static void caller_pass(struct devrt *s, bool kicked)
+{
+	struct devrt *outer = caller_in_pass;
+	bool outer_kicked = caller_kicked, again;
+	unsigned i;
+
+	caller_in_pass = s;
+	do {
+		caller_kicked = false;
+		sim_pass(s, kicked, &again);
+		if (s->kicks_off)
+			arm_kicks(s);
+	} while ((again || caller_kicked) && s->running);
+	caller_in_pass = outer;
+	caller_kicked = outer_kicked;
+	for (i = 0; i < s->irq_ndue; i++) {
+		struct devrt_vq *vq = &s->vqs[s->irq_due[i]];
+
+		vq->irq_due = false;
+		if (vq->cb.trigger_fd >= 0)
+			fd_signal(vq->cb.trigger_fd);
+	}
+	s->irq_ndue = 0;
+	if (s->config_irq_due) {
+		s->config_irq_due = false;
+		if (s->config_cb.trigger_fd >= 0)
+			fd_signal(s->config_cb.trigger_fd);
+	}
+}
+
 /* life and mutex held. A thread only while a driver is live. */
 static void ensure_worker(struct devrt *s)
 {
@@ -702,6 +743,10 @@ static void ensure_worker(struct devrt *s)
 
 	if (s->worker_started || s->stopped)
 		return;
+	if (s->poll == UVDPA_POLL_CALLER) {
+		caller_pass(s, true);
+		return;
+	}
 	r = open_fds(s);
 	if (r) {
 		fprintf(stderr, "uvdpa: %s: cannot set up the worker's fds: %s\n",
@@ -815,6 +860,18 @@ static void sim_kick_vq(struct uvdpa_device *d, uint16_t idx)
 	 * still uses an eventfd it withdrew (seq_cst on both sides). */
 	if (!vq)
 		return;
+	if (__atomic_load_n(&s->poll, __ATOMIC_RELAXED) == UVDPA_POLL_CALLER) {
+		/* looked at again under the mutex: set_poll_mode may race */
+		if (caller_in_pass == s) {
+			caller_kicked = true;   /* from a callback of this pass */
+			return;
+		}
+		devrt_lock(s);
+		if (s->poll == UVDPA_POLL_CALLER && !s->stopped)
+			caller_pass(s, true);
+		devrt_unlock(s);
+		return;
+	}
 	atomic_fetch_add(&s->kickers, 1);
 	fd = atomic_load(&vq->kick_fd);
 	if (fd >= 0)
@@ -1140,7 +1197,10 @@ static int sim_resume(struct uvdpa_device *d)
 	s->running = true;
 	if (s->pending_kick) {
 		s->pending_kick = false;
-		wake(s);
+		if (s->poll == UVDPA_POLL_CALLER && (s->status & UVDPA_STATUS_DRIVER_OK))
+			caller_pass(s, true);
+		else
+			wake(s);
 	}
 	devrt_unlock(s);
 	return 0;
@@ -1245,10 +1305,18 @@ static int sim_set_poll_mode(struct uvdpa_device *d, enum uvdpa_poll_mode mode)
 {
 	struct devrt *s = vdpa_to_sim(d);
 
-	if (mode > UVDPA_POLL_ALWAYS)
+	if (mode > UVDPA_POLL_CALLER)
 		return -EINVAL;
+	if (mode == UVDPA_POLL_CALLER && s->attr.worker_fd)
+		return -EOPNOTSUPP;
 	devrt_lock(s);
-	s->poll = mode;
+	/* A worker cannot be told to go, nor started, behind a live driver. */
+	if ((mode == UVDPA_POLL_CALLER) != (s->poll == UVDPA_POLL_CALLER) &&
+	    (s->worker_started || (s->poll == UVDPA_POLL_CALLER && s->running))) {
+		devrt_unlock(s);
+		return -EBUSY;
+	}
+	__atomic_store_n(&s->poll, mode, __ATOMIC_RELAXED);   /* kick_vq reads it unlocked */
 	if (mode == UVDPA_POLL_OFF && s->kicks_off)
 		arm_kicks(s);
 	wake(s);

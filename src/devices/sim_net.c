@@ -119,9 +119,14 @@ static bool net_accept(struct devrt *s, const uint8_t dst[6])
 
 static void put_num_buffers(const struct uvdpa_chain *c, uint16_t n)
 {
+	size_t at = offsetof(struct virtio_net_hdr_v1, num_buffers);
 	uint16_t le = htole16(n);
 
-	uvdpa_chain_write(c, offsetof(struct virtio_net_hdr_v1, num_buffers), &le, sizeof(le));
+	/* The header is nearly always in the first segment: a store, not a walk. */
+	if (c->n_in && c->iov[c->n_out].iov_len >= at + sizeof(le))
+		memcpy((char *)c->iov[c->n_out].iov_base + at, &le, sizeof(le));
+	else
+		uvdpa_chain_write(c, at, &le, sizeof(le));
 }
 
 /* One RX chain per frame (no MRG_RXBUF): a short buffer truncates, as the kernel. */

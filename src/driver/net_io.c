@@ -46,13 +46,10 @@ int net_rx_post(struct uvdpa_net *n, struct net_queue *q, unsigned slot)
 	struct uvdpa_vq_buf bufs[NET_MAX_CHAIN];
 	unsigned cnt;
 
-	if (n->mrg) {
-		/* One descriptor; the header is the start of the first buffer. */
-		bufs[0].addr = slot_iova(q, slot, 0);
-		bufs[0].len = n->mrg_len;
-		bufs[0].write = true;
-		return uvdpa_vq_drv_add(&q->vq.drv, bufs, 1, net_token(slot));
-	}
+	/* mergeable: one descriptor; the header is the start of the buffer */
+	if (n->mrg)
+		return uvdpa_vq_drv_add_one(&q->vq.drv, slot_iova(q, slot, 0), n->mrg_len, true,
+					    net_token(slot));
 	cnt = net_chain(n, q, slot, (size_t)n->nseg * n->seg_len, true, bufs);
 	return net_add(n, q, slot, bufs, cnt);
 }
@@ -120,7 +117,17 @@ static int net_xmit(struct uvdpa_net *n, struct net_queue *tx, const void *frame
 	if (!tx->nfree)
 		return -EAGAIN;
 	slot = tx->free_slots[tx->nfree - 1];
-	/* The header stays all-zero (no offloads, num_buffers unused on TX). */
+	/* The headers stay all-zero (no offloads, num_buffers unused on TX). */
+	if (len <= NET_SMALL_MAX) {
+		/* Header and frame in one descriptor, on adjacent lines: no
+		 * indirect table for the device to fetch and walk. */
+		memcpy(slot_host(tx, slot, NET_SLOT_SMALL + NET_HDR_LEN), frame, len);
+		if (uvdpa_vq_drv_add_one(&tx->vq.drv, slot_iova(tx, slot, NET_SLOT_SMALL),
+					 (uint32_t)(NET_HDR_LEN + len), false, net_token(slot)))
+			return -EAGAIN;
+		tx->nfree--;
+		return 0;
+	}
 	memcpy(slot_host(tx, slot, NET_SLOT_DATA), frame, len);
 	cnt = net_chain(n, tx, slot, len, false, bufs);
 	if (net_add(n, tx, slot, bufs, cnt))

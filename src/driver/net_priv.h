@@ -19,6 +19,10 @@
 #define NET_SLOT_TABLE  0
 #define NET_SLOT_HDR    512
 #define NET_SLOT_DATA   4096
+/* A TX frame that fits goes with its header in one descriptor here, in the
+ * room between the header and the data (TX slots only). */
+#define NET_SLOT_SMALL  NET_SLOT_HDR
+#define NET_SMALL_MAX   (NET_SLOT_DATA - NET_SLOT_SMALL - NET_HDR_LEN)
 
 /*
  * A queue and the buffers it owns. Buffers are slots of mem; a chain's

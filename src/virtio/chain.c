@@ -90,6 +90,15 @@ size_t uvdpa_chain_copy(const struct uvdpa_chain *dst, size_t dst_off,
 	struct seg_pos s, d;
 	size_t done = 0;
 
+	/* A frame in one segment into a buffer of one: no iterators. */
+	if (src->n_out && dst->n_in && len <= src->iov[0].iov_len &&
+	    src_off <= src->iov[0].iov_len - len &&
+	    len <= dst->iov[dst->n_out].iov_len &&
+	    dst_off <= dst->iov[dst->n_out].iov_len - len) {
+		memmove((char *)dst->iov[dst->n_out].iov_base + dst_off,
+			(const char *)src->iov[0].iov_base + src_off, len);
+		return len;
+	}
 	if (!seg_seek(&s, src->iov, src->n_out, src_off) ||
 	    !seg_seek(&d, dst->iov + dst->n_out, dst->n_in, dst_off))
 		return 0;

@@ -80,6 +80,10 @@ struct uvdpa_chain {
 struct uvdpa_vq_dev {
 	struct uvdpa_vq_layout l;
 	const struct uvdpa_memmap *map;
+	/* the map region the last buffer lay in: chains of one driver mostly
+	 * lie in one region, so most walks start without a search (reset with
+	 * map; only ever an entry below map->n) */
+	const struct uvdpa_map_region *hint;
 	bool broken;                  /* set on a protocol violation */
 	/* split ring host pointers */
 	struct vring_desc *sdesc;
@@ -249,6 +253,10 @@ void uvdpa_vq_drv_fini(struct uvdpa_vq_drv *vq);
  * to the device until uvdpa_vq_drv_publish. */
 int uvdpa_vq_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 		     unsigned n, void *token);
+/* add of one buffer (a receive buffer, a small frame with its header), with
+ * none of the general add's loops: the per-frame path of the net driver. */
+int uvdpa_vq_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			 void *token);
 /* Like add, but the chain is one descriptor pointing at an indirect table
  * the caller placed at table (host) / table_iova, with room for n entries. */
 int uvdpa_vq_drv_add_indirect(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,

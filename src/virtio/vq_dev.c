@@ -42,6 +42,7 @@ static int map_rings(struct uvdpa_vq_dev *vq, const struct uvdpa_memmap *map)
 	if (err)
 		return err;
 	vq->map = map;
+	vq->hint = NULL;
 	if (l->packed) {
 		vq->pdesc = desc;
 		vq->drv_event = drv;
@@ -106,6 +107,7 @@ int uvdpa_vq_dev_remap(struct uvdpa_vq_dev *vq, const struct uvdpa_memmap *map)
 		/* the old pointers may be gone: never touch them again */
 		unmap_rings(vq);
 		vq->map = NULL;
+		vq->hint = NULL;
 		vq->broken = true;
 	}
 	return err;

@@ -84,6 +84,20 @@ int uvdpa_vq_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 			  : vq_split_drv_add(vq, bufs, n, NULL, 0, token);
 }
 
+int uvdpa_vq_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			 void *token)
+{
+	if (!token)
+		return -EINVAL;
+	if (!vq->num_free)
+		return -ENOSPC;
+	if (vq->packed)
+		vq_packed_drv_add_one(vq, addr, len, write, token);
+	else
+		vq_split_drv_add_one(vq, addr, len, write, token);
+	return 0;
+}
+
 int uvdpa_vq_drv_add_indirect(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 			      unsigned n, void *table, uint64_t table_iova, void *token)
 {

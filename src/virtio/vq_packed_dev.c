@@ -46,7 +46,20 @@ int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 	flags = le16toh(load_acquire(&vq->pdesc[i].flags));
 	if (!packed_is_avail(flags, wrap))
 		return 0;
-	walk_start(&w, c, vq->map);
+	desc_read_packed(&vq->pdesc[i], &d);
+	d.flags = flags;
+	if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && chain_one(vq, &d, c)) {
+		c->id = d.next;
+		c->ndesc = 1;
+		if (++i == num) {
+			i = 0;
+			wrap = !wrap;
+		}
+		vq->last_avail_idx = i;
+		vq->avail_wrap = wrap;
+		return 1;
+	}
+	walk_start_vq(&w, c, vq);
 	for (;;) {
 		/* the head's flags were read above with acquire; the others
 		 * were written before it, so a plain read sees them */
@@ -71,6 +84,7 @@ int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
 	}
+	walk_end_vq(&w, vq);
 	ret = walk_finish(&w);
 	if (ret == -EIO)
 		return vq_violation(vq);

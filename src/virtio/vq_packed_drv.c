@@ -71,6 +71,32 @@ int vq_packed_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 	return 0;
 }
 
+/* vq_packed_drv_add of one direct buffer, without its loops. */
+void vq_packed_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			   void *token)
+{
+	uint16_t id = vq->free_head, head = vq->avail_idx_shadow;
+	uint16_t flags = (write ? VRING_DESC_F_WRITE : 0) | packed_avail_flags(vq->avail_wrap);
+
+	fill_pdesc(&vq->pdesc[head], addr, len, id);
+	vq->free_head = vq->next[id];
+	vq->num_free--;
+	vq->state[id].token = token;
+	vq->state[id].ndesc = 1;
+	vq->state[id].last = head;
+	/* the head's flags make the chain visible: they go after the rest */
+	if (vq->added_since_kick)
+		store_release(&vq->pdesc[head].flags, htole16(flags));
+	else
+		vq->batch_head_flags = flags;
+	if (++head == vq->num) {
+		head = 0;
+		vq->avail_wrap = !vq->avail_wrap;
+	}
+	vq->avail_idx_shadow = head;
+	vq->added_since_kick++;
+}
+
 bool vq_packed_drv_publish(struct uvdpa_vq_drv *vq)
 {
 	uint16_t new = vq->avail_idx_shadow, old = new - vq->added_since_kick;

@@ -125,6 +125,48 @@ static inline void walk_start(struct chain_walk *w, struct uvdpa_chain *c,
  * direction needs; a buffer crossing from one region into the adjacent one
  * becomes one segment per region. 0 or -EIO (violation).
  */
+/* Starts from the queue's last region rather than a search. */
+static inline void walk_start_vq(struct chain_walk *w, struct uvdpa_chain *c,
+				 const struct uvdpa_vq_dev *vq)
+{
+	walk_start(w, c, vq->map);
+	w->hint = vq->hint;
+}
+
+static inline void walk_end_vq(const struct chain_walk *w, struct uvdpa_vq_dev *vq)
+{
+	if (w->hint)
+		vq->hint = w->hint;
+}
+
+/*
+ * The common chain, one descriptor whose buffer lies in the queue's last
+ * region with the access it needs, built without a walk: 1, or 0 when the
+ * general walk must decide (anything else, checks included).
+ */
+static inline int chain_one(const struct uvdpa_vq_dev *vq, const struct desc *d,
+			    struct uvdpa_chain *c)
+{
+	const struct uvdpa_map_region *r = vq->hint;
+	bool write = d->flags & VRING_DESC_F_WRITE;
+	uint32_t perm = write ? UVDPA_MAP_WRITE : UVDPA_MAP_READ;
+	uint64_t off;
+
+	if (!r || !d->len || !c->iov_cap || !region_has(r, d->addr) ||
+	    (r->perm & perm) != perm)
+		return 0;
+	off = d->addr - r->iova;
+	if (d->len > r->size - off)
+		return 0;
+	c->iov[0].iov_base = (char *)r->host + off;
+	c->iov[0].iov_len = d->len;
+	c->n_out = !write;
+	c->n_in = write;
+	c->out_len = write ? 0 : d->len;
+	c->in_len = write ? d->len : 0;
+	return 1;
+}
+
 static inline int walk_add(struct chain_walk *w, uint64_t addr, uint32_t len, bool write)
 {
 	uint32_t perm = write ? UVDPA_MAP_WRITE : UVDPA_MAP_READ;
@@ -233,6 +275,8 @@ void vq_packed_disable_kicks(struct uvdpa_vq_dev *vq);
 /* Driver side halves. */
 int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 		     unsigned n, void *table, uint64_t table_iova, void *token);
+void vq_split_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			  void *token);
 bool vq_split_drv_publish(struct uvdpa_vq_drv *vq);
 void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
 bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq);
@@ -240,6 +284,8 @@ void vq_split_drv_disable_cb(struct uvdpa_vq_drv *vq);
 
 int vq_packed_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 		      unsigned n, void *table, uint64_t table_iova, void *token);
+void vq_packed_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			   void *token);
 bool vq_packed_drv_publish(struct uvdpa_vq_drv *vq);
 void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
 bool vq_packed_drv_enable_cb(struct uvdpa_vq_drv *vq);

@@ -6,8 +6,10 @@
  */
 #include "vq_priv.h"
 
-/* Follows a chain from head; see vq.h for what is refused. */
-int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
+/* The general walk, out of line so the common chain pays no stack frame
+ * for it; see vq.h for what is refused. */
+static __attribute__((noinline)) int split_walk_all(struct uvdpa_vq_dev *vq, uint16_t head,
+						     struct uvdpa_chain *c)
 {
 	const struct vring_desc *tab = vq->sdesc;
 	uint32_t tab_n = vq->l.num, num = vq->l.num;
@@ -15,7 +17,7 @@ int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
 	struct chain_walk w;
 	uint32_t i = head;
 
-	walk_start(&w, c, vq->map);
+	walk_start_vq(&w, c, vq);
 	for (;;) {
 		struct desc d;
 
@@ -46,7 +48,22 @@ int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
 	}
 	c->id = head;
 	c->ndesc = 1;
+	walk_end_vq(&w, vq);
 	return walk_finish(&w);
+}
+
+/* Follows a chain from head. */
+int vq_split_walk(struct uvdpa_vq_dev *vq, uint16_t head, struct uvdpa_chain *c)
+{
+	struct desc d;
+
+	desc_read_split(&vq->sdesc[head], &d);
+	if (!(d.flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) && chain_one(vq, &d, c)) {
+		c->id = head;
+		c->ndesc = 1;
+		return 1;
+	}
+	return split_walk_all(vq, head, c);
 }
 
 /*
@@ -77,6 +94,8 @@ static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
 {
 	uint16_t ahead = vq->last_avail_idx + SPLIT_PREFETCH_DATA, head, flags;
 	const struct vring_desc *d;
+	const struct uvdpa_map_region *r = vq->hint;
+	uint64_t addr;
 	void *p;
 
 	if ((uint16_t)(vq->shadow_avail_idx - ahead - 1) >= vq->l.num)
@@ -86,10 +105,13 @@ static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
 		return;
 	d = &vq->sdesc[head];
 	flags = le16toh(load_once(&d->flags));
-	/* only a hint: a bad address is simply not prefetched */
-	p = uvdpa_memmap_translate(vq->map, le64toh(load_once(&d->addr)), 1, 0);
-	if (!p)
+	/* only a hint: a bad address, or one outside the region of the last
+	 * buffer (a search costs more than the miss it could save), is simply
+	 * not prefetched */
+	addr = le64toh(load_once(&d->addr));
+	if (!r || !region_has(r, addr))
 		return;
+	p = (char *)r->host + (addr - r->iova);
 	/* An indirect table is read next; fetching a line the driver may
 	 * still write for ownership would pull it away from the driver, so
 	 * only buffers the device fills are fetched for writing. */

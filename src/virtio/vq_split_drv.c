@@ -51,6 +51,27 @@ int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 	return 0;
 }
 
+/* vq_split_drv_add of one direct buffer, without its loops. */
+void vq_split_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, bool write,
+			  void *token)
+{
+	uint16_t head = vq->free_head;
+	struct vring_desc *d = &vq->sdesc[head];
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->flags = htole16(write ? VRING_DESC_F_WRITE : 0);
+	d->next = 0;
+	vq->free_head = vq->next[head];
+	vq->num_free--;
+	vq->state[head].token = token;
+	vq->state[head].ndesc = 1;
+	vq->state[head].last = head;
+	store_once(&vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)], htole16(head));
+	vq->avail_idx_shadow++;
+	vq->added_since_kick++;
+}
+
 bool vq_split_drv_publish(struct uvdpa_vq_drv *vq)
 {
 	uint16_t new = vq->avail_idx_shadow, old = vq->kicked_avail;

@@ -32,6 +32,40 @@ int main(void)
 	expect_refused(&e, "chain of every slot with NEXT (longer than the queue)");
 	env_fini(&e);
 
+	/*
+	 * The same refusals after a legal chain in the same region: the queue
+	 * then starts from that region (no search) and builds one-descriptor
+	 * chains without the general walk; its checks must hold all the same.
+	 */
+	{
+		static const struct {
+			uint64_t warm_addr; uint16_t warm_flags;
+			uint64_t addr; uint32_t len; uint16_t flags;
+			const char *what;
+		} cases[] = {
+			{ RO_IOVA, 0, RO_IOVA + 16, 16, W,
+			  "after a read in a read-only region, a writable buffer there" },
+			{ WO_IOVA, W, WO_IOVA + 16, 16, 0,
+			  "after a write in a write-only region, a readable buffer there" },
+			{ RO_IOVA, 0, RO_IOVA + 4096 - 8, 9, 0,
+			  "after a read-only region's buffer, one crossing its end" },
+			{ ARENA_IOVA + 4096, 0, END - 8, 9, 0,
+			  "after an arena buffer, one crossing the map's end" },
+			{ ARENA_IOVA + 4096, W, ARENA_IOVA - 1, 2, W,
+			  "after an arena buffer, one starting a byte before the map" },
+		};
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			env_init(&e, NUM, true, true);
+			desc(&e, 0, cases[i].warm_addr, 16, cases[i].warm_flags);
+			CHECK(uvdpa_vq_dev_pop(&e.dev, &e.c) == 1, "%s: the first chain is taken",
+			      cases[i].what);
+			desc(&e, 1, cases[i].addr, cases[i].len, cases[i].flags);
+			expect_refused(&e, cases[i].what);
+			env_fini(&e);
+		}
+	}
+
 	env_init(&e, NUM, true, true);
 	desc(&e, 0, END, 16, 0);
 	expect_refused(&e, "buffer just past the map");
