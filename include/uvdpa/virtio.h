@@ -86,7 +86,8 @@ struct uvdpa_vhost_user_opts {
 /*
  * Connects to the vhost-user back end listening on the Unix socket at path
  * and drives it as a virtio device: features, SET_OWNER, protocol features
- * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered; for blk
+ * (REPLY_ACK, CONFIG, MQ, STATUS, RESET_DEVICE and BACKEND_REQ when
+ * offered; for blk
  * with opts->reconnect_ms also INFLIGHT_SHMFD), then a reset and
  * ACKNOWLEDGE as uvdpa_virtio_open_local (uvdpa/local.h) does. Open uvdpa/blk.h or
  * uvdpa/net.h on it as on an in-process device. opts NULL = defaults.
@@ -96,9 +97,10 @@ struct uvdpa_vhost_user_opts {
  * Net: vhost-user back ends leave the control queue to the front end, so
  * features that need it (CTRL_VQ, MQ, CTRL_MAC_ADDR ...) are not offered;
  * one queue pair. Config space is read from the back end (GET_CONFIG) at
- * every uvdpa_virtio_read_config; no back-end channel is opened, so config
- * changes are seen when read, not notified, and vhost-user has no config
- * generation to check. A back end that dies is reconnected to only as
+ * every uvdpa_virtio_read_config. When the back end offers the BACKEND_REQ
+ * protocol feature (with CONFIG) the front end gives it a channel
+ * (SET_BACKEND_REQ_FD) on which it announces config changes: see
+ * uvdpa_virtio_config_fd. A back end that dies is reconnected to only as
  * opts->reconnect_ms says.
  *
  * Every reply is checked (request echoed, REPLY flag, version, exact size)
@@ -166,6 +168,46 @@ unsigned uvdpa_virtio_num_queues(const struct uvdpa_virtio *v);
  */
 int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 			     unsigned len);
+
+/*
+ * Config changes (a new MAC or link state, a resized disk), for an
+ * application that wants to hear of them rather than read the config space
+ * now and then.
+ *
+ * uvdpa_virtio_config_fd returns an fd to add to the application's
+ * poll/epoll set (POLLIN): it becomes readable when the device may have
+ * announced a change; then call uvdpa_virtio_config_generation. Over
+ * vhost-user it is the front end's end of the back end's channel
+ * (SET_BACKEND_REQ_FD), which the library reads only inside its own calls
+ * (it starts no thread). It is the same fd for v's life and stays owned by
+ * the library (do not read or close it): if the back end closes its
+ * channel the fd simply never becomes readable again, and a reconnect
+ * (reconnect_ms) brings a new channel onto the same fd. Returns the fd, or
+ * -EOPNOTSUPP: in-process devices (their generation is still counted, see
+ * below), back ends without the BACKEND_REQ and CONFIG protocol features,
+ * or one that refused the channel.
+ *
+ * uvdpa_virtio_config_generation first handles what the back end sent on
+ * its channel (BACKEND_CONFIG_CHANGE_MSG, answered when it asks for an
+ * answer; other requests are refused), then stores in *generation a counter
+ * that changes whenever the config may have changed: a change announced by
+ * the back end, a reconnect to a new back end; for an in-process device,
+ * the device's own config generation. Compare it to the value seen at the
+ * last read of the config space and read again (uvdpa_virtio_read_config,
+ * uvdpa_net_get_config, uvdpa_blk_capacity) if it moved. Returns 0, or the
+ * connection's error (a malformed request on the channel ends the
+ * connection with -EPROTO, as a malformed reply does). The channel is also
+ * answered while the library waits for the back end's reply to one of its
+ * own requests, so a back end that waits for its answer (libvhost-user with
+ * REPLY_ACK) does not deadlock against that request; a back end that waits
+ * for it while the application sleeps in a completion wait (uvdpa_blk_wait)
+ * is answered only once the application looks at the fd.
+ *
+ * Threading: as everything on v, one thread at a time; the fd may be
+ * polled from any thread.
+ */
+int uvdpa_virtio_config_fd(struct uvdpa_virtio *v);
+int uvdpa_virtio_config_generation(struct uvdpa_virtio *v, uint32_t *generation);
 
 /*
  * Resets the device (status 0) and ACKNOWLEDGEs it again. Only valid while
