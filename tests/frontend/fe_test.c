@@ -219,6 +219,17 @@ void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const 
 	REQUIRE(0, "no device socket %s", p->sock);
 }
 
+int fe_uvdpa_run(struct fe_peer *p, const char *const args[])
+{
+	char *argv[16] = { (char *)p->uvdpa };
+	unsigned i;
+
+	for (i = 0; args[i] && i + 2 < sizeof(argv) / sizeof(argv[0]); i++)
+		argv[i + 1] = (char *)args[i];
+	argv[i + 1] = NULL;
+	return wait_exit(spawn(argv, p->log, p->dir), 20000);
+}
+
 void fe_qsd_start(struct fe_peer *p, const char *blockdev)
 {
 	char exp[512];
