@@ -56,9 +56,9 @@ struct uvdpa_vhost_user_opts {
 	 */
 	size_t mem_size;
 	/*
-	 * Block devices: how long, in ms, to keep trying to reach a back end
-	 * that went away (crashed, killed, restarting). 0 = never: its end is
-	 * an error, as described below; must not be negative.
+	 * How long, in ms, to keep trying to reach a back end that went away
+	 * (crashed, killed, restarting). 0 = never: its end is an error, as
+	 * described below; must not be negative.
 	 *
 	 * Otherwise the front end asks for the INFLIGHT_SHMFD protocol feature
 	 * and keeps the back end's inflight area. When the back end offers it
@@ -76,9 +76,18 @@ struct uvdpa_vhost_user_opts {
 	 * while it is away (uvdpa_virtio_read_config, closing the driver) fails
 	 * and ends the connection for good.
 	 *
-	 * Back ends without INFLIGHT_SHMFD (qemu-storage-daemon's export
-	 * does not offer it), packed rings, net devices, and a back end not
-	 * back in time end the wait with -ECONNRESET, as with 0.
+	 * Net devices on split rings need no inflight area: a hang-up seen
+	 * in uvdpa_net_wait_rx or uvdpa_net_wait_tx (a full transmit ring
+	 * leads there) reconnects the same way, and each ring resumes at the
+	 * used index in the front end's memory. Receive buffers the old back
+	 * end had taken are offered again; frames it had taken but not
+	 * reported sent are sent again, so a frame may go out twice, and one
+	 * on its way through the dying back end may be lost, as on any
+	 * network. The application sees its wait take longer, no error.
+	 *
+	 * Block back ends without INFLIGHT_SHMFD (qemu-storage-daemon's
+	 * export does not offer it), packed rings, and a back end not back
+	 * in time end the wait with -ECONNRESET, as with 0.
 	 */
 	int reconnect_ms;
 };

@@ -693,7 +693,7 @@ static int replay(struct vu_transport *vt)
 	vt->table_sent = false;
 	if (!err)
 		err = vu_dma_sync(&vt->t);
-	if (!err)
+	if (!err && vt->inflight_fd >= 0)
 		err = inflight_set(vt);
 	for (i = 0; i < vt->nvqs && !err; i++) {
 		if (vt->rings[i].started)
@@ -715,9 +715,20 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * blk needs the inflight area: a request the old back end took must run
+ * again even if it came out of order. A net split ring needs none: the
+ * back end resumes at the used index, so receive buffers it had taken are
+ * offered again and frames it had taken are sent again (at worst twice, as
+ * a network may do); only packed rings need the back end's wrap state,
+ * which the front end would have to rebuild.
+ */
 static bool can_reconnect(const struct vu_transport *vt)
 {
-	return vt->path && vt->reconnect_ms > 0 && vt->inflight_fd >= 0 && !vt->c.err;
+	bool resumable = vt->inflight_fd >= 0 ||
+			 (vt->device_id == VIRTIO_ID_NET && !is_packed(vt));
+
+	return vt->path && vt->reconnect_ms > 0 && resumable && !vt->c.err;
 }
 
 /*
