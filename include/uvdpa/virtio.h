@@ -60,8 +60,9 @@ struct uvdpa_vhost_user_opts {
 	 * (crashed, killed, restarting). 0 = never: its end is an error, as
 	 * described below; must not be negative.
 	 *
-	 * Otherwise the front end asks for the INFLIGHT_SHMFD protocol feature
-	 * and keeps the back end's inflight area. When the back end offers it
+	 * Otherwise, for block devices, the front end asks for the
+	 * INFLIGHT_SHMFD protocol feature and keeps the back end's inflight
+	 * area. When the back end offers it
 	 * and the rings are split, a hang-up seen while a driver waits for
 	 * completions (uvdpa_blk_wait and the synchronous blk calls) makes the
 	 * library connect to the same path again, retrying until reconnect_ms
