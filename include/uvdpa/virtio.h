@@ -192,7 +192,10 @@ int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
  * (it starts no thread). It is the same fd for v's life and stays owned by
  * the library (do not read or close it): if the back end closes its
  * channel the fd simply never becomes readable again, and a reconnect
- * (reconnect_ms) brings a new channel onto the same fd. Returns the fd, or
+ * (reconnect_ms) brings a new channel onto the same fd. Both replace the
+ * open file behind the number: poll(2) and select(2) need nothing, an
+ * epoll set loses it, so an epoll user adds it again (EPOLL_CTL_ADD;
+ * EEXIST means nothing changed) whenever the generation moves. Returns the fd, or
  * -EOPNOTSUPP: in-process devices (their generation is still counted, see
  * below), back ends without the BACKEND_REQ and CONFIG protocol features,
  * or one that refused the channel.
