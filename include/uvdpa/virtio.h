@@ -62,13 +62,15 @@ struct uvdpa_vhost_user_opts {
 	 *
 	 * Otherwise, for block devices, the front end asks for the
 	 * INFLIGHT_SHMFD protocol feature and keeps the back end's inflight
-	 * area. When the back end offers it
-	 * and the rings are split, a hang-up seen while a driver waits for
-	 * completions (uvdpa_blk_wait and the synchronous blk calls) makes the
-	 * library connect to the same path again, retrying until reconnect_ms
-	 * has passed, and replay the set-up: features, memory table, the
-	 * inflight area, and every ring from the index the front end's own
-	 * ring state gives. The new back end resubmits the requests that were
+	 * area. When the back end offers it, a hang-up seen while a driver
+	 * waits for completions (uvdpa_blk_wait and the synchronous blk
+	 * calls) makes the library connect to the same path again, retrying
+	 * until reconnect_ms has passed, and replay the set-up: features,
+	 * memory table, the inflight area, and every ring: a split ring from
+	 * the used index in the front end's memory, a packed ring (whose
+	 * used position only the back end knows) from the used index and
+	 * wrap counter the inflight area holds for its last published batch
+	 * (old_used_idx, old_used_wrap_counter). The new back end resubmits the requests that were
 	 * in flight, so the application sees that wait take longer: no request
 	 * fails, none is lost, none completes twice. Requests submitted in the
 	 * meantime wait in the ring. Only what the back end kept (a file, not
@@ -87,8 +89,8 @@ struct uvdpa_vhost_user_opts {
 	 * network. The application sees its wait take longer, no error.
 	 *
 	 * Block back ends without INFLIGHT_SHMFD (qemu-storage-daemon's
-	 * export does not offer it), packed rings, and a back end not back
-	 * in time end the wait with -ECONNRESET, as with 0.
+	 * export does not offer it), net devices on packed rings, and a back
+	 * end not back in time end the wait with -ECONNRESET, as with 0.
 	 */
 	int reconnect_ms;
 };

@@ -375,13 +375,11 @@ static bool is_packed(const struct vu_transport *vt)
 
 /*
  * The inflight area is what lets a restarted back end resubmit: asked for
- * only when the application wants reconnects, and the spec's recovery
- * needs split rings here (packed ones would need the front end to rebuild
- * the back end's wrap state).
+ * only when the application wants reconnects (handshake).
  */
 static bool wants_inflight(const struct vu_transport *vt)
 {
-	return has_proto(vt, VU_PROTO_INFLIGHT_SHMFD) && !is_packed(vt);
+	return has_proto(vt, VU_PROTO_INFLIGHT_SHMFD);
 }
 
 static int inflight_set(struct vu_transport *vt)
@@ -646,6 +644,64 @@ static uint16_t ring_resume_index(const struct vu_ring *r)
 	return __atomic_load_n(used_idx, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The head of a packed queue's region in the inflight area (the spec's
+ * "Inflight I/O tracking", QEMU's QueueRegionPacked); descriptors follow.
+ */
+struct vu_inflight_packed {
+	uint64_t features;
+	uint16_t version;
+	uint16_t desc_num;
+	uint16_t free_head;
+	uint16_t old_free_head;
+	uint16_t used_idx;
+	uint16_t old_used_idx;
+	uint8_t used_wrap_counter;
+	uint8_t old_used_wrap_counter;
+};
+
+/*
+ * Where a restarted back end resumes a packed ring. Only the back end knows
+ * how far it got (the used index and its wrap counter are not in the
+ * ring); the spec has it keep that in the inflight area, old_used_idx and
+ * old_used_wrap_counter being the last batch it published. The front end
+ * reads them there and hands them back as both halves of the base, as QEMU
+ * does with its own used index when GET_VRING_BASE cannot be asked: the
+ * back end then resubmits the chains the area marks in flight. A region
+ * never written (version 0) is a ring that never ran: fresh state.
+ */
+static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *base)
+{
+	const struct vu_inflight *in = &vt->inflight;
+	struct vu_inflight_packed h;
+	size_t stride, pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t lead = in->mmap_offset & (pg - 1);
+	uint32_t pos;
+	uint8_t *map;
+
+	if (vt->inflight_fd < 0 || !in->num_queues)
+		return -EPROTO;
+	stride = (size_t)(in->mmap_size / in->num_queues);
+	if (idx >= in->num_queues || stride < sizeof(h))
+		return -EPROTO;
+	map = mmap(NULL, (size_t)(in->mmap_size + lead), PROT_READ, MAP_SHARED, vt->inflight_fd,
+		   (off_t)(in->mmap_offset - lead));
+	if (map == MAP_FAILED)
+		return -EPROTO;
+	memcpy(&h, map + lead + (size_t)idx * stride, sizeof(h));
+	munmap(map, (size_t)(in->mmap_size + lead));
+	if (h.version == 0) {
+		*base = 0x80008000u;
+		return 0;
+	}
+	if (h.desc_num != vt->rings[idx].num || h.old_used_idx >= h.desc_num ||
+	    h.old_used_wrap_counter > 1)
+		return -EPROTO;
+	pos = h.old_used_idx | (uint32_t)h.old_used_wrap_counter << 15;
+	*base = pos | pos << 16;
+	return 0;
+}
+
 /* The new back end must offer what the driver negotiated with the old one. */
 static int replay_negotiation(struct vu_transport *vt)
 {
@@ -696,8 +752,16 @@ static int replay(struct vu_transport *vt)
 	if (!err && vt->inflight_fd >= 0)
 		err = inflight_set(vt);
 	for (i = 0; i < vt->nvqs && !err; i++) {
-		if (vt->rings[i].started)
-			err = ring_start(vt, (uint16_t)i, ring_resume_index(&vt->rings[i]));
+		uint32_t base;
+
+		if (!vt->rings[i].started)
+			continue;
+		if (is_packed(vt))
+			err = packed_resume_base(vt, (uint16_t)i, &base);
+		else
+			base = ring_resume_index(&vt->rings[i]);
+		if (!err)
+			err = ring_start(vt, (uint16_t)i, base);
 	}
 	if (!err)
 		err = replay_status(vt, vt->status);
