@@ -70,6 +70,7 @@ struct fake {
 	int hangup;                     /* set by the test: complete one, hang up */
 	bool one_connection;            /* the back end does not come back */
 	bool packed;                    /* offers RING_PACKED; dies leaving its area's head */
+	int packed_lie;                 /* 1: old_used_idx past the ring; 2: the file cut short */
 	ino_t given_ino;                /* the area GET_INFLIGHT_FD handed out */
 	int inflight_fd;
 	int mem_fd;
@@ -183,7 +184,13 @@ static void packed_last_batch(struct fake *f)
 	memcpy(map + 18, &used, 2);             /* old_used_idx */
 	map[20] = 0;                            /* used_wrap_counter */
 	map[21] = 0;                            /* old_used_wrap_counter */
+	if (f->packed_lie == 1) {
+		used = num;
+		memcpy(map + 18, &used, 2);
+	}
 	munmap(map, INFLIGHT_BYTES);
+	if (f->packed_lie == 2 && ftruncate(f->inflight_fd, 0))
+		return;
 }
 
 static void note(struct fake *f, struct conn_rec *r, const struct hdr *h, const uint8_t *p,
@@ -482,6 +489,28 @@ static void replay_packed(const char *path)
 	fake_stop(&f, path);
 }
 
+/* An area that lies: the front end refuses to resume from it (the
+ * reconnect fails, the wait ends with -ECONNRESET) and does not crash on a
+ * file shorter than the back end said. */
+static void replay_packed_lie(const char *path, int lie, const char *what)
+{
+	struct uvdpa_virtio *v;
+	struct uvdpa_blk *b;
+	struct fake f;
+	int r;
+
+	fake_start(&f, path, false, IA_GOOD);
+	f.packed = true;
+	f.packed_lie = lie;
+	open_two_in_flight(path, 300, &v, &b, true);
+	__atomic_store_n(&f.hangup, 1, __ATOMIC_RELEASE);
+	r = uvdpa_blk_wait(b, 0, 1, 5000);
+	CHECK(r == -ECONNRESET, "packed, %s: the wait ends with -ECONNRESET (%d)", what, r);
+	uvdpa_blk_close(b);
+	uvdpa_virtio_close(v);
+	fake_stop(&f, path);
+}
+
 struct later {
 	struct fake *f;
 	const char *path;
@@ -582,6 +611,8 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/fake.sock", dir);
 	replay(path);
 	replay_packed(path);
+	replay_packed_lie(path, 1, "old_used_idx past the ring");
+	replay_packed_lie(path, 2, "the area's file cut to 0 bytes");
 	not_back(path);
 	bad_answer(path, IA_NO_FD, -EPROTO, "GET_INFLIGHT_FD without an fd");
 	bad_answer(path, IA_WRONG_ECHO, -EPROTO, "GET_INFLIGHT_FD echoing another queue size");
