@@ -78,6 +78,8 @@ void fe_qsd_start(struct fe_peer *p, const char *blockdev);
  * (not skips) when dpdk-testpmd is missing.
  */
 void fe_testpmd_start(struct fe_peer *p);
+/* Starts testpmd again in p's directory, on the same socket (after it died). */
+void fe_testpmd_restart(struct fe_peer *p);
 
 /* Stops the peer (SIGTERM, then SIGKILL) and removes its directory. */
 void fe_peer_stop(struct fe_peer *p);

@@ -10,7 +10,11 @@
  * saying it had sent them); well before the first kill and after the last
  * restart each frame comes back exactly once.
  *
- * usage: test_fe_net_reconnect UVDPAD UVDPA
+ * The same against DPDK testpmd's vhost PMD (io forward, which sends every
+ * frame back), killed and started again on the same socket: a back end of
+ * another vendor resuming at the bases the front end gives.
+ *
+ * usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA | testpmd
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,6 +52,8 @@ static void frame(uint8_t *f, unsigned seq)
 		f[i] = (uint8_t)(seq * 31 + i);
 }
 
+static bool testpmd;
+
 static void *restart(void *arg)
 {
 	struct fe_peer *p = arg;
@@ -55,6 +61,10 @@ static void *restart(void *arg)
 
 	/* Long enough for the front end to find nobody there and retry. */
 	nanosleep(&ts, NULL);
+	if (testpmd) {
+		fe_testpmd_restart(p);
+		return NULL;
+	}
 	fe_uvdpad_restart(p);
 	fe_uvdpad_add(p, "n0", "vdpasim_net", "mac", "02:00:00:00:00:01");
 	return NULL;
@@ -129,9 +139,17 @@ int main(int argc, char **argv)
 	struct fe_peer p;
 	pthread_t th;
 
-	REQUIRE(argc >= 3, "usage: test_fe_net_reconnect UVDPAD UVDPA");
-	fe_uvdpad_start(&p, argv[1], argv[2]);
-	fe_uvdpad_add(&p, "n0", "vdpasim_net", "mac", "02:00:00:00:00:01");
+	REQUIRE(argc >= 2, "usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA | testpmd");
+	testpmd = !strcmp(argv[1], "testpmd");
+	if (testpmd) {
+		/* testpmd takes seconds to start on a loaded machine */
+		o.reconnect_ms = 90000;
+		fe_testpmd_start(&p);
+	} else {
+		REQUIRE(argc >= 4, "uvdpad needs the uvdpad and uvdpa paths");
+		fe_uvdpad_start(&p, argv[2], argv[3]);
+		fe_uvdpad_add(&p, "n0", "vdpasim_net", "mac", "02:00:00:00:00:01");
+	}
 	r = fe_open(p.sock, &o, &v);
 	REQUIRE(r == 0, "open %s with reconnect_ms %d: %d", p.sock, o.reconnect_ms, r);
 	r = uvdpa_net_open(v, NULL, &n);
@@ -174,8 +192,8 @@ int main(int argc, char **argv)
 	if (restarting)
 		pthread_join(th, NULL);
 
-	CHECK(kills == KILLS, "uvdpad killed with SIGKILL and restarted %u times while frames flowed",
-	      kills);
+	CHECK(kills == KILLS, "%s killed with SIGKILL and restarted %u times while frames flowed",
+	      testpmd ? "testpmd" : "uvdpad", kills);
 	CHECK(errors == 0, "no send, receive or wait failed (%u errors)", errors);
 	CHECK(corrupt == 0, "every frame that came back is byte-exact (%u not)", corrupt);
 	for (i = 0; i < NFRAMES; i++) {
