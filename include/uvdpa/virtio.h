@@ -56,18 +56,21 @@ struct uvdpa_vhost_user_opts {
 	 */
 	size_t mem_size;
 	/*
-	 * Block devices: how long, in ms, to keep trying to reach a back end
-	 * that went away (crashed, killed, restarting). 0 = never: its end is
-	 * an error, as described below; must not be negative.
+	 * How long, in ms, to keep trying to reach a back end that went away
+	 * (crashed, killed, restarting). 0 = never: its end is an error, as
+	 * described below; must not be negative.
 	 *
-	 * Otherwise the front end asks for the INFLIGHT_SHMFD protocol feature
-	 * and keeps the back end's inflight area. When the back end offers it
-	 * and the rings are split, a hang-up seen while a driver waits for
-	 * completions (uvdpa_blk_wait and the synchronous blk calls) makes the
-	 * library connect to the same path again, retrying until reconnect_ms
-	 * has passed, and replay the set-up: features, memory table, the
-	 * inflight area, and every ring from the index the front end's own
-	 * ring state gives. The new back end resubmits the requests that were
+	 * Otherwise, for block devices, the front end asks for the
+	 * INFLIGHT_SHMFD protocol feature and keeps the back end's inflight
+	 * area. When the back end offers it, a hang-up seen while a driver
+	 * waits for completions (uvdpa_blk_wait and the synchronous blk
+	 * calls) makes the library connect to the same path again, retrying
+	 * until reconnect_ms has passed, and replay the set-up: features,
+	 * memory table, the inflight area, and every ring: a split ring from
+	 * the used index in the front end's memory, a packed ring (whose
+	 * used position only the back end knows) from the used index and
+	 * wrap counter the inflight area holds for its last published batch
+	 * (old_used_idx, old_used_wrap_counter). The new back end resubmits the requests that were
 	 * in flight, so the application sees that wait take longer: no request
 	 * fails, none is lost, none completes twice. Requests submitted in the
 	 * meantime wait in the ring. Only what the back end kept (a file, not
@@ -76,9 +79,18 @@ struct uvdpa_vhost_user_opts {
 	 * while it is away (uvdpa_virtio_read_config, closing the driver) fails
 	 * and ends the connection for good.
 	 *
-	 * Back ends without INFLIGHT_SHMFD (qemu-storage-daemon's export
-	 * does not offer it), packed rings, net devices, and a back end not
-	 * back in time end the wait with -ECONNRESET, as with 0.
+	 * Net devices on split rings need no inflight area: a hang-up seen
+	 * in uvdpa_net_wait_rx or uvdpa_net_wait_tx (a full transmit ring
+	 * leads there) reconnects the same way, and each ring resumes at the
+	 * used index in the front end's memory. Receive buffers the old back
+	 * end had taken are offered again; frames it had taken but not
+	 * reported sent are sent again, so a frame may go out twice, and one
+	 * on its way through the dying back end may be lost, as on any
+	 * network. The application sees its wait take longer, no error.
+	 *
+	 * Block back ends without INFLIGHT_SHMFD (qemu-storage-daemon's
+	 * export does not offer it), net devices on packed rings, and a back
+	 * end not back in time end the wait with -ECONNRESET, as with 0.
 	 */
 	int reconnect_ms;
 };
@@ -86,7 +98,8 @@ struct uvdpa_vhost_user_opts {
 /*
  * Connects to the vhost-user back end listening on the Unix socket at path
  * and drives it as a virtio device: features, SET_OWNER, protocol features
- * (REPLY_ACK, CONFIG, MQ, STATUS and RESET_DEVICE when offered; for blk
+ * (REPLY_ACK, CONFIG, MQ, STATUS, RESET_DEVICE and BACKEND_REQ when
+ * offered; for blk
  * with opts->reconnect_ms also INFLIGHT_SHMFD), then a reset and
  * ACKNOWLEDGE as uvdpa_virtio_open_local (uvdpa/local.h) does. Open uvdpa/blk.h or
  * uvdpa/net.h on it as on an in-process device. opts NULL = defaults.
@@ -96,9 +109,10 @@ struct uvdpa_vhost_user_opts {
  * Net: vhost-user back ends leave the control queue to the front end, so
  * features that need it (CTRL_VQ, MQ, CTRL_MAC_ADDR ...) are not offered;
  * one queue pair. Config space is read from the back end (GET_CONFIG) at
- * every uvdpa_virtio_read_config; no back-end channel is opened, so config
- * changes are seen when read, not notified, and vhost-user has no config
- * generation to check. A back end that dies is reconnected to only as
+ * every uvdpa_virtio_read_config. When the back end offers the BACKEND_REQ
+ * protocol feature (with CONFIG) the front end gives it a channel
+ * (SET_BACKEND_REQ_FD) on which it announces config changes: see
+ * uvdpa_virtio_config_fd. A back end that dies is reconnected to only as
  * opts->reconnect_ms says.
  *
  * Every reply is checked (request echoed, REPLY flag, version, exact size)
@@ -166,6 +180,49 @@ unsigned uvdpa_virtio_num_queues(const struct uvdpa_virtio *v);
  */
 int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 			     unsigned len);
+
+/*
+ * Config changes (a new MAC or link state, a resized disk), for an
+ * application that wants to hear of them rather than read the config space
+ * now and then.
+ *
+ * uvdpa_virtio_config_fd returns an fd to add to the application's
+ * poll/epoll set (POLLIN): it becomes readable when the device may have
+ * announced a change; then call uvdpa_virtio_config_generation. Over
+ * vhost-user it is the front end's end of the back end's channel
+ * (SET_BACKEND_REQ_FD), which the library reads only inside its own calls
+ * (it starts no thread). It is the same fd for v's life and stays owned by
+ * the library (do not read or close it): if the back end closes its
+ * channel the fd simply never becomes readable again, and a reconnect
+ * (reconnect_ms) brings a new channel onto the same fd. Both replace the
+ * open file behind the number: poll(2) and select(2) need nothing, an
+ * epoll set loses it, so an epoll user adds it again (EPOLL_CTL_ADD;
+ * EEXIST means nothing changed) whenever the generation moves. Returns the fd, or
+ * -EOPNOTSUPP: in-process devices (their generation is still counted, see
+ * below), back ends without the BACKEND_REQ and CONFIG protocol features,
+ * or one that refused the channel.
+ *
+ * uvdpa_virtio_config_generation first handles what the back end sent on
+ * its channel (BACKEND_CONFIG_CHANGE_MSG, answered when it asks for an
+ * answer; other requests are refused), then stores in *generation a counter
+ * that changes whenever the config may have changed: a change announced by
+ * the back end, a reconnect to a new back end; for an in-process device,
+ * the device's own config generation. Compare it to the value seen at the
+ * last read of the config space and read again (uvdpa_virtio_read_config,
+ * uvdpa_net_get_config, uvdpa_blk_capacity) if it moved. Returns 0, or the
+ * connection's error (a malformed request on the channel ends the
+ * connection with -EPROTO, as a malformed reply does). The channel is also
+ * answered while the library waits for the back end's reply to one of its
+ * own requests, so a back end that waits for its answer (libvhost-user with
+ * REPLY_ACK) does not deadlock against that request; a back end that waits
+ * for it while the application sleeps in a completion wait (uvdpa_blk_wait)
+ * is answered only once the application looks at the fd.
+ *
+ * Threading: as everything on v, one thread at a time; the fd may be
+ * polled from any thread.
+ */
+int uvdpa_virtio_config_fd(struct uvdpa_virtio *v);
+int uvdpa_virtio_config_generation(struct uvdpa_virtio *v, uint32_t *generation);
 
 /*
  * Resets the device (status 0) and ACKNOWLEDGEs it again. Only valid while

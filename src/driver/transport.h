@@ -33,7 +33,15 @@ struct vtransport_ops {
 	size_t (*config_size)(struct vtransport *t);
 	/* 0, or -EIO if the device could not answer (buf is then zeroed). */
 	int (*read_config)(struct vtransport *t, unsigned off, void *buf, unsigned len);
+	/* Changes whenever the config may have changed. Over vhost-user it
+	 * first answers what the back end sent on its channel. */
 	uint32_t (*config_generation)(struct vtransport *t);
+	/*
+	 * An fd that polls readable when the device may have announced a config
+	 * change (config_generation then tells); the same fd for the
+	 * transport's life. -EOPNOTSUPP (or NULL) if there is none.
+	 */
+	int (*config_fd)(struct vtransport *t);
 
 	unsigned (*num_queues)(struct vtransport *t);
 	uint16_t (*vq_max_size)(struct vtransport *t, uint16_t idx);

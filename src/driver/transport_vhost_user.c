@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,7 +46,8 @@
 
 /* Protocol features this front end implements. */
 #define PROTO_WANTED (BIT(VU_PROTO_MQ) | BIT(VU_PROTO_REPLY_ACK) | BIT(VU_PROTO_CONFIG) | \
-		      BIT(VU_PROTO_RESET_DEVICE) | BIT(VU_PROTO_STATUS))
+		      BIT(VU_PROTO_RESET_DEVICE) | BIT(VU_PROTO_STATUS) | \
+		      BIT(VU_PROTO_BACKEND_REQ))
 
 /*
  * Never shown to drivers: vhost-user's own bits, IOTLB (not implemented),
@@ -97,6 +99,15 @@ struct vu_transport {
 	int reconnect_ms;
 	int inflight_fd;
 	struct vu_inflight inflight;
+	/*
+	 * The back end's channel (SET_BACKEND_REQ_FD; bc.fd -1 until one is
+	 * set up). The fd number stays the application's for v's life: a
+	 * channel that ends is replaced by a silent eventfd on that number,
+	 * a reconnect's new channel takes it again.
+	 */
+	struct vu_conn bc;
+	bool bc_live;
+	uint32_t config_gen;    /* config changes announced, and reconnects */
 };
 
 static struct vu_transport *to_vu(struct vtransport *t)
@@ -219,11 +230,95 @@ static int vu_read_config(struct vtransport *t, unsigned off, void *buf, unsigne
 	return err;
 }
 
-/* vhost-user has no generation counter; config changes come on the back
- * end's channel, which this transport does not open yet. */
+/* ---- the back end's channel ---- */
+
+/* The channel ended: its fd number now holds an eventfd nobody writes. */
+static void backend_quiet(struct vu_transport *vt)
+{
+	int e = eventfd(0, EFD_CLOEXEC);
+
+	vt->bc_live = false;
+	vt->c.side_fd = -1;
+	vt->bc.err = 0;
+	if (e < 0 || dup3(e, vt->bc.fd, O_CLOEXEC) < 0)
+		shutdown(vt->bc.fd, SHUT_RDWR);    /* readable for ever, but harmless */
+	if (e >= 0)
+		close(e);
+}
+
+/*
+ * Answers whatever the back end sent on its channel, without waiting for
+ * more. A malformed request ends the whole connection (the back end cannot
+ * be trusted any more); a closed channel only ends the channel: if the back
+ * end died, its main socket says so.
+ */
+static void backend_service(void *arg)
+{
+	struct vu_transport *vt = arg;
+	struct vu_msg m;
+	bool changed;
+	int verdict, err;
+
+	while (vt->bc_live && !vt->c.err) {
+		err = vu_conn_recv_request(&vt->bc, &m);
+		if (err == -EAGAIN)
+			return;
+		verdict = err ? err : vu_backend_verdict(&m, &changed);
+		if (verdict < 0) {
+			backend_quiet(vt);
+			if (verdict != -ECONNRESET)
+				vu_conn_fail(&vt->c, verdict);
+			return;
+		}
+		if (changed)
+			vt->config_gen++;
+		if ((m.hdr.flags & VU_F_NEED_REPLY) &&
+		    vu_conn_answer(&vt->bc, &m.hdr, (uint64_t)verdict))
+			backend_quiet(vt);
+	}
+}
+
+/* QEMU's order (vhost_user_backend_init): after the protocol features, before
+ * SET_OWNER. A back end that refuses it (REPLY_ACK) is used without. */
+static int backend_open(struct vu_transport *vt)
+{
+	int sv[2], err;
+
+	if (!has_proto(vt, VU_PROTO_BACKEND_REQ))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	err = vu_conn_request(&vt->c, VU_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1);
+	close(sv[1]);
+	if (!err && vt->bc.fd >= 0 && dup3(sv[0], vt->bc.fd, O_CLOEXEC) < 0)
+		err = -errno;
+	if (err || vt->bc.fd >= 0) {
+		close(sv[0]);
+		sv[0] = vt->bc.fd;
+	}
+	if (err)
+		return err == -EIO ? 0 : err;
+	vu_conn_adopt(&vt->bc, sv[0], vt->c.timeout_ms);
+	vt->bc_live = true;
+	vt->c.side_fd = vt->bc.fd;
+	vt->c.side = backend_service;
+	vt->c.side_arg = vt;
+	return 0;
+}
+
 static uint32_t vu_config_generation(struct vtransport *t)
 {
-	return 0;
+	struct vu_transport *vt = to_vu(t);
+
+	backend_service(vt);
+	return vt->config_gen;
+}
+
+static int vu_config_fd(struct vtransport *t)
+{
+	struct vu_transport *vt = to_vu(t);
+
+	return vt->bc.fd >= 0 ? vt->bc.fd : -EOPNOTSUPP;
 }
 
 /* ---- queues ---- */
@@ -280,13 +375,11 @@ static bool is_packed(const struct vu_transport *vt)
 
 /*
  * The inflight area is what lets a restarted back end resubmit: asked for
- * only when the application wants reconnects, and the spec's recovery
- * needs split rings here (packed ones would need the front end to rebuild
- * the back end's wrap state).
+ * only when the application wants reconnects (handshake).
  */
 static bool wants_inflight(const struct vu_transport *vt)
 {
-	return has_proto(vt, VU_PROTO_INFLIGHT_SHMFD) && !is_packed(vt);
+	return has_proto(vt, VU_PROTO_INFLIGHT_SHMFD);
 }
 
 static int inflight_set(struct vu_transport *vt)
@@ -551,6 +644,60 @@ static uint16_t ring_resume_index(const struct vu_ring *r)
 	return __atomic_load_n(used_idx, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The head of a packed queue's region in the inflight area (the spec's
+ * "Inflight I/O tracking", QEMU's QueueRegionPacked); descriptors follow.
+ */
+struct vu_inflight_packed {
+	uint64_t features;
+	uint16_t version;
+	uint16_t desc_num;
+	uint16_t free_head;
+	uint16_t old_free_head;
+	uint16_t used_idx;
+	uint16_t old_used_idx;
+	uint8_t used_wrap_counter;
+	uint8_t old_used_wrap_counter;
+};
+
+/*
+ * Where a restarted back end resumes a packed ring. Only the back end knows
+ * how far it got (the used index and its wrap counter are not in the
+ * ring); the spec has it keep that in the inflight area, old_used_idx and
+ * old_used_wrap_counter being the last batch it published. The front end
+ * reads them there and hands them back as both halves of the base, as QEMU
+ * does with its own used index when GET_VRING_BASE cannot be asked: the
+ * back end then resubmits the chains the area marks in flight. A region
+ * never written (version 0) is a ring that never ran: fresh state.
+ */
+static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *base)
+{
+	const struct vu_inflight *in = &vt->inflight;
+	struct vu_inflight_packed h;
+	uint64_t stride;
+	uint32_t pos;
+
+	if (vt->inflight_fd < 0 || !in->num_queues || idx >= in->num_queues)
+		return -EPROTO;
+	stride = in->mmap_size / in->num_queues;
+	/* Read, not mapped: a file shorter than the back end said would
+	 * SIGBUS a mapping; here it is a short read. */
+	if (stride < sizeof(h) ||
+	    pread(vt->inflight_fd, &h, sizeof(h), (off_t)(in->mmap_offset + idx * stride)) !=
+	    (ssize_t)sizeof(h))
+		return -EPROTO;
+	if (h.version == 0) {
+		*base = 0x80008000u;
+		return 0;
+	}
+	if (h.desc_num != vt->rings[idx].num || h.old_used_idx >= h.desc_num ||
+	    h.old_used_wrap_counter > 1)
+		return -EPROTO;
+	pos = h.old_used_idx | (uint32_t)h.old_used_wrap_counter << 15;
+	*base = pos | pos << 16;
+	return 0;
+}
+
 /* The new back end must offer what the driver negotiated with the old one. */
 static int replay_negotiation(struct vu_transport *vt)
 {
@@ -568,6 +715,8 @@ static int replay_negotiation(struct vu_transport *vt)
 		err = vu_conn_request(&vt->c, VU_SET_PROTOCOL_FEATURES, &vt->proto,
 				      sizeof(vt->proto), NULL, 0);
 	vt->c.reply_ack = has_proto(vt, VU_PROTO_REPLY_ACK);
+	if (!err)
+		err = backend_open(vt);
 	if (!err)
 		err = vu_conn_request(&vt->c, VU_SET_OWNER, NULL, 0, NULL, 0);
 	if (!err)
@@ -596,11 +745,19 @@ static int replay(struct vu_transport *vt)
 	vt->table_sent = false;
 	if (!err)
 		err = vu_dma_sync(&vt->t);
-	if (!err)
+	if (!err && vt->inflight_fd >= 0)
 		err = inflight_set(vt);
 	for (i = 0; i < vt->nvqs && !err; i++) {
-		if (vt->rings[i].started)
-			err = ring_start(vt, (uint16_t)i, ring_resume_index(&vt->rings[i]));
+		uint32_t base;
+
+		if (!vt->rings[i].started)
+			continue;
+		if (is_packed(vt))
+			err = packed_resume_base(vt, (uint16_t)i, &base);
+		else
+			base = ring_resume_index(&vt->rings[i]);
+		if (!err)
+			err = ring_start(vt, (uint16_t)i, base);
 	}
 	if (!err)
 		err = replay_status(vt, vt->status);
@@ -618,9 +775,20 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * blk needs the inflight area: a request the old back end took must run
+ * again even if it came out of order. A net split ring needs none: the
+ * back end resumes at the used index, so receive buffers it had taken are
+ * offered again and frames it had taken are sent again (at worst twice, as
+ * a network may do); only packed rings need the back end's wrap state,
+ * which the front end would have to rebuild.
+ */
 static bool can_reconnect(const struct vu_transport *vt)
 {
-	return vt->path && vt->reconnect_ms > 0 && vt->inflight_fd >= 0 && !vt->c.err;
+	bool resumable = vt->inflight_fd >= 0 ||
+			 (vt->device_id == VIRTIO_ID_NET && !is_packed(vt));
+
+	return vt->path && vt->reconnect_ms > 0 && resumable && !vt->c.err;
 }
 
 /*
@@ -641,11 +809,16 @@ static int vu_reconnect(struct vtransport *t)
 	deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + vt->reconnect_ms;
 	for (;;) {
 		vu_conn_close(&vt->c);
+		if (vt->bc_live)
+			backend_quiet(vt);
 		err = vu_conn_open(&vt->c, vt->path, timeout_ms);
 		if (!err)
 			err = replay(vt);
-		if (!err)
+		if (!err) {
+			/* The new back end's config may differ: read it again. */
+			vt->config_gen++;
 			return 0;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline)
 			break;
@@ -670,6 +843,7 @@ static void vu_free(struct vu_transport *vt)
 	unsigned i;
 
 	vu_conn_close(&vt->c);
+	vu_conn_close(&vt->bc);
 	for (i = 0; vt->rings && i < vt->nvqs; i++) {
 		if (vt->rings[i].kick_fd >= 0)
 			close(vt->rings[i].kick_fd);
@@ -705,6 +879,7 @@ static const struct vtransport_ops vu_ops = {
 	.config_size = vu_config_size,
 	.read_config = vu_read_config,
 	.config_generation = vu_config_generation,
+	.config_fd = vu_config_fd,
 	.num_queues = vu_num_queues,
 	.vq_max_size = vu_vq_max_size,
 	.vq_setup = vu_vq_setup,
@@ -770,6 +945,9 @@ static int vu_handshake(struct vu_transport *vt)
 		return err;
 	p &= PROTO_WANTED | (vt->reconnect_ms && vt->device_id == VIRTIO_ID_BLOCK ?
 			     BIT(VU_PROTO_INFLIGHT_SHMFD) : 0);
+	/* The channel only carries config changes here. */
+	if (!(p & BIT(VU_PROTO_CONFIG)))
+		p &= ~BIT(VU_PROTO_BACKEND_REQ);
 	if (proto_features(vt)) {
 		err = vu_conn_request(&vt->c, VU_SET_PROTOCOL_FEATURES, &p, sizeof(p), NULL, 0);
 		if (err)
@@ -777,7 +955,9 @@ static int vu_handshake(struct vu_transport *vt)
 	}
 	vt->proto = p;
 	vt->c.reply_ack = has_proto(vt, VU_PROTO_REPLY_ACK);
-	err = vu_conn_request(&vt->c, VU_SET_OWNER, NULL, 0, NULL, 0);
+	err = backend_open(vt);
+	if (!err)
+		err = vu_conn_request(&vt->c, VU_SET_OWNER, NULL, 0, NULL, 0);
 	if (err)
 		return err;
 	/* vhost-user-blk has nothing to offer without its config space. */
@@ -815,6 +995,8 @@ static int vu_open(const char *path, int fd, const struct vtransport_vu_opts *o,
 	vt->t.ops = &vu_ops;
 	vt->memfd = -1;
 	vt->inflight_fd = -1;
+	vt->bc.fd = -1;
+	vt->bc.side_fd = -1;
 	vt->reconnect_ms = o->reconnect_ms;
 	vt->device_id = o->device_id;
 	vt->qmax = o->queue_size_max;

@@ -168,6 +168,23 @@ int uvdpa_virtio_read_config(struct uvdpa_virtio *v, unsigned offset, void *buf,
 	return -EIO;
 }
 
+int uvdpa_virtio_config_fd(struct uvdpa_virtio *v)
+{
+	if (!v->t->ops->config_fd)
+		return -EOPNOTSUPP;
+	return v->t->ops->config_fd(v->t);
+}
+
+int uvdpa_virtio_config_generation(struct uvdpa_virtio *v, uint32_t *generation)
+{
+	uint32_t gen = v->t->ops->config_generation(v->t);
+	int err = vdrv_error(v, 0);
+
+	if (!err)
+		*generation = gen;
+	return err;
+}
+
 int uvdpa_virtio_reset(struct uvdpa_virtio *v)
 {
 	if (v->driver_open)

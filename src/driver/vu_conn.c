@@ -44,6 +44,7 @@ int vu_conn_open(struct vu_conn *c, const char *path, int timeout_ms)
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->side_fd = -1;
 	c->timeout_ms = timeout_ms;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -67,6 +68,7 @@ void vu_conn_adopt(struct vu_conn *c, int fd, int timeout_ms)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->side_fd = -1;
 	c->timeout_ms = timeout_ms;
 }
 
@@ -79,19 +81,27 @@ void vu_conn_close(struct vu_conn *c)
 
 static int wait_fd(struct vu_conn *c, short events, int64_t deadline)
 {
-	struct pollfd p = { .fd = c->fd, .events = events };
+	struct pollfd p[2] = { { .fd = c->fd, .events = events } };
 	int64_t left;
 	int r;
 
 	for (;;) {
+		nfds_t n = c->side_fd >= 0 ? 2 : 1;
+
 		left = deadline - now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;       /* ready, or hung up: the I/O call tells which */
+		p[1] = (struct pollfd){ .fd = c->side_fd, .events = POLLIN };
+		r = poll(p, n, (int)left);
 		if (r < 0 && errno != EINTR)
 			return -errno;
+		if (r > 0 && n == 2 && p[1].revents) {
+			c->side(c->side_arg);
+			if (c->err)
+				return c->err;
+		}
+		if (r > 0 && p[0].revents)
+			return 0;       /* ready, or hung up: the I/O call tells which */
 	}
 }
 
@@ -280,6 +290,38 @@ int vu_conn_get_fd(struct vu_conn *c, uint32_t req, const void *payload, uint32_
 		*fd = -1;
 	}
 	return err;
+}
+
+int vu_conn_recv_request(struct vu_conn *c, struct vu_msg *m)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int64_t deadline;
+	int err;
+
+	if (c->err)
+		return c->err;
+	if (poll(&p, 1, 0) <= 0)
+		return -EAGAIN;
+	deadline = now_ms() + c->timeout_ms;
+	memset(m, 0, sizeof(*m));
+	err = recv_exact(c, &m->hdr, sizeof(m->hdr), deadline, NULL);
+	if (!err)
+		err = vu_check_backend_hdr(&m->hdr);
+	if (!err && m->hdr.size)
+		err = recv_exact(c, &m->p, m->hdr.size, deadline, NULL);
+	return err ? vu_conn_fail(c, err) : 0;
+}
+
+int vu_conn_answer(struct vu_conn *c, const struct vu_hdr *req, uint64_t verdict)
+{
+	struct vu_hdr h = { .request = req->request, .flags = VU_VERSION | VU_F_REPLY,
+			    .size = sizeof(verdict) };
+	int err;
+
+	if (c->err)
+		return c->err;
+	err = send_msg(c, &h, &verdict, NULL, 0, now_ms() + c->timeout_ms);
+	return err ? vu_conn_fail(c, err) : 0;
 }
 
 int vu_conn_get_u64(struct vu_conn *c, uint32_t req, uint64_t *out)

@@ -18,6 +18,15 @@ struct vu_conn {
 	int timeout_ms;         /* per reply */
 	int err;                /* 0, or why the connection is dead */
 	bool reply_ack;         /* REPLY_ACK negotiated */
+	/*
+	 * While a reply is awaited, side_fd (-1: none) is watched too, and
+	 * side(side_arg) runs when it is readable: the back end's own channel,
+	 * whose requests it may wait on before it answers ours (libvhost-user
+	 * does, with REPLY_ACK). Set after vu_conn_open/adopt, which clear it.
+	 */
+	int side_fd;
+	void (*side)(void *arg);
+	void *side_arg;
 };
 
 /* Connects to a listening vhost-user socket: 0 or a negative errno. */
@@ -47,6 +56,17 @@ int vu_conn_get_fd(struct vu_conn *c, uint32_t req, const void *payload, uint32_
 
 /* GET_* that answers a u64 (features, queue count, status). */
 int vu_conn_get_u64(struct vu_conn *c, uint32_t req, uint64_t *out);
+
+/*
+ * The back end's channel (SET_BACKEND_REQ_FD), where the roles swap: takes
+ * one request if one is pending, without waiting for it to start (-EAGAIN:
+ * none), but at most timeout_ms for the rest of it. Fds it brings are
+ * closed. 0, -EAGAIN, or the connection's error (-ECONNRESET when the back
+ * end closed the channel, -EPROTO for a malformed header).
+ */
+int vu_conn_recv_request(struct vu_conn *c, struct vu_msg *m);
+/* Answers request req (it asked with NEED_REPLY) with a u64 verdict. */
+int vu_conn_answer(struct vu_conn *c, const struct vu_hdr *req, uint64_t verdict);
 
 /* Marks the connection dead with err (a protocol error found by a caller). */
 int vu_conn_fail(struct vu_conn *c, int err);

@@ -27,6 +27,7 @@ static const char *const names[] = {
 	[VU_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
 	[VU_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
 	[VU_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
+	[VU_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
 	[VU_GET_CONFIG] = "GET_CONFIG",
 	[VU_RESET_DEVICE] = "RESET_DEVICE",
 	[VU_SET_STATUS] = "SET_STATUS",
@@ -103,4 +104,38 @@ int vu_parse_reply(const void *buf, size_t len, uint32_t request, struct vu_msg 
 		return -EPROTO;
 	memcpy(&out->p, (const uint8_t *)buf + sizeof(out->hdr), out->hdr.size);
 	return 0;
+}
+
+int vu_check_backend_hdr(const struct vu_hdr *h)
+{
+	if ((h->flags & VU_VERSION_MASK) != VU_VERSION || (h->flags & VU_F_REPLY) ||
+	    h->size > VU_PAYLOAD_MAX)
+		return -EPROTO;
+	return 0;
+}
+
+int vu_backend_verdict(const struct vu_msg *m, bool *config_changed)
+{
+	*config_changed = false;
+	if (m->hdr.request != VU_BACKEND_CONFIG_CHANGE_MSG)
+		return 1;
+	/* The spec gives it no payload; libvhost-user and DPDK send none. */
+	if (m->hdr.size)
+		return -EPROTO;
+	*config_changed = true;
+	return 0;
+}
+
+int vu_parse_backend_msg(const void *buf, size_t len, struct vu_msg *out,
+			 bool *config_changed)
+{
+	*config_changed = false;
+	if (len < sizeof(out->hdr))
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	memcpy(&out->hdr, buf, sizeof(out->hdr));
+	if (vu_check_backend_hdr(&out->hdr) || len - sizeof(out->hdr) != out->hdr.size)
+		return -EPROTO;
+	memcpy(&out->p, (const uint8_t *)buf + sizeof(out->hdr), out->hdr.size);
+	return vu_backend_verdict(out, config_changed);
 }

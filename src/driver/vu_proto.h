@@ -30,6 +30,7 @@ enum {
 	VU_SET_PROTOCOL_FEATURES = 16,
 	VU_GET_QUEUE_NUM = 17,
 	VU_SET_VRING_ENABLE = 18,
+	VU_SET_BACKEND_REQ_FD = 21,
 	VU_GET_CONFIG = 24,
 	VU_GET_INFLIGHT_FD = 31,
 	VU_SET_INFLIGHT_FD = 32,
@@ -47,10 +48,14 @@ enum {
 
 #define VU_PROTO_MQ           0
 #define VU_PROTO_REPLY_ACK    3
+#define VU_PROTO_BACKEND_REQ  5
 #define VU_PROTO_CONFIG       9
 #define VU_PROTO_INFLIGHT_SHMFD 12
 #define VU_PROTO_RESET_DEVICE 13
 #define VU_PROTO_STATUS       16
+
+/* Requests a back end sends on the channel SET_BACKEND_REQ_FD gave it. */
+#define VU_BACKEND_CONFIG_CHANGE_MSG 2
 
 #define VU_MAX_REGIONS   8
 #define VU_CONFIG_HDR    12u
@@ -151,6 +156,29 @@ int vu_parse_config(const struct vu_msg *m, uint32_t size, const uint8_t **data)
  */
 int vu_parse_inflight(const struct vu_msg *m, uint16_t num_queues, uint16_t queue_size,
 		      struct vu_inflight *out);
+
+/*
+ * Checks the header of a request the back end sent on its channel: version
+ * 1, no REPLY flag, a payload that fits. 0 or -EPROTO.
+ */
+int vu_check_backend_hdr(const struct vu_hdr *h);
+
+/*
+ * What the front end does with a back-end request whose header is checked:
+ * BACKEND_CONFIG_CHANGE_MSG (no payload) sets *config_changed and is
+ * handled (0); any other request is refused (1: the answer to give when the
+ * back end asks for one), as this front end negotiates none of the features
+ * that bring them. -EPROTO for a CONFIG_CHANGE_MSG with a payload.
+ */
+int vu_backend_verdict(const struct vu_msg *m, bool *config_changed);
+
+/*
+ * Parses one whole back-end request of len bytes into out (as the channel
+ * does with bytes off its socket) and judges it (vu_backend_verdict): the
+ * verdict, or -EPROTO. For the fuzz harness and the tests.
+ */
+int vu_parse_backend_msg(const void *buf, size_t len, struct vu_msg *out,
+			 bool *config_changed);
 
 /*
  * Parses one whole reply datagram of len bytes (header and payload) into out,

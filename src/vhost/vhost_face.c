@@ -224,6 +224,12 @@ static enum conn_end serve_conn(struct face_dev *fd)
 				  "cannot ask for; dropping the front end");
 			return END_DROPPED;
 		}
+		if (p[3].revents && vhost_session_notify_config(fd->session)) {
+			face_logf(fd, UVDPA_VHOST_LOG_WARN, "the front end does not read the "
+				  "back-end channel it gave (config changes pile up); "
+				  "dropping it");
+			return END_DROPPED;
+		}
 		if (kick >= 0 && p[4].revents)
 			vhost_session_relay_kicks(fd->session);
 		/* The current front end first: if it has just hung up, the one

@@ -278,6 +278,7 @@ void vhost_session_reset(struct vhost_session *s)
 		s->ops->set_poll_mode(s->dev, s->dev->poll_default);
 	s->forced_poll = false;
 	s->proto = 0;
+	vhost_backend_close(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -415,6 +416,13 @@ static int a_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m
 	return vhost_h_rem_mem_reg(s, m, fds, nfds);
 }
 
+static int a_set_backend_req_fd(struct vhost_session *s, const struct vhost_user_msg *m,
+				int *fds, unsigned nfds, struct vhost_user_msg *reply)
+{
+	(void)m; (void)reply;
+	return vhost_h_set_backend_req_fd(s, fds, nfds);
+}
+
 static int a_set_inflight_fd(struct vhost_session *s, const struct vhost_user_msg *m,
 			     int *fds, unsigned nfds, struct vhost_user_msg *reply)
 {
@@ -463,7 +471,7 @@ static const struct vhost_req reqs[] = {
 	REQ(SET_VRING_ENABLE, 8, 0, false, a_vring_enable),
 	KNOWN(SEND_RARP),
 	REQ(NET_SET_MTU, 8, 0, false, h_net_set_mtu),
-	KNOWN(SET_BACKEND_REQ_FD),
+	REQ(SET_BACKEND_REQ_FD, SZ_NONE, 1, false, a_set_backend_req_fd),
 	KNOWN(IOTLB_MSG),
 	KNOWN(SET_VRING_ENDIAN),
 	REQ(GET_CONFIG, SZ_VAR, 0, true, a_get_config),
@@ -632,7 +640,8 @@ static uint64_t offered_protocol(const struct vhost_session *s)
 		     BIT_ULL(VHOST_USER_PROTOCOL_F_CONFIG) |
 		     BIT_ULL(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
 		     BIT_ULL(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
-		     BIT_ULL(VHOST_USER_PROTOCOL_F_STATUS);
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_STATUS) |
+		     BIT_ULL(VHOST_USER_PROTOCOL_F_BACKEND_REQ);
 
 	if (s->is_net)
 		p |= BIT_ULL(VHOST_USER_PROTOCOL_F_NET_MTU);
@@ -659,6 +668,7 @@ struct vhost_session *vhost_session_new(struct uvdpa_device *dev, vhost_log_fn l
 	s->kick_ep = -1;
 	s->fault.wake_fd = -1;
 	s->cfg_fd = -1;
+	s->backend_fd = -1;
 	s->is_net = s->ops->get_device_id(dev) == VIRTIO_ID_NET;
 	/* A net device's odd last queue is its control queue, which vhost-user
 	 * front ends (QEMU, virtio-user) emulate themselves. Ring indexes are 8

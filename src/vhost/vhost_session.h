@@ -70,6 +70,12 @@ int vhost_session_config_fd(const struct vhost_session *s);
 /* Consumes a config interrupt: true if the device now needs a reset, which
  * a vhost-user front end cannot be told, so it must be dropped. */
 bool vhost_session_needs_reset(struct vhost_session *s);
+/*
+ * After a config interrupt that needs no reset: tells the front end on its
+ * channel (BACKEND_CONFIG_CHANGE_MSG) if it gave one. Never blocks. 0, or
+ * -EAGAIN when the front end leaves its channel full: drop it.
+ */
+int vhost_session_notify_config(struct vhost_session *s);
 bool vhost_session_faulted(const struct vhost_session *s);
 
 #endif

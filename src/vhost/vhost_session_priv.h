@@ -65,6 +65,7 @@ struct vhost_session {
 
 	struct vhost_fault_owner fault; /* regions that may shrink report here */
 	int cfg_fd;                     /* the device's config interrupts, while connected */
+	int backend_fd;                 /* SET_BACKEND_REQ_FD channel (non-blocking), or -1 */
 	int kick_ep;                    /* kick relay: epoll of live kick fds, or -1 */
 
 	struct vhost_mem mem;
@@ -115,6 +116,10 @@ int vhost_rings_retranslate(struct vhost_session *s, const char *req);
 /* Marks all rings enabled (SET_FEATURES without protocol features). */
 void vhost_rings_enable_all(struct vhost_session *s);
 bool vhost_any_ring_live(const struct vhost_session *s);
+
+/* ---- the back end's channel (vhost_backend.c) ---- */
+int vhost_h_set_backend_req_fd(struct vhost_session *s, int *fds, unsigned nfds);
+void vhost_backend_close(struct vhost_session *s);
 
 int vhost_h_vring_num(struct vhost_session *s, const struct vhost_user_msg *m);
 int vhost_h_vring_addr(struct vhost_session *s, const struct vhost_user_msg *m);

@@ -56,6 +56,9 @@ enum vhost_user_request {
 	VHOST_USER_GET_STATUS = 40,
 };
 
+/* Requests of the back end on the SET_BACKEND_REQ_FD channel. */
+#define VHOST_USER_BACKEND_CONFIG_CHANGE_MSG 2
+
 /* Header flags. */
 #define VHOST_USER_VERSION_MASK 0x3u
 #define VHOST_USER_VERSION      0x1u

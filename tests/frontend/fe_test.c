@@ -219,6 +219,17 @@ void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const 
 	REQUIRE(0, "no device socket %s", p->sock);
 }
 
+int fe_uvdpa_run(struct fe_peer *p, const char *const args[])
+{
+	char *argv[16] = { (char *)p->uvdpa };
+	unsigned i;
+
+	for (i = 0; args[i] && i + 2 < sizeof(argv) / sizeof(argv[0]); i++)
+		argv[i + 1] = (char *)args[i];
+	argv[i + 1] = NULL;
+	return wait_exit(spawn(argv, p->log, p->dir), 20000);
+}
+
 void fe_qsd_start(struct fe_peer *p, const char *blockdev)
 {
 	char exp[512];
@@ -235,7 +246,7 @@ void fe_qsd_start(struct fe_peer *p, const char *blockdev)
 		p->log);
 }
 
-void fe_testpmd_start(struct fe_peer *p)
+static void testpmd_spawn(struct fe_peer *p)
 {
 	char vdev[300], prefix[64];
 	char *argv[] = { (char *)"dpdk-testpmd", (char *)"--lcores", (char *)"0@0,1@0",
@@ -245,14 +256,27 @@ void fe_testpmd_start(struct fe_peer *p)
 			 (char *)"--total-num-mbufs=16384", (char *)"--auto-start",
 			 (char *)"--stats-period=60", NULL };
 
-	make_dir(p, "testpmd");
-	snprintf(p->sock, sizeof(p->sock), "%s/vhu.sock", p->dir);
 	snprintf(prefix, sizeof(prefix), "%s", strrchr(p->dir, '/') + 1);
-	snprintf(p->dpdk_state, sizeof(p->dpdk_state), "/var/run/dpdk/%s", prefix);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", p->sock);
+	/* A killed testpmd leaves its socket: wait for the new one. */
+	unlink(p->sock);
 	p->pid = spawn(argv, p->log, NULL);
 	REQUIRE(wait_socket(p, p->sock, 60000),
 		"dpdk-testpmd up (is it installed? `scripts/deps.sh peers`; log %s)", p->log);
+}
+
+void fe_testpmd_start(struct fe_peer *p)
+{
+	make_dir(p, "testpmd");
+	snprintf(p->sock, sizeof(p->sock), "%s/vhu.sock", p->dir);
+	snprintf(p->dpdk_state, sizeof(p->dpdk_state), "/var/run/dpdk/%s",
+		 strrchr(p->dir, '/') + 1);
+	testpmd_spawn(p);
+}
+
+void fe_testpmd_restart(struct fe_peer *p)
+{
+	testpmd_spawn(p);
 }
 
 int fe_open(const char *sock, const struct uvdpa_vhost_user_opts *o, struct uvdpa_virtio **v)

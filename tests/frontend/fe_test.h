@@ -62,6 +62,9 @@ void fe_uvdpad_restart(struct fe_peer *p);
 void fe_uvdpad_add(struct fe_peer *p, const char *name, const char *mgmt, const char *key,
 		   const char *value);
 
+/* Runs `uvdpa ARGS...` (NULL-terminated) against p's daemon: its exit status. */
+int fe_uvdpa_run(struct fe_peer *p, const char *const args[]);
+
 /*
  * qemu-storage-daemon exporting blockdev (its --blockdev argument, whose
  * node name must be n0) as vhost-user-blk at p->sock. Fails the test (not
@@ -75,6 +78,8 @@ void fe_qsd_start(struct fe_peer *p, const char *blockdev);
  * (not skips) when dpdk-testpmd is missing.
  */
 void fe_testpmd_start(struct fe_peer *p);
+/* Starts testpmd again in p's directory, on the same socket (after it died). */
+void fe_testpmd_restart(struct fe_peer *p);
 
 /* Stops the peer (SIGTERM, then SIGKILL) and removes its directory. */
 void fe_peer_stop(struct fe_peer *p);

@@ -12,9 +12,11 @@
  * test_fe_death checks.
  *
  * With "poll", the queue completes by polling (uvdpa_blk_set_poll): the
- * hang-up must be noticed without any sleep on the call eventfd.
+ * hang-up must be noticed without any sleep on the call eventfd. With
+ * "packed", the ring is packed: the front end resumes it where the inflight
+ * area says the back end's last published batch ended.
  *
- * usage: test_fe_reconnect UVDPAD UVDPA [poll]
+ * usage: test_fe_reconnect UVDPAD UVDPA [poll] [packed]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -167,15 +169,21 @@ int main(int argc, char **argv)
 	unsigned kills, last = 0;
 	int r;
 
-	REQUIRE(argc >= 3, "usage: test_fe_reconnect UVDPAD UVDPA [poll]");
+	REQUIRE(argc >= 3, "usage: test_fe_reconnect UVDPAD UVDPA [poll] [packed]");
+	for (int i = 3; i < argc; i++)
+		if (!strcmp(argv[i], "packed"))
+			bo.flags |= UVDPA_BLK_PACKED;
 	fe_uvdpad_start(&p, argv[1], argv[2]);
 	fe_uvdpad_add(&p, "b0", "vdpasim_blk", NULL, NULL);
 	r = fe_open(p.sock, &o, &v);
 	REQUIRE(r == 0, "open %s with reconnect_ms %d: %d", p.sock, o.reconnect_ms, r);
 	r = uvdpa_blk_open(v, &bo, &run.b);
-	REQUIRE(r == 0, "blk open, split ring, queue depth %d: %d", QD, r);
-	if (argc > 3 && !strcmp(argv[3], "poll"))
-		REQUIRE(uvdpa_blk_set_poll(run.b, 0, true) == 0, "queue 0 completes by polling");
+	REQUIRE(r == 0, "blk open, %s ring, queue depth %d: %d",
+		bo.flags & UVDPA_BLK_PACKED ? "packed" : "split", QD, r);
+	for (int i = 3; i < argc; i++)
+		if (!strcmp(argv[i], "poll"))
+			REQUIRE(uvdpa_blk_set_poll(run.b, 0, true) == 0,
+				"queue 0 completes by polling");
 
 	kills = load(&run, &p, &last);
 	CHECK(kills == KILLS, "uvdpad killed with SIGKILL and restarted %u times under load", kills);

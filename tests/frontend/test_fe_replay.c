@@ -69,6 +69,8 @@ struct fake {
 	pthread_t th;
 	int hangup;                     /* set by the test: complete one, hang up */
 	bool one_connection;            /* the back end does not come back */
+	bool packed;                    /* offers RING_PACKED; dies leaving its area's head */
+	int packed_lie;                 /* 1: old_used_idx past the ring; 2: the file cut short */
 	ino_t given_ino;                /* the area GET_INFLIGHT_FD handed out */
 	int inflight_fd;
 	int mem_fd;
@@ -161,6 +163,36 @@ static void complete_first(struct fake *f)
 	munmap(map, f->mem_size);
 }
 
+/*
+ * What a packed back end leaves in queue 0's region of its inflight area
+ * (the spec's layout): its last published batch ended at used index 3,
+ * wrap counter 0.
+ */
+#define PACKED_OLD_USED 3
+
+static void packed_last_batch(struct fake *f)
+{
+	uint8_t *map = mmap(NULL, INFLIGHT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    f->inflight_fd, 0);
+	uint16_t version = 1, num = (uint16_t)f->num, used = PACKED_OLD_USED;
+
+	if (map == MAP_FAILED)
+		return;
+	memcpy(map + 8, &version, 2);           /* version */
+	memcpy(map + 10, &num, 2);              /* desc_num */
+	memcpy(map + 16, &used, 2);             /* used_idx */
+	memcpy(map + 18, &used, 2);             /* old_used_idx */
+	map[20] = 0;                            /* used_wrap_counter */
+	map[21] = 0;                            /* old_used_wrap_counter */
+	if (f->packed_lie == 1) {
+		used = num;
+		memcpy(map + 18, &used, 2);
+	}
+	munmap(map, INFLIGHT_BYTES);
+	if (f->packed_lie == 2 && ftruncate(f->inflight_fd, 0))
+		return;
+}
+
 static void note(struct fake *f, struct conn_rec *r, const struct hdr *h, const uint8_t *p,
 		 int rfd)
 {
@@ -207,6 +239,8 @@ static void answer(struct fake *f, int fd, const struct hdr *h, const uint8_t *p
 	switch (h->req) {
 	case GET_FEATURES:
 		u = (1ull << 32) | (1ull << 30);        /* VERSION_1 PROTOCOL_FEATURES */
+		if (f->packed)
+			u |= 1ull << 34;                /* RING_PACKED */
 		break;
 	case GET_PROTOCOL_FEATURES:
 		u = (1ull << 3) | (1ull << 9) | (1ull << 12);
@@ -262,7 +296,10 @@ static bool serve(struct fake *f, int fd, struct conn_rec *r)
 
 		if (poll(&pf, 1, 10) == 0) {
 			if (__atomic_exchange_n(&f->hangup, 0, __ATOMIC_ACQ_REL)) {
-				complete_first(f);
+				if (f->packed)
+					packed_last_batch(f);
+				else
+					complete_first(f);
 				return false;
 			}
 			continue;
@@ -364,11 +401,12 @@ static int64_t now_ms(void)
 }
 
 static void open_two_in_flight(const char *path, int reconnect_ms, struct uvdpa_virtio **v,
-			       struct uvdpa_blk **b)
+			       struct uvdpa_blk **b, bool packed)
 {
 	static uint8_t data[4096];
 	struct uvdpa_vhost_user_opts o = { .reconnect_ms = reconnect_ms, .timeout_ms = 2000 };
-	struct uvdpa_blk_opts bo = { .queue_size = 8, .queue_depth = 2 };
+	struct uvdpa_blk_opts bo = { .queue_size = 8, .queue_depth = 2,
+				     .flags = packed ? UVDPA_BLK_PACKED : 0 };
 	struct uvdpa_blk_req req = { .op = UVDPA_BLK_OP_WRITE, .buf = data, .len = 4096 };
 
 	REQUIRE(fe_open(path, &o, v) == 0, "open the fake with reconnect_ms %d", reconnect_ms);
@@ -387,7 +425,7 @@ static void replay(const char *path)
 	int r;
 
 	fake_start(&f, path, false, IA_GOOD);
-	open_two_in_flight(path, 5000, &v, &b);
+	open_two_in_flight(path, 5000, &v, &b, false);
 	r1 = &f.rec[0];
 	r2 = &f.rec[1];
 	CHECK(before(r1, GET_INFLIGHT_FD, SET_INFLIGHT_FD) &&
@@ -412,6 +450,62 @@ static void replay(const char *path)
 	      "  ... with the same inflight file, not a new one");
 	CHECK(r2->base == 1, "  ... and the ring resumed at the used index in our memory: %u",
 	      r2->base);
+	uvdpa_blk_close(b);
+	uvdpa_virtio_close(v);
+	fake_stop(&f, path);
+}
+
+/*
+ * A packed ring: nothing in the ring says where the back end got to, so
+ * the second connection resumes it where the inflight area says the dead
+ * back end's last batch ended (old_used_idx, old_used_wrap_counter), both
+ * halves of SET_VRING_BASE.
+ */
+static void replay_packed(const char *path)
+{
+	struct uvdpa_virtio *v;
+	struct uvdpa_blk *b;
+	struct fake f;
+	int r;
+
+	fake_start(&f, path, false, IA_GOOD);
+	f.packed = true;
+	open_two_in_flight(path, 5000, &v, &b, true);
+	CHECK(f.rec[0].base == 0x80008000u, "packed: a fresh ring starts at 0x80008000 (0x%x)",
+	      f.rec[0].base);
+	CHECK(before(&f.rec[0], SET_INFLIGHT_FD, SET_VRING_NUM),
+	      "packed: the inflight area before the ring");
+	__atomic_store_n(&f.hangup, 1, __ATOMIC_RELEASE);
+	r = uvdpa_blk_wait(b, 0, 1, 1000);
+	CHECK(r == 0, "packed: the wait finds the hang-up, reconnects, and times out: %d", r);
+	CHECK(f.rec[1].inflight_ino == f.given_ino && before(&f.rec[1], SET_INFLIGHT_FD,
+							      SET_VRING_BASE),
+	      "packed: the same area handed back before the ring");
+	CHECK(f.rec[1].base == (PACKED_OLD_USED | PACKED_OLD_USED << 16),
+	      "packed: resumed at the area's old_used_idx %u, wrap 0: 0x%x", PACKED_OLD_USED,
+	      f.rec[1].base);
+	uvdpa_blk_close(b);
+	uvdpa_virtio_close(v);
+	fake_stop(&f, path);
+}
+
+/* An area that lies: the front end refuses to resume from it (the
+ * reconnect fails, the wait ends with -ECONNRESET) and does not crash on a
+ * file shorter than the back end said. */
+static void replay_packed_lie(const char *path, int lie, const char *what)
+{
+	struct uvdpa_virtio *v;
+	struct uvdpa_blk *b;
+	struct fake f;
+	int r;
+
+	fake_start(&f, path, false, IA_GOOD);
+	f.packed = true;
+	f.packed_lie = lie;
+	open_two_in_flight(path, 300, &v, &b, true);
+	__atomic_store_n(&f.hangup, 1, __ATOMIC_RELEASE);
+	r = uvdpa_blk_wait(b, 0, 1, 5000);
+	CHECK(r == -ECONNRESET, "packed, %s: the wait ends with -ECONNRESET (%d)", what, r);
 	uvdpa_blk_close(b);
 	uvdpa_virtio_close(v);
 	fake_stop(&f, path);
@@ -450,7 +544,7 @@ static void not_back(const char *path)
 
 	completed = 0;
 	fake_start(&f, path, true, IA_GOOD);
-	open_two_in_flight(path, 300, &v, &b);
+	open_two_in_flight(path, 300, &v, &b, false);
 	REQUIRE(pthread_create(&th, NULL, hang_up_later, &l) == 0, "hang-up thread");
 	/* Asleep when the back end leaves a completion and hangs up: the wait
 	 * wakes on the hang-up, retries in vain, and still hands the completion
@@ -516,6 +610,9 @@ int main(void)
 	REQUIRE(mkdtemp(dir), "temporary directory");
 	snprintf(path, sizeof(path), "%s/fake.sock", dir);
 	replay(path);
+	replay_packed(path);
+	replay_packed_lie(path, 1, "old_used_idx past the ring");
+	replay_packed_lie(path, 2, "the area's file cut to 0 bytes");
 	not_back(path);
 	bad_answer(path, IA_NO_FD, -EPROTO, "GET_INFLIGHT_FD without an fd");
 	bad_answer(path, IA_WRONG_ECHO, -EPROTO, "GET_INFLIGHT_FD echoing another queue size");

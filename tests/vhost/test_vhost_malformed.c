@@ -122,6 +122,28 @@ static void ring_cases(struct fe *f)
 		sizeof(st), NULL, 0);
 }
 
+/* SET_BACKEND_REQ_FD: only with BACKEND_REQ, and only with its socket. */
+static void backend_channel_cases(struct fe *f)
+{
+	uint64_t p = ACK;
+	int sv[2];
+
+	REQUIRE(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "socketpair");
+	refused(f, "SET_BACKEND_REQ_FD before BACKEND_REQ was negotiated",
+		VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1);
+	p |= F(VHOST_USER_PROTOCOL_F_BACKEND_REQ);
+	CHECK(fe_acked(f, VHOST_USER_SET_PROTOCOL_FEATURES, &p, 8, NULL, 0) == 0,
+	      "BACKEND_REQ negotiated");
+	refused(f, "SET_BACKEND_REQ_FD without its fd", VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0,
+		NULL, 0);
+	CHECK(fe_acked(f, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1) == 0,
+	      "SET_BACKEND_REQ_FD with a socket accepted");
+	close(sv[0]);
+	close(sv[1]);
+	p = ACK;
+	fe_acked(f, VHOST_USER_SET_PROTOCOL_FEATURES, &p, 8, NULL, 0);
+}
+
 static void misc_cases(struct fe *f)
 {
 	uint64_t v = F(VIRTIO_F_ACCESS_PLATFORM) | F(VIRTIO_F_VERSION_1);
@@ -150,6 +172,7 @@ static void misc_cases(struct fe *f)
 	      "GET_CONFIG of 5 bytes: empty reply, session goes on");
 	v = 68;
 	CHECK(fe_acked(f, VHOST_USER_NET_SET_MTU, &v, 8, NULL, 0) == 0, "NET_SET_MTU 68 accepted");
+	backend_channel_cases(f);
 }
 
 int main(void)

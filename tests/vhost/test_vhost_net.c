@@ -24,7 +24,8 @@ static void check_offer(struct fe *f, struct harness *h)
 	uint64_t want_proto = F(VHOST_USER_PROTOCOL_F_MQ) | F(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 		F(VHOST_USER_PROTOCOL_F_CONFIG) | F(VHOST_USER_PROTOCOL_F_STATUS) |
 		F(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
-		F(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | F(VHOST_USER_PROTOCOL_F_NET_MTU);
+		F(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | F(VHOST_USER_PROTOCOL_F_NET_MTU) |
+		F(VHOST_USER_PROTOCOL_F_BACKEND_REQ);
 
 	CHECK(!fe_get_u64(f, VHOST_USER_GET_FEATURES, &feat), "GET_FEATURES answered");
 	CHECK(feat & F(FE_PROTO_FEATURES), "offers PROTOCOL_FEATURES (bit 30)");
@@ -34,7 +35,7 @@ static void check_offer(struct fe *f, struct harness *h)
 	      (h->dev->ops->get_device_features(h->dev) & ~F(VIRTIO_F_ACCESS_PLATFORM)),
 	      "offers exactly the device features otherwise");
 	CHECK(!fe_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &proto), "GET_PROTOCOL_FEATURES");
-	CHECK(proto == want_proto, "protocol features 0x%llx (no INFLIGHT, LOG, BACKEND_REQ)",
+	CHECK(proto == want_proto, "protocol features 0x%llx (BACKEND_REQ; no INFLIGHT, LOG)",
 	      (unsigned long long)proto);
 	CHECK(!fe_get_u64(f, VHOST_USER_GET_QUEUE_NUM, &qn) && qn == 1,
 	      "GET_QUEUE_NUM = 1 queue pair (%llu)", (unsigned long long)qn);
