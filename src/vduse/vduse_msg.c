@@ -135,6 +135,9 @@ static void reset(struct vduse_dev *v)
 	v->status = 0;
 }
 
+/* Status bits that say a driver is on the device. */
+#define DRIVING (UVDPA_STATUS_DRIVER | UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK)
+
 /* A driver starts: it may not while another one (a vhost-user front end)
  * has the device; the kernel's driver then sees its status change fail. */
 static int claim(struct uvdpa_vduse_face *f, struct vduse_dev *v)
@@ -162,6 +165,13 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 		return status == 0 ? 0 : -ENODEV;
 	if (status == 0) {
 		reset(v);
+		return 0;
+	}
+	/* ACKNOWLEDGE (and FAILED) alone: the virtio core noticed the device, no
+	 * driver is on it (it stays so between drivers): the device is not
+	 * touched, a front end may be driving it. */
+	if (!v->claimed && !(status & DRIVING)) {
+		v->status = status;
 		return 0;
 	}
 	if ((err = claim(f, v)) < 0)
