@@ -55,7 +55,7 @@ static void dev_help(FILE *err)
 	fprintf(err, "%*s[ capacity SECTORS ] [ num_queues NUM_QUEUES ]\n", pad, "");
 	fprintf(err, "%*s[ path PATH ] [ readonly ] [ direct { on | off } ] [ serial SERIAL ]\n",
 		pad, "");
-	fprintf(err, "%*s[ tap IFNAME ] [ vduse { on | off } ]\n", pad, "");
+	fprintf(err, "%*s[ tap IFNAME ]\n", pad, "");
 	fprintf(err, "       " PROG " dev del DEV\n");
 	fprintf(err, "       " PROG " dev set name NAME mac MACADDR\n");
 	fprintf(err, "Usage: " PROG " dev config COMMAND [ OPTIONS ]\n");
