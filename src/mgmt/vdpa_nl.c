@@ -334,7 +334,9 @@ static void dev_new_parent_msg(struct genl_req *r, const char *msg)
 /*
  * uvdpa extension: the daemon's faces, not the parent, take the VDUSE choice
  * (every mgmtdev). Told just before the device exists: the bus's listener
- * hears of it within uvdpa_bus_dev_add, on this thread.
+ * hears of it within uvdpa_bus_dev_add, on this thread. Every DEV_NEW says
+ * it (-1 when absent), so a device refused before the listener saw it
+ * leaves no choice behind for the next one.
  */
 static int dev_new_export(struct genl_req *r)
 {
@@ -354,16 +356,6 @@ static int dev_new_export(struct genl_req *r)
 	if (err)
 		dev_new_parent_msg(r, msg);
 	return err;
-}
-
-/* A device the parent refused never reached the faces: the choice was not
- * taken and must not pass to the next device. */
-static void dev_new_export_done(struct genl_req *r)
-{
-	const char *msg;
-
-	if (r->srv->export_fn)
-		r->srv->export_fn(r->srv->export_opaque, -1, &msg);
 }
 
 static int dev_new_doit(struct genl_req *r)
@@ -398,7 +390,6 @@ static int dev_new_doit(struct genl_req *r)
 	if (err)
 		return err;
 	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, &d, &msg);
-	dev_new_export_done(r);
 	if (err) {
 		dev_new_parent_msg(r, msg);
 		return err;
