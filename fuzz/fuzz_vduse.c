@@ -231,6 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ctl & 4)
 			other = uvdpa_device_claim(d, other_owner, NULL) == 0;
 		vduse_msg_handle(&face, v, &req, &resp);
+		vduse_msg_after(&face, v);
 		check(v, &req, &resp, other);
 		if (other)
 			uvdpa_device_release(d, other_owner);
@@ -239,6 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&req, 0, sizeof(req));
 	req.type = VDUSE_SET_STATUS;
 	vduse_msg_handle(&face, v, &req, &resp);
+	vduse_msg_after(&face, v);
 	if (resp.result != VDUSE_REQ_RESULT_OK || v->claimed || v->maps.n ||
 	    uvdpa_device_owner(d) != NULL)
 		abort();

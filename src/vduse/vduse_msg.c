@@ -133,6 +133,7 @@ static void reset(struct vduse_dev *v)
 		v->claimed = false;
 	}
 	v->status = 0;
+	v->start_pending = false;
 }
 
 /* Status bits that say a driver is on the device. */
@@ -179,11 +180,35 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 	if ((added & UVDPA_STATUS_FEATURES_OK) && (err = features_ok(f, v)) < 0)
 		return err;
 	/* A driver that sets DRIVER_OK twice (or after FAILED) gets one setup. */
-	if ((added & UVDPA_STATUS_DRIVER_OK) && (err = driver_ok(f, v)) < 0)
-		return err;
+	if (added & UVDPA_STATUS_DRIVER_OK) {
+		err = driver_ok(f, v);
+		if (err < 0)
+			return err;
+		/* virtio_net's probe holds rtnl_lock while it waits for this
+		 * answer; a device whose start takes it (net_tap's TAP ioctls)
+		 * would wait until the kernel gave up (msg_timeout) and broke
+		 * the device. Everything that can fail is done: the device
+		 * starts once the kernel has its answer (vduse_msg_after). */
+		v->status = status;
+		v->start_pending = true;
+		return 0;
+	}
 	v->d->ops->set_status(v->d, status);
 	v->status = status;
 	return 0;
+}
+
+void vduse_msg_after(struct uvdpa_vduse_face *f, struct vduse_dev *v)
+{
+	if (!v->start_pending)
+		return;
+	v->start_pending = false;
+	if (!v->d || !v->claimed)
+		return;
+	v->d->ops->set_status(v->d, v->status);
+	if (v->d->ops->get_status(v->d) & UVDPA_STATUS_NEEDS_RESET)
+		vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: the device did not start (it needs a reset)",
+			  v->name);
 }
 
 /* Before DRIVER_OK the device holds no queue: the state is the one the
@@ -278,6 +303,7 @@ static void handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 	if (write(v->fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
 		vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: answer to request %u not taken: %s",
 			  v->name, req->request_id, strerror(errno));
+	vduse_msg_after(f, v);
 }
 
 void vduse_msg_drain(struct uvdpa_vduse_face *f, struct vduse_dev *v)

@@ -55,6 +55,7 @@ struct vduse_dev {
 	uint64_t features;              /* offered to the kernel */
 	uint8_t status;                 /* last status the kernel set */
 	bool claimed;                   /* the kernel's driver holds d (uvdpa_device_claim) */
+	bool start_pending;             /* DRIVER_OK answered; the device starts next */
 	struct vduse_maps maps;         /* what the device's map points into */
 	char subset[160];               /* features dropped for VDUSE, for dev show */
 };
@@ -105,9 +106,12 @@ int vduse_kioctl(struct vduse_dev *v, unsigned long req, void *arg);
 
 /* vduse_msg.c: the kernel's messages, interrupts and config changes */
 void vduse_msg_drain(struct uvdpa_vduse_face *f, struct vduse_dev *v);
-/* Answers one request (resp filled, not sent): what drain does per message. */
+/* Answers one request (resp filled, not sent): what drain does per message,
+ * then the answer goes to the kernel, then vduse_msg_after. */
 void vduse_msg_handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 		      const struct vduse_dev_request *req, struct vduse_dev_response *resp);
+/* What waits for the kernel to have its answer: a device's start. */
+void vduse_msg_after(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_irq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t idx);
 void vduse_cfg_changed(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_set_callbacks(struct vduse_dev *v);
