@@ -11,7 +11,7 @@
 # Environment: KERNEL_QEMU_TIMEOUT (seconds per boot, default 600), KERNEL_KEEP=1.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-checks=base,qsd,blk,blkfile,net,vhost,hostile,errors,export,claim
+checks=base,qsd,blk,blkfile,net,tap,vhost,hostile,errors,export,claim
 progs=()
 while [ $# -gt 0 ]; do
 	case $1 in
