@@ -16,7 +16,9 @@
  * short); then records of one control byte and one request. Control bits
  * 0-1: SET_STATUS, GET_VQ_STATE, UPDATE_IOTLB, or the request's own type;
  * bit 2: another driver (a vhost-user front end) holds the device during
- * the request. Checked: every answer echoes its id with OK or FAILED; the
+ * the request. A device that runs into a hole in its map (an IOTLB range
+ * beyond its file) faults, and the face drops the map as it would. Checked:
+ * every answer echoes its id with OK or FAILED; the
  * kernel's driver never holds the device while another driver does, and
  * holds no mapping unless it holds the device; a final status 0 lets go.
  */
@@ -233,6 +235,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vduse_msg_handle(&face, v, &req, &resp);
 		vduse_msg_after(&face, v);
 		check(v, &req, &resp, other);
+		/* The device ran into a hole in its map (the SIGBUS guard):
+		 * what the face thread does when the guard wakes it. */
+		if (atomic_load(&v->fault.faulted))
+			vduse_fault(&face, v);
 		if (other)
 			uvdpa_device_release(d, other_owner);
 	}
