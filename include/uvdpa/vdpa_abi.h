@@ -98,7 +98,14 @@ enum uvdpa_attr {
  * device uses (DEV_GET reply). 204-209 are kept for a colleague's work.
  */
 #define UVDPA_ATTR_UVDPA_NET_TAP      210   /* string, at most 15 bytes: interface name */
-#define UVDPA_ATTR_UVDPA_MAX          210
+/*
+ * u8, DEV_NEW: 1 = put the device on the kernel's vdpa bus through VDUSE too
+ * (/dev/vduse/NAME), 0 = not; absent = the daemon's default (uvdpad -K).
+ * Not the parent's: every mgmtdev takes it. DEV_GET replies say whether the
+ * device is exported with UVDPA_ATTR_UVDPA_VDUSE (220).
+ */
+#define UVDPA_ATTR_UVDPA_EXPORT_VDUSE 211
+#define UVDPA_ATTR_UVDPA_MAX          211
 /* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
 #define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
 /* Reply-only, above UVDPA_ATTR_UVDPA_MAX (DEV_NEW never takes them).

@@ -167,13 +167,16 @@ static void delete_all_devices(struct uvdpa_bus *bus)
 	}
 }
 
-static int add_vduse(struct faces *fs, const char *dir)
+/* Per device (`dev add ... vduse on`), or every device with -K. */
+static int add_vduse(struct faces *fs, const char *dir, bool by_default)
 {
 #ifdef UVDPAD_HAVE_VDUSE_FACE
-	return faces_add(fs, &vduse_face_ops, dir);
+	return faces_set_kernel(fs, &vduse_face_ops, dir, by_default);
 #else
 	(void)fs;
 	(void)dir;
+	if (!by_default)
+		return 0;
 	dlog(DLOG_ERROR, "--vduse: this uvdpad was built without <linux/vduse.h>");
 	return -1;
 #endif
@@ -242,12 +245,13 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		close(lfd);
 		return -1;
 	}
-	if (o->vduse && add_vduse(&d->faces, d->vhost_dir) < 0) {
+	if (add_vduse(&d->faces, d->vhost_dir, o->vduse) < 0) {
 		close(lfd);
 		return -1;
 	}
 	mgmt_server_set_socket_path_fn(d->mgmt, faces_socket_path, &d->faces);
 	mgmt_server_set_vduse_fn(d->mgmt, faces_kernel_without, &d->faces);
+	mgmt_server_set_export_fn(d->mgmt, faces_next_kernel, &d->faces);
 	/* Saved devices come back before any client can see the bus; the hook
 	 * is set afterwards, so restoring them does not rewrite the file. */
 	if (d->state) {

@@ -56,6 +56,7 @@ static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_UVDPA_MAX + 1] = 
 	[UVDPA_ATTR_UVDPA_BLK_DIRECT] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 	[UVDPA_ATTR_UVDPA_BLK_SERIAL] = { .type = GENL_POL_NUL_STRING },
 	[UVDPA_ATTR_UVDPA_NET_TAP] = { .type = GENL_POL_NUL_STRING },
+	[UVDPA_ATTR_UVDPA_EXPORT_VDUSE] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 };
 
 static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
@@ -330,6 +331,33 @@ static void dev_new_parent_msg(struct genl_req *r, const char *msg)
 		mgmt_extack_printf(r->ext, "vdpa: %s", msg);
 }
 
+/*
+ * uvdpa extension: the daemon's faces, not the parent, take the VDUSE choice
+ * (every mgmtdev). Told just before the device exists: the bus's listener
+ * hears of it within uvdpa_bus_dev_add, on this thread. Every DEV_NEW says
+ * it (-1 when absent), so a device refused before the listener saw it
+ * leaves no choice behind for the next one.
+ */
+static int dev_new_export(struct genl_req *r)
+{
+	const struct nlattr *a = r->tb[UVDPA_ATTR_UVDPA_EXPORT_VDUSE];
+	int want = a ? mnl_attr_get_u8(a) : -1;
+	const char *msg = NULL;
+	int err;
+
+	if (!r->srv->export_fn) {
+		if (want != 1)
+			return 0;
+		mgmt_extack_set(r->ext, "vdpa: this server cannot put devices on the kernel's "
+				"vdpa bus (no VDUSE)");
+		return -EOPNOTSUPP;
+	}
+	err = r->srv->export_fn(r->srv->export_opaque, want, &msg);
+	if (err)
+		dev_new_parent_msg(r, msg);
+	return err;
+}
+
 static int dev_new_doit(struct genl_req *r)
 {
 	struct uvdpa_dev_set_config cfg = { 0 };
@@ -358,6 +386,9 @@ static int dev_new_doit(struct genl_req *r)
 	/* The policy bounds the length; the bus applies the kernel's naming. */
 	if (!genl_attr_str(r->tb[UVDPA_ATTR_DEV_NAME], name, sizeof(name)))
 		return -ERANGE;
+	err = dev_new_export(r);
+	if (err)
+		return err;
 	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, &d, &msg);
 	if (err) {
 		dev_new_parent_msg(r, msg);
