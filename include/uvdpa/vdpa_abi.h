@@ -104,8 +104,8 @@ enum uvdpa_attr {
  * Not the parent's: every mgmtdev takes it. DEV_GET replies say whether the
  * device is exported with UVDPA_ATTR_UVDPA_VDUSE (220).
  */
-#define UVDPA_ATTR_UVDPA_EXPORT_VDUSE 211
-#define UVDPA_ATTR_UVDPA_MAX          211
+#define UVDPA_ATTR_UVDPA_EXPORT_VDUSE 212
+#define UVDPA_ATTR_UVDPA_MAX          212
 /* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
 #define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
 /* Reply-only, above UVDPA_ATTR_UVDPA_MAX (DEV_NEW never takes them).

@@ -59,7 +59,7 @@ check "dev show: no vduse" 0 \
 " "" -- uvdpa dev show v3
 check "bad value" 1 "" "\"vduse\" must be \"on\" or \"off\", not \"yes\"
 " -- uvdpa dev add name v4 mgmtdev vdpasim_blk vduse yes
-ok "the state file keeps vduse off" grep -qx 'dev v3 mgmtdev_dev_name=vdpasim_blk 211=0' "$work/state"
+ok "the state file keeps vduse off" grep -qx 'dev v3 mgmtdev_dev_name=vdpasim_blk 212=0' "$work/state"
 stop
 ok "uvdpad (no -K) restarted with the state file" start -S "$work/state"
 check "devices back, none exported" 0 \

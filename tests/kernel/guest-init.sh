@@ -413,7 +413,7 @@ check_export() {
 	vdpa dev add name pe mgmtdev vduse || fail export-vdpa-add
 	if wait_for 100 test -n "$(first_disk)"; then pattern_rw "$(first_disk)" 4194304 export; else fail export-disk "no disk"; fi
 	vdpa dev del pe || fail export-vdpa-del
-	grep -q '211=1' /tmp/state && pass export-state "$(grep '^dev pe' /tmp/state)" || fail export-state "$(cat /tmp/state)"
+	grep -q '212=1' /tmp/state && pass export-state "$(grep '^dev pe' /tmp/state)" || fail export-state "$(cat /tmp/state)"
 	uvdpad_down
 	if ! has_node pe; then pass export-gone-with-daemon; else fail export-gone-with-daemon "/dev/vduse/pe left"; fi
 	# The state file brings the choice back.
