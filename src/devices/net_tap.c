@@ -499,9 +499,11 @@ static int open_tap(struct uvdpa_mgmtdev *m, struct net_tap *t, const char **msg
 	t->attached = (uint32_t)((1ULL << t->max_vqp) - 1);
 	/* Ours outlives the process (a crash): the restart re-attaches to it. */
 	if (t->owned && ioctl(t->fds[0], TUNSETPERSIST, 1UL)) {
+		int e = errno;
+
 		*msg = say(m, "cannot make the TAP persistent",
 			   "cannot make TAP %s persistent", t->ifname);
-		return -errno;
+		return -e;
 	}
 	/* Little-endian headers whatever the host (VERSION_1); harmless on x86. */
 	ioctl(t->fds[0], TUNSETVNETLE, &one);
