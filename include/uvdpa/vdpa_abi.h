@@ -99,6 +99,14 @@ enum uvdpa_attr {
  */
 #define UVDPA_ATTR_UVDPA_NET_TAP      210   /* string, at most 15 bytes: interface name */
 /*
+ * u8, always 1 (present or absent): uvdpad owns the TAP (it created it, it
+ * is persistent, `dev del` deletes it). uvdpad adds it to the state file's
+ * record of a device whose TAP it created, so a restart re-attaches to the
+ * same interface and still deletes it with the device; a TAP that existed
+ * before `dev add` is recorded without it and never deleted.
+ */
+#define UVDPA_ATTR_UVDPA_NET_TAP_OWNED 211
+/*
  * u8, DEV_NEW: 1 = put the device on the kernel's vdpa bus through VDUSE too
  * (/dev/vduse/NAME), 0 = not; absent = the daemon's default (uvdpad -K).
  * Not the parent's: every mgmtdev takes it. DEV_GET replies say whether the

@@ -16,6 +16,7 @@
 
 #include <uvdpa/bus.h>
 #include "daemon/faces.h"
+#include "devices/net_tap.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
@@ -268,6 +269,10 @@ static void daemon_teardown(struct daemon *d)
 	loop_free(d->loop);
 	if (d->listening)
 		unlink(d->sock_path);
+	/* Devices the state file keeps come back at the next start: the TAPs
+	 * net_tap created for them stay, configured, to be re-attached. */
+	if (d->state)
+		net_tap_keep_at_exit();
 	if (d->bus)
 		delete_all_devices(d->bus);
 	faces_stop(&d->faces);

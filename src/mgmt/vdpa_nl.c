@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
@@ -56,6 +57,8 @@ static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_UVDPA_MAX + 1] = 
 	[UVDPA_ATTR_UVDPA_BLK_DIRECT] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 	[UVDPA_ATTR_UVDPA_BLK_SERIAL] = { .type = GENL_POL_NUL_STRING },
 	[UVDPA_ATTR_UVDPA_NET_TAP] = { .type = GENL_POL_NUL_STRING },
+	[UVDPA_ATTR_UVDPA_NET_TAP_OWNED] = { .type = GENL_POL_U8, .range = true,
+					     .min = 1, .max = 1 },
 	[UVDPA_ATTR_UVDPA_EXPORT_VDUSE] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 };
 
@@ -96,21 +99,52 @@ enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
 /*
  * Tells the server's commit hook (uvdpad's state file) about a change that
  * succeeded, before the reply exists: a client told "done" can rely on it.
+ * owned: the request is recorded with NET_TAP_OWNED added (the parent
+ * created the TAP it names, so a restart must re-attach and keep owning it).
  */
-static int dev_commit(struct genl_req *r, uint8_t cmd, const char *name)
+static int dev_commit(struct genl_req *r, uint8_t cmd, const char *name, bool owned)
 {
 	char msg[sizeof(r->ext->buf) - 8];
+	const void *attrs = mnl_nlmsg_get_payload_offset(r->nlh, GENL_HDRLEN);
+	size_t len = mnl_nlmsg_get_payload_len(r->nlh) - GENL_HDRLEN;
+	unsigned char *copy = NULL;
 	int err;
 
 	if (!r->srv->commit)
 		return 0;
+	if (owned) {
+		struct nlattr *a;
+
+		copy = malloc(len + MNL_ALIGN(NLA_HDRLEN + 1));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, attrs, len);
+		a = (struct nlattr *)(copy + len);
+		a->nla_type = UVDPA_ATTR_UVDPA_NET_TAP_OWNED;
+		a->nla_len = NLA_HDRLEN + 1;
+		memset(copy + len + NLA_HDRLEN, 0, MNL_ALIGN(NLA_HDRLEN + 1) - NLA_HDRLEN);
+		copy[len + NLA_HDRLEN] = 1;
+		attrs = copy;
+		len += MNL_ALIGN(NLA_HDRLEN + 1);
+	}
 	msg[0] = '\0';
-	err = r->srv->commit(r->srv->commit_opaque, cmd, name,
-			     mnl_nlmsg_get_payload_offset(r->nlh, GENL_HDRLEN),
-			     mnl_nlmsg_get_payload_len(r->nlh) - GENL_HDRLEN, msg, sizeof(msg));
+	err = r->srv->commit(r->srv->commit_opaque, cmd, name, attrs, len, msg, sizeof(msg));
+	free(copy);
 	if (err)
 		mgmt_extack_printf(r->ext, "vdpa: %s", msg[0] ? msg : "cannot record the change");
 	return err;
+}
+
+/* The parent says it owns what the request only named (net_tap: it created
+ * the TAP), and the request did not say so already. */
+static bool dev_new_owned(struct genl_req *r, struct uvdpa_device *d)
+{
+	struct uvdpa_dev_set_config c;
+
+	if (r->tb[UVDPA_ATTR_UVDPA_NET_TAP_OWNED] || !d->mdev ||
+	    !d->mdev->ops->dev_get_settings || d->mdev->ops->dev_get_settings(d->mdev, d, &c))
+		return false;
+	return c.uvdpa_mask & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED);
 }
 
 /* Long enough for any handle a parent registers; longer never matches. */
@@ -260,6 +294,8 @@ static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg
 		cfg->net.tap = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_NET_TAP]);
 		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP);
 	}
+	if (tb[UVDPA_ATTR_UVDPA_NET_TAP_OWNED])
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED);
 	return 0;
 }
 
@@ -282,8 +318,9 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 	if (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) {
 		mgmt_extack_printf(r->ext, "vdpa: %s takes no %s",
 				   m->dev_name,
-				   (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) ==
-				   UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) ?
+				   !(cfg->uvdpa_mask & ~m->uvdpa_attr_mask &
+				     ~(UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) |
+				       UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED))) ?
 				   "tap" : "path, direct or serial");
 		return -EOPNOTSUPP;
 	}
@@ -396,7 +433,7 @@ static int dev_new_doit(struct genl_req *r)
 	}
 	/* A device that would not come back after a restart is not created. */
 	snprintf(name, sizeof(name), "%s", d->name);
-	err = dev_commit(r, UVDPA_CMD_DEV_NEW, name);
+	err = dev_commit(r, UVDPA_CMD_DEV_NEW, name, dev_new_owned(r, d));
 	if (err)
 		uvdpa_bus_dev_del(r->srv->bus, name);
 	return err;
@@ -416,7 +453,7 @@ static int dev_del_doit(struct genl_req *r)
 	}
 	snprintf(name, sizeof(name), "%s", d->name);
 	err = uvdpa_bus_dev_del(r->srv->bus, name);
-	return err ? err : dev_commit(r, UVDPA_CMD_DEV_DEL, name);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_DEL, name, false);
 }
 
 static int dev_get_doit(struct genl_req *r)
@@ -539,7 +576,7 @@ static int dev_attr_set_doit(struct genl_req *r)
 		return -EOPNOTSUPP;
 	}
 	err = m->ops->dev_set_attr(m, d, &cfg);
-	return err ? err : dev_commit(r, UVDPA_CMD_DEV_ATTR_SET, d->name);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_ATTR_SET, d->name, false);
 }
 
 static const struct genl_op vdpa_ops[] = {
