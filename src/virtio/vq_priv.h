@@ -259,6 +259,10 @@ bool vq_inflight_unpop(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c);
 
 /* Per-format halves of the public device functions. */
 int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+unsigned vq_split_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			    unsigned n);
+void vq_split_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
+			 uint32_t written);
 bool vq_split_has_avail(const struct uvdpa_vq_dev *vq);
 void vq_split_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
 bool vq_split_flush(struct uvdpa_vq_dev *vq);
