@@ -104,6 +104,17 @@ static void chain_init(struct uvdpa_chain *c, struct iovec *iov)
 	c->iov_cap = VDPASIM_CHAIN_IOV;
 }
 
+/*
+ * The engine's pop, and the runtime's only when the ring looks empty or
+ * broken: it re-arms kicks and looks again, or reports the break.
+ */
+static int rx_pop(struct devrt *s, struct devrt_vq *rxq, struct uvdpa_chain *c)
+{
+	int r = uvdpa_vq_dev_pop(&rxq->dev, c);
+
+	return r == 1 || r == -E2BIG ? r : devrt_pop(s, rxq, c);
+}
+
 static unsigned net_hdr_len(struct devrt *s)
 {
 	return (devrt_has_feature(s, VIRTIO_F_VERSION_1) ||
@@ -140,7 +151,7 @@ static enum deliver deliver_one(struct devrt *s, struct devrt_vq *rxq,
 	int r;
 
 	chain_init(&rx, n->iov_rx0);
-	r = devrt_pop(s, rxq, &rx);
+	r = rx_pop(s, rxq, &rx);
 	if (r == 0) {
 		st->overruns++;
 		return STALLED;
@@ -189,7 +200,7 @@ static enum deliver deliver_mrg(struct devrt *s, struct devrt_vq *rxq,
 		int r;
 
 		chain_init(c, cnt ? n->iov_rx : n->iov_rx0);
-		r = devrt_pop(s, rxq, c);
+		r = rx_pop(s, rxq, c);
 		if (r == -EIO)
 			return STALLED;
 		if (r == 0) {
