@@ -130,15 +130,17 @@ int uvdpa_vq_dev_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *
 
 	if (vq->broken)
 		return -EIO;
-	if (!unlikely(vq->inflight) && !vq->l.packed) {
-		k = vq_split_pop_burst(vq, c, res, n);
-	} else {
+	if (unlikely(vq->inflight)) {
 		for (; k < n; k++) {
-			r = vq->inflight ? vq_inflight_pop(vq, &c[k]) : vq_packed_pop(vq, &c[k]);
+			r = vq_inflight_pop(vq, &c[k]);
 			if (r != 1 && r != -E2BIG)
 				break;
 			res[k] = r;
 		}
+	} else if (vq->l.packed) {
+		k = vq_packed_pop_burst(vq, c, res, n);
+	} else {
+		k = vq_split_pop_burst(vq, c, res, n);
 	}
 	return !k && vq->broken ? -EIO : (int)k;
 }
@@ -178,17 +180,13 @@ void uvdpa_vq_dev_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *
 
 	if (!rings_mapped(vq))
 		return;
-	if (!unlikely(vq->inflight) && !vq->l.packed) {
+	if (unlikely(vq->inflight)) {
+		for (k = 0; k < n; k++)
+			uvdpa_vq_dev_push(vq, &c[k], written);
+	} else if (vq->l.packed) {
+		vq_packed_push_burst(vq, c, n, written);
+	} else {
 		vq_split_push_burst(vq, c, n, written);
-		return;
-	}
-	for (k = 0; k < n; k++) {
-		if (vq->l.packed)
-			vq_packed_push(vq, &c[k], written);
-		else
-			vq_split_push(vq, &c[k], written);
-		if (unlikely(vq->inflight))
-			vq_inflight_push(vq, &c[k]);
 	}
 }
 

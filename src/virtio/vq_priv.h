@@ -270,6 +270,10 @@ bool vq_split_enable_kicks(struct uvdpa_vq_dev *vq);
 void vq_split_disable_kicks(struct uvdpa_vq_dev *vq);
 
 int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+unsigned vq_packed_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			     unsigned n);
+void vq_packed_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
+			  uint32_t written);
 bool vq_packed_has_avail(const struct uvdpa_vq_dev *vq);
 void vq_packed_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
 bool vq_packed_flush(struct uvdpa_vq_dev *vq);
