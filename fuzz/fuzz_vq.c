@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer harness for the device-side chain walker. The input is guest
- * memory: byte 0 picks split/packed, event idx, indirect and the iov size;
- * byte 1 the queue size; byte 2 the perms of a small region adjacent to the
- * main one; the rest is copied into the main region, which holds the rings
+ * memory: byte 0 picks split/packed, event idx, indirect, the iov size and
+ * (high nibble) the burst size; byte 1 the queue size; byte 2 the perms of a
+ * small region adjacent to the main one, bursts (0x40), no kicks (0x80); the rest is copied into the main region, which holds the rings
  * at fixed offsets followed by buffers and tables the descriptors may
  * reference. The region is an exact-size heap block, so ASan flags any
- * access one byte outside the map. The device pops, touches, pushes and
- * flushes until the ring is empty or broken.
+ * access one byte outside the map. The device pops (one by one, or in the
+ * bursts vdpasim_net uses), touches, pushes and flushes until the ring is
+ * empty or broken.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,6 +19,36 @@
 
 #define IOVA 0x1000ull
 #define TAIL 256
+#define BURST 16
+
+/* The burst calls vdpasim_net uses: bursts of 1..16 chains, each completed
+ * with one push_burst, every chain's data touched. */
+static void pop_bursts(struct uvdpa_vq_dev *vq, unsigned size, unsigned limit)
+{
+	struct iovec iov[BURST][4];
+	struct uvdpa_chain c[BURST];
+	uint8_t scratch[64];
+	int res[BURST];
+	unsigned i, k, n = 1 + size % BURST;
+
+	for (k = 0; k < BURST; k++)
+		c[k] = (struct uvdpa_chain){ .iov = iov[k], .iov_cap = 4 };
+	for (i = 0; i < limit; i += n) {
+		int got = uvdpa_vq_dev_pop_burst(vq, c, res, n);
+
+		if (got <= 0)
+			break;
+		for (k = 0; k < (unsigned)got; k++) {
+			size_t r = uvdpa_chain_read(&c[k], 0, scratch, sizeof(scratch));
+
+			uvdpa_chain_write(&c[k], 0, scratch, r);
+		}
+		uvdpa_vq_dev_push_burst(vq, c, (unsigned)got, 0);
+		uvdpa_vq_dev_flush(vq);
+		if ((unsigned)got < n)
+			break;
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,6 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[2] & 0x80)
 		uvdpa_vq_dev_disable_kicks(&vq);
 	limit = 4 * l.num + 16;
+	if (data[2] & 0x40) {
+		pop_bursts(&vq, data[0] >> 4, limit);
+		goto state;
+	}
 	for (i = 0; i < limit; i++) {
 		int ret = uvdpa_vq_dev_pop(&vq, &c);
 		size_t n;
@@ -84,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)uvdpa_vq_dev_has_avail(&vq);
 	}
 	uvdpa_vq_dev_flush(&vq);
+state:
 	uvdpa_vq_dev_enable_kicks(&vq);
 	{
 		struct uvdpa_vq_state s;
