@@ -12,6 +12,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -559,11 +560,12 @@ static unsigned pool_max_pages(void)
 	return (unsigned)v;
 }
 
-static int blk_pool_init(struct vdpasim_blk *b)
+static int blk_pool_init(struct vdpasim_blk *b, const char *name)
 {
 	struct blk_pool *p = &b->pool;
 	size_t entries = b->page / sizeof(uintptr_t);
 	uint64_t pages = (b->disk_bytes + b->page - 1) / b->page;
+	char tname[16];
 
 	while ((1ULL << b->leaf_shift) < entries)
 		b->leaf_shift++;
@@ -582,6 +584,8 @@ static int blk_pool_init(struct vdpasim_blk *b)
 		if (pthread_create(&p->thread, NULL, pool_thread, b))
 			return -EAGAIN;
 		p->thread_started = true;
+		snprintf(tname, sizeof(tname), "pool:%s", name ? name : "");
+		pthread_setname_np(p->thread, tname);
 	}
 	return 0;
 }
@@ -631,7 +635,7 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	b->num_queues = queues;
 	b->page = (size_t)sysconf(_SC_PAGESIZE);
 	b->disk_bytes = (size_t)(capacity << SECTOR_SHIFT);
-	err = blk_pool_init(b);
+	err = blk_pool_init(b, name);
 	if (err) {
 		devrt_destroy(s);
 		return err;
