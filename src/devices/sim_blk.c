@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vdpasim_blk (kernel drivers/vdpa/vdpa_sim/vdpa_sim_blk.c): a virtio-blk
- * device backed by a zeroed RAM disk.
+ * device backed by a sparse RAM disk that reads as zeroes until written.
  *
  * Beyond the kernel: capacity and number of queues are chosen at creation;
  * bounds checks are spec-correct (start past the end, partial trailing
@@ -52,8 +52,7 @@
  * (its cost on the development VM). The pool holds at most pool_max pages;
  * the thread maps a chunk of pool_max / 4 pages whenever that many are
  * missing. An empty pool makes the worker map and populate a few pages
- * itself; a write never fails for it unless the
- * kernel refuses the memory.
+ * itself; a write never fails for it unless the kernel refuses the memory.
  */
 #define POOL_DEFAULT_PAGES 1024            /* 4 MiB of 4 KiB pages */
 #define POOL_MAX_PAGES     (1u << 20)
@@ -138,7 +137,7 @@ static void *pool_map(struct blk_pool *p, size_t page, unsigned n)
 	return m;
 }
 
-/* Pushes pages [first, first + n) of m while there is room; returns how many. */
+/* Pushes the n pages at m while there is room; returns how many. */
 static unsigned pool_put(struct blk_pool *p, uint8_t *m, size_t page, unsigned n)
 {
 	unsigned i;
@@ -148,6 +147,16 @@ static unsigned pool_put(struct blk_pool *p, uint8_t *m, size_t page, unsigned n
 		p->free[p->count++] = m + (size_t)i * page;
 	pthread_mutex_unlock(&p->lock);
 	return i;
+}
+
+/* Fresh pages to the pool; what finds no room (discards refilled it
+ * meanwhile) goes back to the kernel, so the pool's bound holds. */
+static void pool_put_fresh(struct blk_pool *p, uint8_t *m, size_t page, unsigned n)
+{
+	unsigned k = pool_put(p, m, page, n);
+
+	if (k < n)
+		madvise(m + (size_t)k * page, (size_t)(n - k) * page, MADV_DONTNEED);
 }
 
 static void *pool_thread(void *arg)
@@ -166,7 +175,7 @@ static void *pool_thread(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		m = pool_map(p, b->page, p->chunk);
 		if (m)
-			pool_put(p, m, b->page, p->chunk);   /* only this thread adds chunks */
+			pool_put_fresh(p, m, b->page, p->chunk);
 		pthread_mutex_lock(&p->lock);
 		if (!m && !p->stop) {
 			/* Out of memory: try again later, the worker falls back meanwhile. */
@@ -212,7 +221,7 @@ static uint8_t *pool_take(struct vdpasim_blk *b)
 	if (!m)
 		return NULL;
 	if (n > 1)
-		pool_put(p, m + b->page, b->page, n - 1);
+		pool_put_fresh(p, m + b->page, b->page, n - 1);
 	if (p->thread_started)
 		pthread_cond_signal(&p->wake);
 	return m;
