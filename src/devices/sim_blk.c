@@ -71,8 +71,9 @@ struct blk_pool {
 	void **free;                    /* zeroed, populated pages; [0, count) */
 	unsigned count, max, chunk;
 	struct blk_chunk *chunks;       /* every mapping, unmapped at free */
-	bool stop, thread_started;
+	bool stop, thread_started, thread_failed;   /* the last two: worker only */
 	pthread_t thread;
+	char tname[16];
 };
 
 struct vdpasim_blk {
@@ -205,6 +206,17 @@ static uint8_t *pool_take(struct vdpasim_blk *b)
 	bool wake = false;
 	unsigned n;
 
+	/* An idle device costs no thread and no pool: both start at the
+	 * first page a driver writes (a thread per device that was written,
+	 * until dev del). */
+	if (!p->thread_started && !p->thread_failed && p->max) {
+		if (pthread_create(&p->thread, NULL, pool_thread, b) == 0) {
+			p->thread_started = true;
+			pthread_setname_np(p->thread, p->tname);
+		} else {
+			p->thread_failed = true;   /* every page then comes the slow way */
+		}
+	}
 	pthread_mutex_lock(&p->lock);
 	if (p->count) {
 		pg = p->free[--p->count];
@@ -574,7 +586,6 @@ static int blk_pool_init(struct vdpasim_blk *b, const char *name)
 	struct blk_pool *p = &b->pool;
 	size_t entries = b->page / sizeof(uintptr_t);
 	uint64_t pages = (b->disk_bytes + b->page - 1) / b->page;
-	char tname[16];
 
 	while ((1ULL << b->leaf_shift) < entries)
 		b->leaf_shift++;
@@ -589,13 +600,7 @@ static int blk_pool_init(struct vdpasim_blk *b, const char *name)
 		return -ENOMEM;
 	/* Touched now (at most 4 MiB for 1 TiB) so no write faults on it. */
 	memset(b->dir, 0, b->ndir * sizeof(*b->dir));
-	if (p->max) {
-		if (pthread_create(&p->thread, NULL, pool_thread, b))
-			return -EAGAIN;
-		p->thread_started = true;
-		snprintf(tname, sizeof(tname), "pool:%s", name ? name : "");
-		pthread_setname_np(p->thread, tname);
-	}
+	snprintf(p->tname, sizeof(p->tname), "pool:%s", name ? name : "");
 	return 0;
 }
 
