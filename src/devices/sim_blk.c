@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vdpasim_blk (kernel drivers/vdpa/vdpa_sim/vdpa_sim_blk.c): a virtio-blk
- * device backed by a zeroed RAM disk.
+ * device backed by a sparse RAM disk that reads as zeroes until written.
  *
  * Beyond the kernel: capacity and number of queues are chosen at creation;
  * bounds checks are spec-correct (start past the end, partial trailing
@@ -11,8 +11,11 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -40,21 +43,49 @@
 #define BLK_SEG_MAX         32
 #define BLK_ID              "vdpa_blk_sim"
 
+/*
+ * The disk is a two-level table of page pointers (dir -> leaf -> page), so a
+ * fresh disk costs no memory and a hole reads as zeroes from zero_src. Every
+ * page the table points to (leaves included) comes from a pool of memory
+ * populated by the device's refill thread, outside the request path: the
+ * first write to a page is a pointer store instead of a 20-50 us page fault
+ * (its cost on the development VM). The pool holds at most pool_max pages;
+ * the thread maps a chunk of pool_max / 4 pages whenever that many are
+ * missing. An empty pool makes the worker map and populate a few pages
+ * itself; a write never fails for it unless the kernel refuses the memory.
+ */
+#define POOL_DEFAULT_PAGES 1024            /* 4 MiB of 4 KiB pages */
+#define POOL_MAX_PAGES     (1u << 20)
+#define POOL_FALLBACK      16              /* pages the worker maps at once */
+#define SLOT_DROPPED       ((uintptr_t)1)  /* hole keeping its address, memory given back */
+
+struct blk_chunk {
+	struct blk_chunk *next;
+	void *addr;
+	size_t len;
+};
+
+struct blk_pool {
+	pthread_mutex_t lock;           /* count, free, chunks; never held across a syscall */
+	pthread_cond_t wake;            /* refill thread: pages missing, or stop */
+	void **free;                    /* zeroed, populated pages; [0, count) */
+	unsigned count, max, chunk;
+	struct blk_chunk *chunks;       /* every mapping, unmapped at free */
+	bool stop, thread_started, thread_failed;   /* the last two: worker only */
+	pthread_t thread;
+	char tname[16];
+};
+
 struct vdpasim_blk {
 	struct devrt rt;               /* first */
-	uint8_t *disk;
 	uint64_t capacity;              /* sectors */
 	size_t disk_bytes;
 	uint16_t num_queues;
 	size_t page;
-	/*
-	 * One bit per disk page, set once the page was written. A read of a
-	 * page never written fills the driver's buffer from zero_src instead
-	 * of the disk: a copy out of an untouched anonymous page goes through
-	 * the kernel's shared zero page, about ten times slower here than a
-	 * copy of real memory, and a fresh disk is all such pages.
-	 */
-	uint64_t *written;
+	unsigned leaf_shift;            /* log2 of the pointers per leaf page */
+	uintptr_t **dir;                /* one leaf per page << leaf_shift bytes of disk */
+	size_t ndir;
+	struct blk_pool pool;
 	struct iovec iov[VDPASIM_CHAIN_IOV];
 };
 
@@ -74,43 +105,188 @@ static bool blk_range_ok(const struct vdpasim_blk *b, uint64_t sector, uint64_t 
 	return sector <= b->capacity && count <= b->capacity - sector;
 }
 
-static bool page_written(const struct vdpasim_blk *b, uint64_t p)
+/* Maps n pages and faults them in; NULL if the kernel refuses. */
+static void *pool_map(struct blk_pool *p, size_t page, unsigned n)
 {
-	return (b->written[p / 64] >> (p % 64)) & 1;
-}
+	struct blk_chunk *c = malloc(sizeof(*c));
+	size_t len = (size_t)n * page;
+	uint8_t *m;
 
-/* Marks the pages [off, off + len) touches as written (len > 0). */
-static void mark_written(struct vdpasim_blk *b, uint64_t off, uint64_t len)
-{
-	for (uint64_t p = off / b->page; p <= (off + len - 1) / b->page; p++)
-		b->written[p / 64] |= 1ULL << (p % 64);
-}
-
-/* Whole pages [start, end) are holes again. */
-static void mark_holes(struct vdpasim_blk *b, uint64_t start, uint64_t end)
-{
-	for (uint64_t p = start / b->page; p < end / b->page; p++)
-		b->written[p / 64] &= ~(1ULL << (p % 64));
-}
-
-/* Copies len zero bytes into the chain at chain offset off. */
-static size_t chain_zero(const struct uvdpa_chain *c, size_t off, uint64_t len)
-{
-	size_t done = 0;
-
-	while (len) {
-		size_t n = len < sizeof(zero_src) ? (size_t)len : sizeof(zero_src);
-		size_t w = uvdpa_chain_write(c, off + done, zero_src, n);
-
-		done += w;
-		len -= n;
-		if (w < n)
-			break;
+	if (!c)
+		return NULL;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		free(c);
+		return NULL;
 	}
-	return done;
+	/* Before 5.14 there is no MADV_POPULATE_WRITE: touch every page. */
+	if (madvise(m, len, MADV_POPULATE_WRITE) != 0) {
+		if (errno != EINVAL) {
+			munmap(m, len);
+			free(c);
+			return NULL;
+		}
+		for (size_t off = 0; off < len; off += page)
+			((volatile uint8_t *)m)[off] = 0;
+	}
+	c->addr = m;
+	c->len = len;
+	pthread_mutex_lock(&p->lock);
+	c->next = p->chunks;
+	p->chunks = c;
+	pthread_mutex_unlock(&p->lock);
+	return m;
 }
 
-/* IN: runs of written pages come from the disk, runs of holes from zero_src. */
+/* Pushes the n pages at m while there is room; returns how many. */
+static unsigned pool_put(struct blk_pool *p, uint8_t *m, size_t page, unsigned n)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < n && p->count < p->max; i++)
+		p->free[p->count++] = m + (size_t)i * page;
+	pthread_mutex_unlock(&p->lock);
+	return i;
+}
+
+/* Fresh pages to the pool; what finds no room (discards refilled it
+ * meanwhile) goes back to the kernel, so the pool's bound holds. */
+static void pool_put_fresh(struct blk_pool *p, uint8_t *m, size_t page, unsigned n)
+{
+	unsigned k = pool_put(p, m, page, n);
+
+	if (k < n)
+		madvise(m + (size_t)k * page, (size_t)(n - k) * page, MADV_DONTNEED);
+}
+
+static void *pool_thread(void *arg)
+{
+	struct vdpasim_blk *b = arg;
+	struct blk_pool *p = &b->pool;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		uint8_t *m;
+
+		if (p->count + p->chunk > p->max) {
+			pthread_cond_wait(&p->wake, &p->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&p->lock);
+		m = pool_map(p, b->page, p->chunk);
+		if (m)
+			pool_put_fresh(p, m, b->page, p->chunk);
+		pthread_mutex_lock(&p->lock);
+		if (!m && !p->stop) {
+			/* Out of memory: try again later, the worker falls back meanwhile. */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/*
+ * A zeroed page for the disk (worker only). The refill thread is woken
+ * after the lock is dropped, once when the pool falls to a chunk missing.
+ */
+static uint8_t *pool_take(struct vdpasim_blk *b)
+{
+	struct blk_pool *p = &b->pool;
+	uint8_t *pg = NULL, *m;
+	bool wake = false;
+	unsigned n;
+
+	/* An idle device costs no thread and no pool: both start at the
+	 * first page a driver writes (a thread per device that was written,
+	 * until dev del). */
+	if (!p->thread_started && !p->thread_failed && p->max) {
+		if (pthread_create(&p->thread, NULL, pool_thread, b) == 0) {
+			p->thread_started = true;
+			pthread_setname_np(p->thread, p->tname);
+		} else {
+			p->thread_failed = true;   /* every page then comes the slow way */
+		}
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->count) {
+		pg = p->free[--p->count];
+		wake = p->thread_started && p->count + p->chunk == p->max;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (wake)
+		pthread_cond_signal(&p->wake);
+	if (pg)
+		return pg;
+	/* Empty: map a few pages here, keep one, give the rest to the pool. */
+	n = p->max < POOL_FALLBACK - 1 ? p->max + 1 : POOL_FALLBACK;
+	m = pool_map(p, b->page, n);
+	if (!m)
+		return NULL;
+	if (n > 1)
+		pool_put_fresh(p, m + b->page, b->page, n - 1);
+	if (p->thread_started)
+		pthread_cond_signal(&p->wake);
+	return m;
+}
+
+/* Gives a page of the disk back: to the pool while it has room, else to the
+ * kernel (the address stays the slot's; a later write faults it back in). */
+static void pool_give(struct vdpasim_blk *b, uintptr_t *slot)
+{
+	uint8_t *pg = (uint8_t *)*slot;
+
+	memset(pg, 0, b->page);
+	if (pool_put(&b->pool, pg, b->page, 1)) {
+		*slot = 0;
+		return;
+	}
+	madvise(pg, b->page, MADV_DONTNEED);
+	*slot = (uintptr_t)pg | SLOT_DROPPED;
+}
+
+/* The slot of page pn, NULL if its leaf was never needed. */
+static uintptr_t *page_slot(const struct vdpasim_blk *b, uint64_t pn)
+{
+	uintptr_t *leaf = b->dir[pn >> b->leaf_shift];
+
+	return leaf ? &leaf[pn & ((1u << b->leaf_shift) - 1)] : NULL;
+}
+
+/* The page holding disk page pn, NULL for a hole. */
+static const uint8_t *page_get(const struct vdpasim_blk *b, uint64_t pn)
+{
+	uintptr_t *slot = page_slot(b, pn);
+
+	return slot && *slot && !(*slot & SLOT_DROPPED) ? (const uint8_t *)*slot : NULL;
+}
+
+/* The page holding disk page pn, backed now; NULL only without memory. */
+static uint8_t *page_for_write(struct vdpasim_blk *b, uint64_t pn)
+{
+	uintptr_t **leaf = &b->dir[pn >> b->leaf_shift];
+	uintptr_t *slot;
+
+	if (!*leaf && !(*leaf = (uintptr_t *)pool_take(b)))
+		return NULL;
+	slot = &(*leaf)[pn & ((1u << b->leaf_shift) - 1)];
+	if (*slot & SLOT_DROPPED)
+		*slot &= ~SLOT_DROPPED;
+	else if (!*slot)
+		*slot = (uintptr_t)pool_take(b);
+	return (uint8_t *)*slot;
+}
+
+/* IN: page by page, a hole from zero_src. */
 static size_t blk_read(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint64_t off,
 		       uint64_t len)
 {
@@ -118,34 +294,73 @@ static size_t blk_read(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint6
 	size_t done = 0;
 
 	while (pos < end) {
-		bool w = page_written(b, pos / b->page);
-		uint64_t run = pos;
-		size_t n;
+		uint64_t in = pos & (b->page - 1);
+		size_t n = (size_t)(end - pos < b->page - in ? end - pos : b->page - in), w;
+		const uint8_t *pg = page_get(b, pos / b->page);
 
-		while (run < end && page_written(b, run / b->page) == w)
-			run = (run / b->page + 1) * b->page;
-		if (run > end)
-			run = end;
-		n = w ? uvdpa_chain_write(c, (size_t)(pos - off), b->disk + pos, run - pos) :
-			chain_zero(c, (size_t)(pos - off), run - pos);
-		done += n;
-		if (n < run - pos)
+		w = uvdpa_chain_write(c, (size_t)(pos - off), pg ? pg + in : zero_src + in, n);
+		done += w;
+		if (w < n)
 			break;
-		pos = run;
+		pos += n;
 	}
 	return done;
 }
 
-/* Gives whole pages back to the kernel: they read as zeroes afterwards. */
+/* OUT: page by page from chain offset coff; false if memory ran out. */
+static bool blk_write(struct vdpasim_blk *b, const struct uvdpa_chain *c, size_t coff,
+		      uint64_t off, uint64_t len)
+{
+	uint64_t pos = off, end = off + len;
+
+	while (pos < end) {
+		uint64_t in = pos & (b->page - 1);
+		size_t n = (size_t)(end - pos < b->page - in ? end - pos : b->page - in);
+		uint8_t *pg = page_for_write(b, pos / b->page);
+
+		if (!pg)
+			return false;
+		uvdpa_chain_read(c, coff + (size_t)(pos - off), pg + in, n);
+		pos += n;
+	}
+	return true;
+}
+
+/* Whole pages [start, end) (page aligned) are holes again; leaves stay. */
+static void pages_drop(struct vdpasim_blk *b, uint64_t start, uint64_t end)
+{
+	uint64_t pn = start / b->page, last = end / b->page;
+
+	while (pn < last) {
+		uint64_t leaf_end = ((pn >> b->leaf_shift) + 1) << b->leaf_shift;
+		uintptr_t *slot = page_slot(b, pn);
+
+		if (leaf_end > last)
+			leaf_end = last;
+		for (; slot && pn < leaf_end; pn++, slot++)
+			if (*slot && !(*slot & SLOT_DROPPED))
+				pool_give(b, slot);
+		pn = leaf_end;
+	}
+}
+
+/* Discard: whole pages become holes; partial pages are left as they are. */
 static void blk_unmap_pages(struct vdpasim_blk *b, uint64_t off, uint64_t len)
 {
 	uint64_t start = (off + b->page - 1) & ~(uint64_t)(b->page - 1);
 	uint64_t end = (off + len) & ~(uint64_t)(b->page - 1);
 
-	if (end > start) {
-		madvise(b->disk + start, end - start, MADV_DONTNEED);
-		mark_holes(b, start, end);
-	}
+	if (end > start)
+		pages_drop(b, start, end);
+}
+
+/* Zeroes [off, off + len) inside one page; a hole is zero already. */
+static void page_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
+{
+	uint8_t *pg = (uint8_t *)page_get(b, off / b->page);
+
+	if (pg && len)
+		memset(pg + (off & (b->page - 1)), 0, len);
 }
 
 static void blk_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
@@ -154,14 +369,21 @@ static void blk_zero(struct vdpasim_blk *b, uint64_t off, uint64_t len)
 	uint64_t end = (off + len) & ~(uint64_t)(b->page - 1);
 
 	if (end <= start) {
-		memset(b->disk + off, 0, len);
+		/* Within one page, or across one page boundary. */
+		uint64_t cut = (off / b->page + 1) * b->page;
+
+		if (cut >= off + len) {
+			page_zero(b, off, len);
+		} else {
+			page_zero(b, off, cut - off);
+			page_zero(b, cut, off + len - cut);
+		}
 		return;
 	}
 	/* Large ranges cost no memory: the middle pages are dropped. */
-	memset(b->disk + off, 0, start - off);
-	madvise(b->disk + start, end - start, MADV_DONTNEED);
-	mark_holes(b, start, end);
-	memset(b->disk + end, 0, off + len - end);
+	page_zero(b, off, start - off);
+	pages_drop(b, start, end);
+	page_zero(b, end, off + len - end);
 }
 
 static uint8_t blk_discard_wz(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint32_t type)
@@ -233,9 +455,8 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 			st = VIRTIO_BLK_S_IOERR;
 			break;
 		}
-		uvdpa_chain_read(c, sizeof(h), b->disk + (sector << SECTOR_SHIFT), data_out);
-		if (data_out)
-			mark_written(b, sector << SECTOR_SHIFT, data_out);
+		if (!blk_write(b, c, sizeof(h), sector << SECTOR_SHIFT, data_out))
+			st = VIRTIO_BLK_S_IOERR;        /* the kernel gave no memory */
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 	case VIRTIO_BLK_T_GET_ID:
@@ -322,11 +543,65 @@ static void blk_get_config(struct devrt *s, void *config)
 
 static void blk_free(struct devrt *s)
 {
-	struct vdpasim_blk *b = sim_to_blk(s);
+	struct blk_pool *p = &sim_to_blk(s)->pool;
 
-	if (b->disk)
-		munmap(b->disk, b->disk_bytes);
-	free(b->written);
+	if (p->thread_started) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = true;
+		pthread_mutex_unlock(&p->lock);
+		pthread_cond_signal(&p->wake);
+		pthread_join(p->thread, NULL);
+	}
+	while (p->chunks) {
+		struct blk_chunk *c = p->chunks;
+
+		p->chunks = c->next;
+		munmap(c->addr, c->len);
+		free(c);
+	}
+	free(p->free);
+	free(sim_to_blk(s)->dir);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+}
+
+/* UVDPA_BLK_POOL_PAGES: the pool bound (0: no pool, every first write maps). */
+static unsigned pool_max_pages(void)
+{
+	const char *e = getenv("UVDPA_BLK_POOL_PAGES");
+	char *end;
+	unsigned long v;
+
+	if (!e || !*e)
+		return POOL_DEFAULT_PAGES;
+	errno = 0;
+	v = strtoul(e, &end, 10);
+	if (errno || *end || v > POOL_MAX_PAGES)
+		return POOL_DEFAULT_PAGES;
+	return (unsigned)v;
+}
+
+static int blk_pool_init(struct vdpasim_blk *b, const char *name)
+{
+	struct blk_pool *p = &b->pool;
+	size_t entries = b->page / sizeof(uintptr_t);
+	uint64_t pages = (b->disk_bytes + b->page - 1) / b->page;
+
+	while ((1ULL << b->leaf_shift) < entries)
+		b->leaf_shift++;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	p->max = pool_max_pages();
+	p->chunk = p->max / 4 ? p->max / 4 : 1;
+	b->ndir = (size_t)((pages + entries - 1) >> b->leaf_shift);
+	b->dir = calloc(b->ndir, sizeof(*b->dir));
+	p->free = calloc(p->max ? p->max : 1, sizeof(*p->free));
+	if (!b->dir || !p->free)
+		return -ENOMEM;
+	/* Touched now (at most 4 MiB for 1 TiB) so no write faults on it. */
+	memset(b->dir, 0, b->ndir * sizeof(*b->dir));
+	snprintf(p->tname, sizeof(p->tname), "pool:%s", name ? name : "");
+	return 0;
 }
 
 static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
@@ -346,7 +621,6 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	uint16_t queues = 1;
 	struct vdpasim_blk *b;
 	struct devrt *s;
-	void *disk;
 	int err = 0;
 
 	(void)m;
@@ -375,18 +649,11 @@ static int blk_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	b->num_queues = queues;
 	b->page = (size_t)sysconf(_SC_PAGESIZE);
 	b->disk_bytes = (size_t)(capacity << SECTOR_SHIFT);
-	/* Untouched pages cost nothing, so a device is cheap to create and
-	 * the disk reads as zeroes. */
-	disk = mmap(NULL, b->disk_bytes, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	b->written = calloc((b->disk_bytes / b->page + 63) / 64 + 1, sizeof(uint64_t));
-	if (disk == MAP_FAILED || !b->written) {
-		if (disk != MAP_FAILED)
-			munmap(disk, b->disk_bytes);
+	err = blk_pool_init(b, name);
+	if (err) {
 		devrt_destroy(s);
-		return -ENOMEM;
+		return err;
 	}
-	b->disk = disk;
 	*out = &s->vdev;
 	return 0;
 }
