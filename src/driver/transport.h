@@ -88,6 +88,16 @@ struct vtransport_ops {
 	 * transport is dead (error() says why). NULL: it cannot.
 	 */
 	int (*reconnect)(struct vtransport *t);
+	/*
+	 * virtio-net's control commands when the transport answers them itself
+	 * (vhost-user: back ends never get the control queue, the front end
+	 * turns the commands into ring enables as QEMU does). 0, -EIO (the
+	 * device would have said VIRTIO_NET_ERR), -EOPNOTSUPP (nothing the
+	 * back end can be told). NULL: the control queue is a ring of the
+	 * device, after its last pair.
+	 */
+	int (*net_ctrl)(struct vtransport *t, uint8_t class, uint8_t cmd, const void *data,
+			uint32_t len);
 	/* Resets and releases the transport. */
 	void (*close)(struct vtransport *t);
 };
