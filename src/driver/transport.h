@@ -22,6 +22,7 @@ struct vdma {
 };
 
 struct vtransport;
+struct uvdpa_vq_drv;
 
 struct vtransport_ops {
 	uint32_t (*device_id)(struct vtransport *t);
@@ -48,6 +49,12 @@ struct vtransport_ops {
 	/* Size and ring IOVAs, then the queue is enabled. */
 	int (*vq_setup)(struct vtransport *t, uint16_t idx, uint16_t num, uint64_t desc,
 			uint64_t driver, uint64_t device);
+	/*
+	 * The driver's side of ring idx, once vq_setup succeeded (until the
+	 * next reset): a reconnect reads where a packed ring stands there when
+	 * no inflight area keeps it. NULL: the transport needs it not.
+	 */
+	void (*vq_driver)(struct vtransport *t, uint16_t idx, const struct uvdpa_vq_drv *drv);
 	void (*kick)(struct vtransport *t, uint16_t idx);
 	/* Eventfd (non-blocking) the device writes on a used-buffer notification. */
 	int (*call_fd)(struct vtransport *t, uint16_t idx);

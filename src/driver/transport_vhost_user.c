@@ -39,6 +39,7 @@
 
 #include "driver/transport.h"
 #include "driver/vu_conn.h"
+#include "virtio/vq.h"
 
 #define BIT(b) (1ULL << (b))
 #define VHOST_F_LOG_ALL 26      /* vhost's dirty-log feature, meaningless here */
@@ -75,6 +76,7 @@ struct vu_ring {
 	/* What a reconnect replays: size and addresses as last set up. */
 	uint16_t num;
 	struct vu_addr addr;
+	const struct uvdpa_vq_drv *drv; /* the driver's side, NULL after a reset */
 };
 
 struct vu_hole {
@@ -544,6 +546,14 @@ static int vu_vq_setup(struct vtransport *t, uint16_t idx, uint16_t num, uint64_
 	return ring_start(vt, idx, is_packed(vt) ? 0x80008000u : 0);
 }
 
+static void vu_vq_driver(struct vtransport *t, uint16_t idx, const struct uvdpa_vq_drv *drv)
+{
+	struct vu_transport *vt = to_vu(t);
+
+	if (idx < vt->nvqs)
+		vt->rings[idx].drv = drv;
+}
+
 static void vu_kick(struct vtransport *t, uint16_t idx)
 {
 	struct vu_transport *vt = to_vu(t);
@@ -685,6 +695,8 @@ static int vu_reset(struct vtransport *t)
 			err = vu_conn_fail(&vt->c, -EPROTO);
 		vt->rings[i].started = false;
 	}
+	for (i = 0; i < vt->nvqs; i++)
+		vt->rings[i].drv = NULL;
 	if (!err && has_proto(vt, VU_PROTO_STATUS))
 		err = vu_conn_request(&vt->c, VU_SET_STATUS, &zero, sizeof(zero), NULL, 0);
 	if (!err && has_proto(vt, VU_PROTO_RESET_DEVICE))
@@ -765,6 +777,54 @@ static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *b
 	return 0;
 }
 
+/*
+ * Where a restarted back end resumes a packed net ring, which has no
+ * inflight area: where the old one's used entries end. The driver knows
+ * its own used position and wrap counter; past it, used entries the old
+ * back end wrote and the driver has not taken yet are in the ring, each
+ * as long as the chain its id names (the driver's bookkeeping). Starting
+ * the new back end at the driver's position would leave it facing those
+ * used entries, which are not available descriptors: the ring would stall.
+ * Past them lie the chains the old back end took without finishing, still
+ * marked available: the new one takes them again (receive buffers offered
+ * again, frames perhaps sent twice). Both halves of the base are that
+ * position (the spec's last_avail_idx | wrap << 15, the used index alike).
+ */
+static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
+{
+	const struct uvdpa_vq_drv *d = r->drv;
+	unsigned walked = 0;
+	uint16_t pos;
+	bool wrap;
+
+	if (!d || !d->packed || d->num != r->num)
+		return -EPROTO;
+	pos = d->last_used_idx;
+	wrap = d->used_wrap;
+	while (walked < d->num) {
+		const struct vring_packed_desc *desc = &d->pdesc[pos];
+		uint16_t flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
+		uint16_t id = le16toh(desc->id), ndesc;
+
+		if (!!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) != wrap ||
+		    !!(flags & (1u << VRING_PACKED_DESC_F_USED)) != wrap)
+			break;
+		/* An id the driver has not in flight: the old back end lied. */
+		if (id >= d->num || !d->state[id].token)
+			return -EPROTO;
+		ndesc = d->state[id].ndesc;
+		walked += ndesc;
+		pos = (uint16_t)(pos + ndesc);
+		if (pos >= d->num) {
+			pos = (uint16_t)(pos - d->num);
+			wrap = !wrap;
+		}
+	}
+	*base = pos | (uint32_t)wrap << 15;
+	*base |= *base << 16;
+	return 0;
+}
+
 /* The new back end must offer what the driver negotiated with the old one. */
 static int replay_negotiation(struct vu_transport *vt)
 {
@@ -819,8 +879,10 @@ static int replay(struct vu_transport *vt)
 
 		if (!vt->rings[i].started)
 			continue;
-		if (is_packed(vt))
+		if (is_packed(vt) && vt->inflight_fd >= 0)
 			err = packed_resume_base(vt, (uint16_t)i, &base);
+		else if (is_packed(vt))
+			err = packed_driver_base(&vt->rings[i], &base);
 		else
 			base = ring_resume_index(&vt->rings[i]);
 		if (!err)
@@ -844,16 +906,15 @@ static void sleep_ms(int ms)
 
 /*
  * blk needs the inflight area: a request the old back end took must run
- * again even if it came out of order. A net split ring needs none: the
- * back end resumes at the used index, so receive buffers it had taken are
- * offered again and frames it had taken are sent again (at worst twice, as
- * a network may do); only packed rings need the back end's wrap state,
- * which the front end would have to rebuild.
+ * again even if it came out of order. A net ring needs none: the back end
+ * resumes where its used entries end (split: the used index; packed: see
+ * packed_driver_base), so receive buffers it had taken are offered again
+ * and frames it had taken are sent again (at worst twice, as a network may
+ * do).
  */
 static bool can_reconnect(const struct vu_transport *vt)
 {
-	bool resumable = vt->inflight_fd >= 0 ||
-			 (vt->device_id == VIRTIO_ID_NET && !is_packed(vt));
+	bool resumable = vt->inflight_fd >= 0 || vt->device_id == VIRTIO_ID_NET;
 
 	return vt->path && vt->reconnect_ms > 0 && resumable && !vt->c.err;
 }
@@ -985,6 +1046,7 @@ static const struct vtransport_ops vu_ops = {
 	.num_queues = vu_num_queues,
 	.vq_max_size = vu_vq_max_size,
 	.vq_setup = vu_vq_setup,
+	.vq_driver = vu_vq_driver,
 	.kick = vu_kick,
 	.call_fd = vu_call_fd,
 	.dma_alloc = vu_dma_alloc,
