@@ -13,7 +13,26 @@
  *
  * Queue pair q (0-based) is receive queue 2q and transmit queue 2q + 1.
  *
- * Threading: one thread at a time per struct uvdpa_net.
+ * Several pairs (opts.queue_pairs > 1) need VIRTIO_NET_F_MQ and a control
+ * path, the same API in-process and over vhost-user. In-process the control
+ * queue is a ring of the device. A vhost-user back end never gets one (QEMU
+ * keeps it too): the library offers MQ when the back end offers it, has the
+ * MQ protocol feature and more than one pair (GET_QUEUE_NUM), reads
+ * max_queue_pairs from the back end's config (capped at GET_QUEUE_NUM; the
+ * pair count itself when the config has none, as with DPDK's vhost library),
+ * and answers the commands itself: uvdpa_net_set_queue_pairs enables the
+ * pairs in use and disables the others (SET_VRING_ENABLE); there is no
+ * vhost-user message for a MAC or RX mode, so uvdpa_net_set_mac says
+ * -EOPNOTSUPP there.
+ *
+ * Threading: one thread at a time per struct uvdpa_net, except over
+ * vhost-user, where the per-pair calls (send, send_burst, reclaim, wait_tx,
+ * recv, recv_burst, wait_rx, set_poll) on different pairs may run at the
+ * same time, one thread per pair; on one pair, one thread at a time. Everything
+ * else (open, close, get_config, get_mac, set_mac, set_queue_pairs) only
+ * while no per-pair call runs. Over vhost-user with reconnect_ms set, a
+ * hang-up is handled by the waiting call that sees it: use one thread for
+ * all pairs then (a reconnect rewrites every ring's state).
  */
 #ifndef UVDPA_NET_H
 #define UVDPA_NET_H

@@ -79,18 +79,22 @@ struct uvdpa_vhost_user_opts {
 	 * while it is away (uvdpa_virtio_read_config, closing the driver) fails
 	 * and ends the connection for good.
 	 *
-	 * Net devices on split rings need no inflight area: a hang-up seen
-	 * in uvdpa_net_wait_rx or uvdpa_net_wait_tx (a full transmit ring
-	 * leads there) reconnects the same way, and each ring resumes at the
-	 * used index in the front end's memory. Receive buffers the old back
+	 * Net devices need no inflight area: a hang-up seen in
+	 * uvdpa_net_wait_rx or uvdpa_net_wait_tx (a full transmit ring leads
+	 * there) reconnects the same way, and each ring resumes where the old
+	 * back end's used entries end: a split ring at the used index in the
+	 * front end's memory, a packed ring at the position (and wrap
+	 * counter) reached by walking from the driver's own used position
+	 * over the used entries it has not taken yet, as SET_VRING_BASE
+	 * last_avail_idx | wrap << 15 (the used half alike). Receive buffers the old back
 	 * end had taken are offered again; frames it had taken but not
 	 * reported sent are sent again, so a frame may go out twice, and one
 	 * on its way through the dying back end may be lost, as on any
 	 * network. The application sees its wait take longer, no error.
 	 *
 	 * Block back ends without INFLIGHT_SHMFD (qemu-storage-daemon's
-	 * export does not offer it), net devices on packed rings, and a back
-	 * end not back in time end the wait with -ECONNRESET, as with 0.
+	 * export does not offer it) and a back end not back in time end the
+	 * wait with -ECONNRESET, as with 0.
 	 */
 	int reconnect_ms;
 };

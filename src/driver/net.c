@@ -112,6 +112,8 @@ static int net_ctrl(struct uvdpa_net *n, uint8_t class, uint8_t cmd, const void 
 
 	if (!n->has_cvq)
 		return -EOPNOTSUPP;
+	if (!n->cvq_ring)
+		return n->v->t->ops->net_ctrl(n->v->t, class, cmd, data, len);
 	if (!q->nfree)
 		return -EIO;    /* an earlier command never came back */
 	h->class = class;
@@ -293,7 +295,7 @@ static int net_check_opts(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 	if (n->npairs > cfg.max_queue_pairs)
 		return -EINVAL;
 	/* The control queue follows the last pair the device has. */
-	if (2u * cfg.max_queue_pairs + (n->has_cvq ? 1u : 0u) > uvdpa_virtio_num_queues(n->v))
+	if (2u * cfg.max_queue_pairs + (n->cvq_ring ? 1u : 0u) > uvdpa_virtio_num_queues(n->v))
 		return -EIO;
 	return 0;
 }
@@ -319,7 +321,7 @@ static int net_start(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 		if (err)
 			return err;
 	}
-	if (n->has_cvq) {
+	if (n->cvq_ring) {
 		err = cvq_setup(n, (uint16_t)(2 * cfg.max_queue_pairs));
 		if (err)
 			return err;
@@ -331,7 +333,7 @@ static int net_start(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 		if (!err)
 			err = vdrv_vq_enable(n->v, &n->pairs[i].tx.vq);
 	}
-	if (!err && n->has_cvq)
+	if (!err && n->cvq_ring)
 		err = vdrv_vq_enable(n->v, &n->cvq.vq);
 	if (!err)
 		err = vdrv_driver_ok(n->v);
@@ -380,6 +382,8 @@ int uvdpa_net_open(struct uvdpa_virtio *v, const struct uvdpa_net_opts *opts,
 	n->mrg = vdrv_has(n->features, VIRTIO_NET_F_MRG_RXBUF);
 	n->indirect = vdrv_has(n->features, VIRTIO_RING_F_INDIRECT_DESC);
 	n->has_cvq = vdrv_has(n->features, VIRTIO_NET_F_CTRL_VQ);
+	/* Over vhost-user the transport answers the commands: no ring. */
+	n->cvq_ring = n->has_cvq && !v->t->ops->net_ctrl;
 	n->npairs = o.queue_pairs > 1 ? o.queue_pairs : 1;
 	err = net_start(n, &o);
 	if (err) {

@@ -53,7 +53,8 @@ struct uvdpa_net {
 	unsigned nseg;                  /* segments of a big buffer */
 	uint32_t mrg_len;               /* mergeable buffer size */
 	struct net_pair *pairs;
-	bool has_cvq;
+	bool has_cvq;                   /* CTRL_VQ negotiated: commands can be sent */
+	bool cvq_ring;                  /* ... on a ring of the device (else the transport's net_ctrl) */
 	struct net_queue cvq;
 };
 

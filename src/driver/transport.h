@@ -22,6 +22,7 @@ struct vdma {
 };
 
 struct vtransport;
+struct uvdpa_vq_drv;
 
 struct vtransport_ops {
 	uint32_t (*device_id)(struct vtransport *t);
@@ -48,6 +49,12 @@ struct vtransport_ops {
 	/* Size and ring IOVAs, then the queue is enabled. */
 	int (*vq_setup)(struct vtransport *t, uint16_t idx, uint16_t num, uint64_t desc,
 			uint64_t driver, uint64_t device);
+	/*
+	 * The driver's side of ring idx, once vq_setup succeeded (until the
+	 * next reset): a reconnect reads where a packed ring stands there when
+	 * no inflight area keeps it. NULL: the transport needs it not.
+	 */
+	void (*vq_driver)(struct vtransport *t, uint16_t idx, const struct uvdpa_vq_drv *drv);
 	void (*kick)(struct vtransport *t, uint16_t idx);
 	/* Eventfd (non-blocking) the device writes on a used-buffer notification. */
 	int (*call_fd)(struct vtransport *t, uint16_t idx);
@@ -88,6 +95,16 @@ struct vtransport_ops {
 	 * transport is dead (error() says why). NULL: it cannot.
 	 */
 	int (*reconnect)(struct vtransport *t);
+	/*
+	 * virtio-net's control commands when the transport answers them itself
+	 * (vhost-user: back ends never get the control queue, the front end
+	 * turns the commands into ring enables as QEMU does). 0, -EIO (the
+	 * device would have said VIRTIO_NET_ERR), -EOPNOTSUPP (nothing the
+	 * back end can be told). NULL: the control queue is a ring of the
+	 * device, after its last pair.
+	 */
+	int (*net_ctrl)(struct vtransport *t, uint8_t class, uint8_t cmd, const void *data,
+			uint32_t len);
 	/* Resets and releases the transport. */
 	void (*close)(struct vtransport *t);
 };

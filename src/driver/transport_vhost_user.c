@@ -19,8 +19,10 @@
  * kills the connection (vu_conn.h); ops that cannot return an error then
  * answer neutral values and the virtio core reports t->ops->error().
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -37,6 +39,7 @@
 
 #include "driver/transport.h"
 #include "driver/vu_conn.h"
+#include "virtio/vq.h"
 
 #define BIT(b) (1ULL << (b))
 #define VHOST_F_LOG_ALL 26      /* vhost's dirty-log feature, meaningless here */
@@ -52,7 +55,9 @@
 /*
  * Never shown to drivers: vhost-user's own bits, IOTLB (not implemented),
  * and for net everything that needs the control queue, which vhost-user
- * back ends leave to the front end (uvdpad exposes no control ring).
+ * back ends leave to the front end (uvdpad exposes no control ring). MQ is
+ * the exception: the transport answers VQ_PAIRS_SET itself (vu_net_ctrl),
+ * so the driver sees MQ and a CTRL_VQ that carries only that command.
  */
 #define VU_HIDDEN (BIT(VU_F_PROTOCOL_FEATURES) | BIT(VHOST_F_LOG_ALL) | \
 		   BIT(VIRTIO_F_ACCESS_PLATFORM))
@@ -67,9 +72,11 @@ struct vu_ring {
 	int kick_fd;
 	int call_fd;
 	bool started;           /* SET_VRING_KICK sent, no GET_VRING_BASE since */
+	bool enabled;           /* SET_VRING_ENABLE 1 (a reconnect says it again) */
 	/* What a reconnect replays: size and addresses as last set up. */
 	uint16_t num;
 	struct vu_addr addr;
+	const struct uvdpa_vq_drv *drv; /* the driver's side, NULL after a reset */
 };
 
 struct vu_hole {
@@ -132,6 +139,17 @@ static uint32_t vu_device_id(struct vtransport *t)
 	return to_vu(t)->device_id;
 }
 
+/*
+ * Net MQ: the back end offers the feature and says it has more than one
+ * pair (GET_QUEUE_NUM, which needs the MQ protocol feature). With one
+ * there is nothing to choose: no MQ, no control queue, as before.
+ */
+static bool net_mq(const struct vu_transport *vt)
+{
+	return vt->device_id == VIRTIO_ID_NET && (vt->offered & BIT(VIRTIO_NET_F_MQ)) &&
+	       has_proto(vt, VU_PROTO_MQ) && vt->nvqs >= 4;
+}
+
 static uint64_t vu_get_features(struct vtransport *t)
 {
 	struct vu_transport *vt = to_vu(t);
@@ -139,6 +157,8 @@ static uint64_t vu_get_features(struct vtransport *t)
 
 	if (vt->device_id == VIRTIO_ID_NET)
 		f &= ~NET_CVQ_BITS;
+	if (net_mq(vt))
+		f |= BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ);
 	/* Without CONFIG the device-specific fields cannot be read. */
 	if (vt->device_id == VIRTIO_ID_NET && !has_proto(vt, VU_PROTO_CONFIG))
 		f &= ~(BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MTU));
@@ -153,6 +173,10 @@ static int vu_set_features(struct vtransport *t, uint64_t features)
 
 	if (features & ~vu_get_features(t))
 		return -EIO;
+	/* The control queue is ours; MQ goes to the back end, as QEMU sends it. */
+	if (vt->device_id == VIRTIO_ID_NET)
+		features &= ~BIT(VIRTIO_NET_F_CTRL_VQ);
+	f = features;
 	if (proto_features(vt))
 		f |= BIT(VU_F_PROTOCOL_FEATURES);
 	err = vu_conn_request(&vt->c, VU_SET_FEATURES, &f, sizeof(f), NULL, 0);
@@ -194,14 +218,47 @@ static void vu_set_status(struct vtransport *t, uint8_t status)
 	vu_conn_request(&vt->c, VU_SET_STATUS, &st, sizeof(st), NULL, 0);
 }
 
+#define NET_MAX_PAIRS_OFF offsetof(struct virtio_net_config, max_virtqueue_pairs)
+
 static size_t vu_config_size(struct vtransport *t)
 {
 	struct vu_transport *vt = to_vu(t);
 
+	/* Without CONFIG, net MQ still has its pair count (net_read_pairs). */
 	if (!has_proto(vt, VU_PROTO_CONFIG))
-		return 0;
+		return net_mq(vt) ? NET_MAX_PAIRS_OFF + 2 : 0;
 	return vt->device_id == VIRTIO_ID_NET ? sizeof(struct virtio_net_config) :
 	       sizeof(struct virtio_blk_config);
+}
+
+/*
+ * max_virtqueue_pairs as the driver sees it: the config's when the back end
+ * fills it in, never more than GET_QUEUE_NUM (rings beyond it do not
+ * exist), GET_QUEUE_NUM when the config says nothing or cannot be read
+ * (no CONFIG protocol feature: DPDK's vhost library).
+ */
+static void net_patch_pairs(const struct vu_transport *vt, uint8_t *cfg, size_t cfg_len)
+{
+	uint16_t have = (uint16_t)(vt->nvqs / 2), le;
+
+	if (cfg_len < NET_MAX_PAIRS_OFF + 2)
+		return;
+	memcpy(&le, cfg + NET_MAX_PAIRS_OFF, 2);
+	if (le16toh(le) == 0 || le16toh(le) > have)
+		le = htole16(have);
+	memcpy(cfg + NET_MAX_PAIRS_OFF, &le, 2);
+}
+
+/* A net config read the back end cannot answer: only max_virtqueue_pairs. */
+static int net_read_pairs(const struct vu_transport *vt, unsigned off, void *buf, unsigned len)
+{
+	uint8_t cfg[NET_MAX_PAIRS_OFF + 2] = { 0 };
+
+	if (!net_mq(vt) || off < NET_MAX_PAIRS_OFF || off + len > sizeof(cfg))
+		return -EIO;
+	net_patch_pairs(vt, cfg, sizeof(cfg));
+	memcpy(buf, cfg + off, len);
+	return 0;
 }
 
 /*
@@ -214,9 +271,12 @@ static int vu_read_config(struct vtransport *t, unsigned off, void *buf, unsigne
 	struct vu_config req = { .offset = 0, .size = off + len };
 	const uint8_t *data;
 	struct vu_msg reply;
+	uint8_t cfg[VU_CONFIG_MAX];
 	int err;
 
 	memset(buf, 0, len);
+	if (vt->device_id == VIRTIO_ID_NET && !has_proto(vt, VU_PROTO_CONFIG))
+		return net_read_pairs(vt, off, buf, len);
 	if (req.size > VU_CONFIG_MAX || req.size > vu_config_size(t))
 		return -EIO;
 	err = vu_conn_get(&vt->c, VU_GET_CONFIG, &req, VU_CONFIG_HDR + req.size, &reply);
@@ -225,9 +285,16 @@ static int vu_read_config(struct vtransport *t, unsigned off, void *buf, unsigne
 	err = vu_parse_config(&reply, req.size, &data);
 	if (err == -EPROTO)
 		return vu_conn_fail(&vt->c, err);
-	if (!err)
-		memcpy(buf, data + off, len);
-	return err;
+	/* DPDK's vhost library has CONFIG but answers net reads with nothing. */
+	if (err == -EIO && vt->device_id == VIRTIO_ID_NET)
+		return net_read_pairs(vt, off, buf, len);
+	if (err)
+		return err;
+	memcpy(cfg, data, req.size);
+	if (net_mq(vt))
+		net_patch_pairs(vt, cfg, req.size);
+	memcpy(buf, cfg + off, len);
+	return 0;
 }
 
 /* ---- the back end's channel ---- */
@@ -445,9 +512,10 @@ static int ring_start(struct vu_transport *vt, uint16_t idx, uint32_t base)
 		err = ring_fd_msg(vt, VU_SET_VRING_KICK, idx, r->kick_fd);
 	if (!err)
 		r->started = true;
-	/* With protocol features rings start disabled. */
+	/* With protocol features rings start disabled; a reconnect leaves
+	 * the pairs VQ_PAIRS_SET turned off as they were. */
 	if (!err && proto_features(vt))
-		err = ring_state_msg(vt, VU_SET_VRING_ENABLE, idx, 1);
+		err = ring_state_msg(vt, VU_SET_VRING_ENABLE, idx, r->enabled);
 	return err;
 }
 
@@ -466,6 +534,7 @@ static int vu_vq_setup(struct vtransport *t, uint16_t idx, uint16_t num, uint64_
 	if (r->kick_fd < 0)
 		return -errno;
 	r->num = num;
+	r->enabled = true;
 	r->addr = (struct vu_addr){ .index = idx };
 	if (uva_of(vt, desc, &r->addr.desc) || uva_of(vt, driver, &r->addr.avail) ||
 	    uva_of(vt, device, &r->addr.used))
@@ -475,6 +544,14 @@ static int vu_vq_setup(struct vtransport *t, uint16_t idx, uint16_t num, uint64_
 		return err;
 	/* A fresh packed ring: both indexes 0, both wrap counters 1. */
 	return ring_start(vt, idx, is_packed(vt) ? 0x80008000u : 0);
+}
+
+static void vu_vq_driver(struct vtransport *t, uint16_t idx, const struct uvdpa_vq_drv *drv)
+{
+	struct vu_transport *vt = to_vu(t);
+
+	if (idx < vt->nvqs)
+		vt->rings[idx].drv = drv;
 }
 
 static void vu_kick(struct vtransport *t, uint16_t idx)
@@ -618,6 +695,8 @@ static int vu_reset(struct vtransport *t)
 			err = vu_conn_fail(&vt->c, -EPROTO);
 		vt->rings[i].started = false;
 	}
+	for (i = 0; i < vt->nvqs; i++)
+		vt->rings[i].drv = NULL;
 	if (!err && has_proto(vt, VU_PROTO_STATUS))
 		err = vu_conn_request(&vt->c, VU_SET_STATUS, &zero, sizeof(zero), NULL, 0);
 	if (!err && has_proto(vt, VU_PROTO_RESET_DEVICE))
@@ -698,6 +777,54 @@ static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *b
 	return 0;
 }
 
+/*
+ * Where a restarted back end resumes a packed net ring, which has no
+ * inflight area: where the old one's used entries end. The driver knows
+ * its own used position and wrap counter; past it, used entries the old
+ * back end wrote and the driver has not taken yet are in the ring, each
+ * as long as the chain its id names (the driver's bookkeeping). Starting
+ * the new back end at the driver's position would leave it facing those
+ * used entries, which are not available descriptors: the ring would stall.
+ * Past them lie the chains the old back end took without finishing, still
+ * marked available: the new one takes them again (receive buffers offered
+ * again, frames perhaps sent twice). Both halves of the base are that
+ * position (the spec's last_avail_idx | wrap << 15, the used index alike).
+ */
+static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
+{
+	const struct uvdpa_vq_drv *d = r->drv;
+	unsigned walked = 0;
+	uint16_t pos;
+	bool wrap;
+
+	if (!d || !d->packed || d->num != r->num)
+		return -EPROTO;
+	pos = d->last_used_idx;
+	wrap = d->used_wrap;
+	while (walked < d->num) {
+		const struct vring_packed_desc *desc = &d->pdesc[pos];
+		uint16_t flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
+		uint16_t id = le16toh(desc->id), ndesc;
+
+		if (!!(flags & (1u << VRING_PACKED_DESC_F_AVAIL)) != wrap ||
+		    !!(flags & (1u << VRING_PACKED_DESC_F_USED)) != wrap)
+			break;
+		/* An id the driver has not in flight: the old back end lied. */
+		if (id >= d->num || !d->state[id].token)
+			return -EPROTO;
+		ndesc = d->state[id].ndesc;
+		walked += ndesc;
+		pos = (uint16_t)(pos + ndesc);
+		if (pos >= d->num) {
+			pos = (uint16_t)(pos - d->num);
+			wrap = !wrap;
+		}
+	}
+	*base = pos | (uint32_t)wrap << 15;
+	*base |= *base << 16;
+	return 0;
+}
+
 /* The new back end must offer what the driver negotiated with the old one. */
 static int replay_negotiation(struct vu_transport *vt)
 {
@@ -752,8 +879,10 @@ static int replay(struct vu_transport *vt)
 
 		if (!vt->rings[i].started)
 			continue;
-		if (is_packed(vt))
+		if (is_packed(vt) && vt->inflight_fd >= 0)
 			err = packed_resume_base(vt, (uint16_t)i, &base);
+		else if (is_packed(vt))
+			err = packed_driver_base(&vt->rings[i], &base);
 		else
 			base = ring_resume_index(&vt->rings[i]);
 		if (!err)
@@ -777,16 +906,15 @@ static void sleep_ms(int ms)
 
 /*
  * blk needs the inflight area: a request the old back end took must run
- * again even if it came out of order. A net split ring needs none: the
- * back end resumes at the used index, so receive buffers it had taken are
- * offered again and frames it had taken are sent again (at worst twice, as
- * a network may do); only packed rings need the back end's wrap state,
- * which the front end would have to rebuild.
+ * again even if it came out of order. A net ring needs none: the back end
+ * resumes where its used entries end (split: the used index; packed: see
+ * packed_driver_base), so receive buffers it had taken are offered again
+ * and frames it had taken are sent again (at worst twice, as a network may
+ * do).
  */
 static bool can_reconnect(const struct vu_transport *vt)
 {
-	bool resumable = vt->inflight_fd >= 0 ||
-			 (vt->device_id == VIRTIO_ID_NET && !is_packed(vt));
+	bool resumable = vt->inflight_fd >= 0 || vt->device_id == VIRTIO_ID_NET;
 
 	return vt->path && vt->reconnect_ms > 0 && resumable && !vt->c.err;
 }
@@ -826,6 +954,41 @@ static int vu_reconnect(struct vtransport *t)
 	}
 	vt->c.err = 0;
 	return vu_conn_fail(&vt->c, -ECONNRESET);
+}
+
+/*
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET as QEMU's vhost-user net does it: the
+ * pairs in use enabled, the others disabled (SET_VRING_ENABLE). Nothing else
+ * a control queue carries (MAC, RX mode, VLAN filters) has a vhost-user
+ * message: -EOPNOTSUPP.
+ */
+static int vu_net_ctrl(struct vtransport *t, uint8_t class, uint8_t cmd, const void *data,
+		       uint32_t len)
+{
+	struct vu_transport *vt = to_vu(t);
+	uint16_t le, pairs;
+	unsigned i;
+	int err = 0;
+
+	if (!net_mq(vt) || class != VIRTIO_NET_CTRL_MQ || cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+		return -EOPNOTSUPP;
+	if (len != sizeof(le))
+		return -EIO;
+	memcpy(&le, data, sizeof(le));
+	pairs = le16toh(le);
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > vt->nvqs / 2)
+		return -EIO;
+	for (i = 0; i < vt->nvqs && !err; i++) {
+		struct vu_ring *r = &vt->rings[i];
+		bool on = i < 2u * pairs;
+
+		if (!r->started || r->enabled == on)
+			continue;
+		err = ring_state_msg(vt, VU_SET_VRING_ENABLE, (uint16_t)i, on);
+		if (!err)
+			r->enabled = on;
+	}
+	return err ? -EIO : 0;
 }
 
 static int vu_error(struct vtransport *t)
@@ -883,6 +1046,7 @@ static const struct vtransport_ops vu_ops = {
 	.num_queues = vu_num_queues,
 	.vq_max_size = vu_vq_max_size,
 	.vq_setup = vu_vq_setup,
+	.vq_driver = vu_vq_driver,
 	.kick = vu_kick,
 	.call_fd = vu_call_fd,
 	.dma_alloc = vu_dma_alloc,
@@ -892,6 +1056,7 @@ static const struct vtransport_ops vu_ops = {
 	.error = vu_error,
 	.hup_fd = vu_hup_fd,
 	.reconnect = vu_reconnect,
+	.net_ctrl = vu_net_ctrl,
 	.close = vu_close,
 };
 

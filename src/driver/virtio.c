@@ -291,6 +291,8 @@ int vdrv_vq_enable(struct uvdpa_virtio *v, struct vdrv_vq *vq)
 		return err;
 	err = v->t->ops->vq_setup(v->t, vq->idx, vq->num, vq->ring.iova, vq->driver_iova,
 				  vq->device_iova);
+	if (!err && v->t->ops->vq_driver)
+		v->t->ops->vq_driver(v->t, vq->idx, &vq->drv);
 	return vdrv_error(v, err);
 }
 

@@ -248,16 +248,19 @@ void fe_qsd_start(struct fe_peer *p, const char *blockdev)
 
 static void testpmd_spawn(struct fe_peer *p)
 {
-	char vdev[300], prefix[64];
+	char vdev[300], prefix[64], rxq[32], txq[32];
+	unsigned queues = p->queues ? p->queues : 1;
 	char *argv[] = { (char *)"dpdk-testpmd", (char *)"--lcores", (char *)"0@0,1@0",
 			 (char *)"--file-prefix", prefix, (char *)"--no-pci", (char *)"--no-huge",
 			 (char *)"-m", (char *)"512", (char *)"--vdev", vdev, (char *)"--",
 			 (char *)"--forward-mode=io", (char *)"--nb-cores=1",
 			 (char *)"--total-num-mbufs=16384", (char *)"--auto-start",
-			 (char *)"--stats-period=60", NULL };
+			 (char *)"--stats-period=60", rxq, txq, NULL };
 
 	snprintf(prefix, sizeof(prefix), "%s", strrchr(p->dir, '/') + 1);
-	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", p->sock);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u", p->sock, queues);
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
 	/* A killed testpmd leaves its socket: wait for the new one. */
 	unlink(p->sock);
 	p->pid = spawn(argv, p->log, NULL);
@@ -265,13 +268,19 @@ static void testpmd_spawn(struct fe_peer *p)
 		"dpdk-testpmd up (is it installed? `scripts/deps.sh peers`; log %s)", p->log);
 }
 
-void fe_testpmd_start(struct fe_peer *p)
+void fe_testpmd_start_mq(struct fe_peer *p, unsigned queues)
 {
 	make_dir(p, "testpmd");
+	p->queues = queues;
 	snprintf(p->sock, sizeof(p->sock), "%s/vhu.sock", p->dir);
 	snprintf(p->dpdk_state, sizeof(p->dpdk_state), "/var/run/dpdk/%s",
 		 strrchr(p->dir, '/') + 1);
 	testpmd_spawn(p);
+}
+
+void fe_testpmd_start(struct fe_peer *p)
+{
+	fe_testpmd_start_mq(p, 1);
 }
 
 void fe_testpmd_restart(struct fe_peer *p)

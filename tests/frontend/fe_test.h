@@ -50,6 +50,7 @@ struct fe_peer {
 	const char *uvdpa;      /* CLI, for uvdpad peers */
 	const char *uvdpad;     /* the daemon, for restarts */
 	char dpdk_state[160];   /* testpmd's run state, removed at stop */
+	unsigned queues;        /* testpmd: queue pairs (rxq = txq), 0 = 1 */
 };
 
 /* uvdpad (binary at path) with UVDPA_RUNDIR = a fresh directory. */
@@ -78,6 +79,9 @@ void fe_qsd_start(struct fe_peer *p, const char *blockdev);
  * (not skips) when dpdk-testpmd is missing.
  */
 void fe_testpmd_start(struct fe_peer *p);
+/* The same with `queues` queue pairs on the vhost port (--rxq, --txq):
+ * io forward sends what arrives on pair i back on pair i. */
+void fe_testpmd_start_mq(struct fe_peer *p, unsigned queues);
 /* Starts testpmd again in p's directory, on the same socket (after it died). */
 void fe_testpmd_restart(struct fe_peer *p);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Net reconnect (no inflight area, split rings): frames with sequence
+ * Net reconnect (no inflight area, split or packed rings): frames with sequence
  * numbers loop through uvdpad's vdpasim_net while uvdpad is killed with
  * SIGKILL and restarted (same run directory, the device added again under
  * its name and MAC) three times. The application must see delays, never an
@@ -14,7 +14,10 @@
  * frame back), killed and started again on the same socket: a back end of
  * another vendor resuming at the bases the front end gives.
  *
- * usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA | testpmd
+ * Packed rings resume where the old back end's used entries end, which the
+ * front end finds from its own used position and wrap counter.
+ *
+ * usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA [packed] | testpmd [packed]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -139,7 +142,12 @@ int main(int argc, char **argv)
 	struct fe_peer p;
 	pthread_t th;
 
-	REQUIRE(argc >= 2, "usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA | testpmd");
+	struct uvdpa_net_opts no = { .flags = UVDPA_NET_PACKED | UVDPA_NET_INDIRECT |
+					      UVDPA_NET_EVENT_IDX | UVDPA_NET_MRG_RXBUF };
+	bool packed = !strcmp(argv[argc - 1], "packed");
+
+	REQUIRE(argc >= 2,
+		"usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA [packed] | testpmd [packed]");
 	testpmd = !strcmp(argv[1], "testpmd");
 	if (testpmd) {
 		/* testpmd takes seconds to start on a loaded machine */
@@ -152,8 +160,8 @@ int main(int argc, char **argv)
 	}
 	r = fe_open(p.sock, &o, &v);
 	REQUIRE(r == 0, "open %s with reconnect_ms %d: %d", p.sock, o.reconnect_ms, r);
-	r = uvdpa_net_open(v, NULL, &n);
-	REQUIRE(r == 0, "net open, split rings: %d", r);
+	r = uvdpa_net_open(v, packed ? &no : NULL, &n);
+	REQUIRE(r == 0, "net open, %s rings: %d", packed ? "packed" : "split", r);
 
 	for (seq = 0; seq < NFRAMES && errors == 0; seq++) {
 		if (kills < KILLS && seq >= (kills + 1) * NFRAMES / (KILLS + 2) && !restarting) {
