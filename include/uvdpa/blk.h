@@ -7,8 +7,9 @@
  * uvdpa_blk_poll / uvdpa_blk_wait, which call each request's callback with
  * its result. Data is copied through device-reachable buffers: a write's
  * data is copied at submission, a read's data into the caller's buffer just
- * before its callback runs. The synchronous helpers (uvdpa_blk_read, ...)
- * split large transfers, submit on queue 0 and wait.
+ * before its callback runs; the zero-copy calls (uvdpa_blk_zbuf_get and
+ * after) copy nothing. The synchronous helpers (uvdpa_blk_read, ...) split
+ * large transfers, submit on queue 0 and wait.
  *
  * Addresses are in 512-byte sectors whatever the logical block size is, as
  * virtio-blk counts them. The driver does not check ranges: the device does,

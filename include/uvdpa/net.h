@@ -10,6 +10,7 @@
  * Receiving copies one frame out, reassembling it from several buffers when
  * VIRTIO_NET_F_MRG_RXBUF is negotiated; without it each receive buffer is a
  * chain big enough for 65535 bytes ("big packets").
+ * The zero-copy calls (uvdpa_net_zbuf_get and after) skip both copies.
  *
  * Queue pair q (0-based) is receive queue 2q and transmit queue 2q + 1.
  *
