@@ -108,6 +108,23 @@ static void net(const char *sock, unsigned flags, const char *name)
 		}
 	}
 	CHECK(got == 50 * NZ / 2, "[%s] 50 bursts of 8 in place, byte-exact (%u)", name, got);
+	/* With only zero-copy frames in flight, wait_tx waits for them. */
+	for (unsigned k = 0; k < NZ; k++)
+		uvdpa_net_zbuf_put(n, bufs[k]);
+	for (i = ok = 0; i < 200; i++) {
+		void *zb;
+
+		if (uvdpa_net_zbuf_get(n, &zb, NULL) || uvdpa_net_send_zc(n, 0, zb, 60))
+			break;
+		ok += uvdpa_net_wait_tx(n, 0, 5000) == 1;
+		if (uvdpa_net_wait_rx(n, 0, 5000) == 1 && uvdpa_net_recv_zc(n, 0, &f) >= 0)
+			uvdpa_net_recv_zc_release(n, 0, f);
+	}
+	CHECK(ok == 200, "[%s] wait_tx reclaimed each lone zero-copy frame (%u of 200)", name,
+	      ok);
+	for (i = 0; i < NZ + 1 && uvdpa_net_zbuf_get(n, &bufs[i], NULL) == 0; i++)
+		;
+	CHECK(i == NZ, "[%s] all buffers back after them (%u)", name, i);
 	CHECK(uvdpa_net_send_zc(n, 0, ref, 60) == -EINVAL, "[%s] heap buffer refused", name);
 	CHECK(uvdpa_net_zbuf_put(n, ref) == -EINVAL, "[%s] heap buffer put refused", name);
 	for (i = 0; i < NZ; i++)
