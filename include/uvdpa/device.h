@@ -224,6 +224,12 @@ struct uvdpa_device {
 	 * driver's features without it, and reports exactly those.
 	 */
 	bool face_translates;
+	/*
+	 * The driver driving the device now (uvdpa_device_claim), NULL when
+	 * none: one at a time, whichever face it comes through. Accessed
+	 * atomically only, through the functions below.
+	 */
+	const char *driver_owner;
 };
 
 /* Helpers with the kernel core's side effects (vdpa_reset, vdpa_set_features). */
@@ -231,6 +237,20 @@ int uvdpa_device_reset(struct uvdpa_device *d);
 int uvdpa_device_set_features(struct uvdpa_device *d, uint64_t features);
 /* Reads config; sets features to 0 first if the driver never set them. */
 void uvdpa_device_get_config(struct uvdpa_device *d, unsigned offset, void *buf, unsigned len);
+
+/*
+ * One driver at a time: a face takes the device before its driver touches
+ * it (features, map, rings, status) and lets go when that driver is gone
+ * and the device reset. owner is a static string naming the driver, for
+ * the loser's message ("vhost-user front end", "kernel (VDUSE)"); owners
+ * are told apart by the pointer. 0, or -EBUSY (also when owner holds it
+ * already) with *holder (may be NULL) set to the owner in the way.
+ */
+int uvdpa_device_claim(struct uvdpa_device *d, const char *owner, const char **holder);
+/* Lets go if owner holds the device; else nothing. */
+void uvdpa_device_release(struct uvdpa_device *d, const char *owner);
+/* Who holds the device now; NULL: nobody. */
+const char *uvdpa_device_owner(const struct uvdpa_device *d);
 
 #ifdef __cplusplus
 }

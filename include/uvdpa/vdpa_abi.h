@@ -98,7 +98,22 @@ enum uvdpa_attr {
  * device uses (DEV_GET reply). 204-209 are kept for a colleague's work.
  */
 #define UVDPA_ATTR_UVDPA_NET_TAP      210   /* string, at most 15 bytes: interface name */
-#define UVDPA_ATTR_UVDPA_MAX          210
+/*
+ * u8, always 1 (present or absent): uvdpad owns the TAP (it created it, it
+ * is persistent, `dev del` deletes it). uvdpad adds it to the state file's
+ * record of a device whose TAP it created, so a restart re-attaches to the
+ * same interface and still deletes it with the device; a TAP that existed
+ * before `dev add` is recorded without it and never deleted.
+ */
+#define UVDPA_ATTR_UVDPA_NET_TAP_OWNED 211
+/*
+ * u8, DEV_NEW: 1 = put the device on the kernel's vdpa bus through VDUSE too
+ * (/dev/vduse/NAME), 0 = not; absent = the daemon's default (uvdpad -K).
+ * Not the parent's: every mgmtdev takes it. DEV_GET replies say whether the
+ * device is exported with UVDPA_ATTR_UVDPA_VDUSE (220).
+ */
+#define UVDPA_ATTR_UVDPA_EXPORT_VDUSE 212
+#define UVDPA_ATTR_UVDPA_MAX          212
 /* Bit of a uvdpa attribute in uvdpa_dev_set_config.uvdpa_mask. */
 #define UVDPA_ATTR_UVDPA_BIT(a)       (1U << ((a) - UVDPA_ATTR_UVDPA_VHOST_SOCKET))
 /* Reply-only, above UVDPA_ATTR_UVDPA_MAX (DEV_NEW never takes them).

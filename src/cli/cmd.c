@@ -238,11 +238,12 @@ static int blk_file_value(unsigned opt, const char *kw, const char *v, struct cl
 	case CLI_OPT_READONLY:
 		return 0;
 	case CLI_OPT_DIRECT:
+	case CLI_OPT_VDUSE:
 		if (strcmp(v, "on") && strcmp(v, "off")) {
 			fprintf(err, "\"%s\" must be \"on\" or \"off\", not \"%s\"\n", kw, v);
 			return -1;
 		}
-		o->direct = strcmp(v, "on") == 0;
+		*(opt == CLI_OPT_DIRECT ? &o->direct : &o->vduse) = strcmp(v, "on") == 0;
 		return 0;
 	case CLI_OPT_SERIAL:
 		o->serial = v;
@@ -324,6 +325,7 @@ static const struct keyword {
 	{ "direct",          false, CLI_OPT_DIRECT },
 	{ "serial",          false, CLI_OPT_SERIAL },
 	{ "tap",             false, CLI_OPT_TAP },
+	{ "vduse",           false, CLI_OPT_VDUSE },
 };
 
 static const struct keyword *find_keyword(const char *word, unsigned allowed)
@@ -519,7 +521,7 @@ static enum cli_parse_result cmd_dev(int argc, char **argv, struct cli_req *req,
 				       CLI_OPT_MAC | CLI_OPT_MTU | CLI_OPT_MAX_VQP |
 				       CLI_OPT_FEATURES | CLI_OPT_CAPACITY | CLI_OPT_NUM_QUEUES |
 				       CLI_OPT_PATH | CLI_OPT_READONLY | CLI_OPT_DIRECT |
-				       CLI_OPT_SERIAL | CLI_OPT_TAP,
+				       CLI_OPT_SERIAL | CLI_OPT_TAP | CLI_OPT_VDUSE,
 				       &req->opts, err));
 	}
 	if (matches(argv[0], "del")) {
@@ -606,5 +608,7 @@ size_t cli_req_build(const struct cli_req *req, void *buf, uint16_t family, uint
 		mnl_attr_put_strz(nlh, UVDPA_ATTR_UVDPA_BLK_SERIAL, o->serial);
 	if (o->present & CLI_OPT_TAP)
 		mnl_attr_put_strz(nlh, UVDPA_ATTR_UVDPA_NET_TAP, o->tap);
+	if (o->present & CLI_OPT_VDUSE)
+		mnl_attr_put_u8(nlh, UVDPA_ATTR_UVDPA_EXPORT_VDUSE, o->vduse);
 	return nlh->nlmsg_len;
 }

@@ -34,6 +34,7 @@ enum {
 	CLI_OPT_DIRECT         = 1u << 13,   /* blk_file: "direct on|off" */
 	CLI_OPT_SERIAL         = 1u << 14,   /* blk_file: "serial SERIAL" */
 	CLI_OPT_TAP            = 1u << 15,   /* net_tap: "tap IFNAME" */
+	CLI_OPT_VDUSE          = 1u << 16,   /* any parent: "vduse on|off" (uvdpad's) */
 };
 
 /* Longest backing path a request carries (the management datagram is 4 KiB). */
@@ -65,6 +66,7 @@ struct cli_opts {
 	const char *path, *serial;
 	bool direct;
 	const char *tap;
+	bool vduse;
 };
 
 struct cli_req {

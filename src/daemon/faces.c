@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,9 +13,36 @@ static const struct face_ops *const builtin_faces[] = {
 	NULL,
 };
 
+/* The kernel face, started when the first device wants it. */
+static int kernel_face(struct faces *fs)
+{
+	if (fs->kernel.face)
+		return 0;
+	fs->kernel.face = fs->kernel.ops->create(fs->bus, fs->kernel.rundir);
+	if (!fs->kernel.face) {
+		snprintf(fs->msg, sizeof(fs->msg), "vdpa: cannot start the %s face: %s",
+			 fs->kernel.ops->name, strerror(errno));
+		return -ENOMEM;
+	}
+	dlog(DLOG_DEBUG, "%s face started", fs->kernel.ops->name);
+	return 0;
+}
+
+/* The device's own choice (DEV_NEW), else the daemon's default. */
+static bool wants_kernel(struct faces *fs)
+{
+	int want = fs->kernel.next;
+
+	fs->kernel.next = -1;
+	if (!fs->kernel.ops)
+		return false;
+	return want < 0 ? fs->kernel.by_default : want == 1;
+}
+
 static int on_added(void *opaque, struct uvdpa_device *d, const char **msg)
 {
 	struct faces *fs = opaque;
+	bool kernel = wants_kernel(fs);
 	unsigned i;
 	int err;
 
@@ -29,6 +57,19 @@ static int on_added(void *opaque, struct uvdpa_device *d, const char **msg)
 		err = fs->f[i].ops->device_added(fs->f[i].face, d, fs->msg, sizeof(fs->msg));
 		if (err < 0)
 			goto undo;
+	}
+	if (kernel) {
+		fs->msg[0] = '\0';
+		err = kernel_face(fs);
+		if (err == 0)
+			err = fs->kernel.ops->device_added(fs->kernel.face, d, fs->msg,
+							   sizeof(fs->msg));
+		if (err < 0) {
+			if (!fs->msg[0])
+				snprintf(fs->msg, sizeof(fs->msg), "vdpa: the %s face cannot serve "
+					 "the device: %s", fs->kernel.ops->name, strerror(-err));
+			goto undo;
+		}
 	}
 	dlog(DLOG_INFO, "device %s added", d->name);
 	return 0;
@@ -49,7 +90,10 @@ static void on_removed(void *opaque, struct uvdpa_device *d)
 	struct faces *fs = opaque;
 	unsigned i;
 
-	/* Reverse order: the last face to see the device lets go first. */
+	/* Reverse order: the last face to see the device lets go first (the
+	 * kernel face ignores a device it does not serve). */
+	if (fs->kernel.face)
+		fs->kernel.ops->device_removed(fs->kernel.face, d);
 	for (i = fs->n; i-- > 0;)
 		fs->f[i].ops->device_removed(fs->f[i].face, d);
 	dlog(DLOG_INFO, "device %s removed", d->name);
@@ -62,6 +106,7 @@ int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 
 	memset(fs, 0, sizeof(*fs));
 	fs->bus = bus;
+	fs->kernel.next = -1;
 	fs->poll = poll;
 	for (i = 0; builtin_faces[i] && i < FACES_MAX; i++) {
 		void *face = builtin_faces[i]->create(bus, rundir);
@@ -80,21 +125,30 @@ int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 	return 0;
 }
 
-int faces_add(struct faces *fs, const struct face_ops *ops, const char *rundir)
+int faces_set_kernel(struct faces *fs, const struct face_ops *ops, const char *rundir,
+		     bool by_default)
 {
-	void *face;
-
-	if (fs->n >= FACES_MAX)
-		return -1;
-	face = ops->create(fs->bus, rundir);
-	if (!face) {
-		dlog(DLOG_ERROR, "cannot start the %s face", ops->name);
+	fs->kernel.ops = ops;
+	fs->kernel.rundir = rundir;
+	fs->kernel.by_default = by_default;
+	if (by_default && kernel_face(fs) < 0) {
+		dlog(DLOG_ERROR, "%s", fs->msg);
+		fs->kernel.ops = NULL;
 		return -1;
 	}
-	fs->f[fs->n].ops = ops;
-	fs->f[fs->n].face = face;
-	fs->n++;
-	dlog(DLOG_DEBUG, "%s face started", ops->name);
+	return 0;
+}
+
+int faces_next_kernel(void *opaque, int want, const char **msg)
+{
+	struct faces *fs = opaque;
+
+	if (want == 1 && !fs->kernel.ops) {
+		*msg = "vdpa: this uvdpad was built without VDUSE (<linux/vduse.h>): "
+		       "it cannot put devices on the kernel's vdpa bus";
+		return -EOPNOTSUPP;
+	}
+	fs->kernel.next = want;
 	return 0;
 }
 
@@ -102,6 +156,9 @@ void faces_stop(struct faces *fs)
 {
 	if (fs->bus)
 		uvdpa_bus_set_listener(fs->bus, NULL, NULL, NULL);
+	if (fs->kernel.face)
+		fs->kernel.ops->destroy(fs->kernel.face);
+	fs->kernel.face = NULL;
 	while (fs->n) {
 		fs->n--;
 		fs->f[fs->n].ops->destroy(fs->f[fs->n].face);
@@ -128,6 +185,8 @@ const char *faces_kernel_without(void *opaque, struct uvdpa_device *d)
 	struct faces *fs = opaque;
 	unsigned i;
 
+	if (fs->kernel.face && fs->kernel.ops->kernel_without)
+		return fs->kernel.ops->kernel_without(fs->kernel.face, d);
 	for (i = 0; i < fs->n; i++) {
 		const char *w = fs->f[i].ops->kernel_without ?
 				fs->f[i].ops->kernel_without(fs->f[i].face, d) : NULL;

@@ -42,6 +42,14 @@ struct faces {
 		const struct face_ops *ops;
 		void *face;
 	} f[FACES_MAX];
+	/* The kernel face (VDUSE): per device, started at its first use. */
+	struct {
+		const struct face_ops *ops;     /* NULL: not built */
+		void *face;                     /* NULL until a device wants it */
+		const char *rundir;
+		bool by_default;                /* uvdpad -K */
+		int next;                       /* the next device: -1 default, 0 no, 1 yes */
+	} kernel;
 };
 
 /*
@@ -53,10 +61,19 @@ struct faces {
 int faces_start(struct faces *fs, struct uvdpa_bus *bus, const char *rundir,
 		enum uvdpa_poll_mode poll);
 /*
- * Adds an optional face (the VDUSE kernel face, `uvdpad --vduse`) after
- * faces_start and before any device exists. -1 on failure.
+ * Makes the kernel face (VDUSE) available after faces_start, before any device
+ * exists: devices that ask for it (faces_next_kernel) are put on the kernel's
+ * vdpa bus too, every device when by_default (`uvdpad --vduse`; the face is
+ * then started at once so that a failure shows at start-up). -1 on failure.
  */
-int faces_add(struct faces *fs, const struct face_ops *ops, const char *rundir);
+int faces_set_kernel(struct faces *fs, const struct face_ops *ops, const char *rundir,
+		     bool by_default);
+/*
+ * For mgmt_server_set_export_fn: whether the next device added goes on the
+ * kernel's bus (-1: the default). 0, or -EOPNOTSUPP with *msg when asked for
+ * a kernel face this uvdpad does not have.
+ */
+int faces_next_kernel(void *fs, int want, const char **msg);
 /* Detaches from the bus and destroys the faces (devices must be gone). */
 void faces_stop(struct faces *fs);
 /* For mgmt_server_set_vduse_fn: the first kernel face's answer for d. */

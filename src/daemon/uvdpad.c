@@ -16,6 +16,7 @@
 
 #include <uvdpa/bus.h>
 #include "daemon/faces.h"
+#include "devices/net_tap.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
@@ -167,13 +168,16 @@ static void delete_all_devices(struct uvdpa_bus *bus)
 	}
 }
 
-static int add_vduse(struct faces *fs, const char *dir)
+/* Per device (`dev add ... vduse on`), or every device with -K. */
+static int add_vduse(struct faces *fs, const char *dir, bool by_default)
 {
 #ifdef UVDPAD_HAVE_VDUSE_FACE
-	return faces_add(fs, &vduse_face_ops, dir);
+	return faces_set_kernel(fs, &vduse_face_ops, dir, by_default);
 #else
 	(void)fs;
 	(void)dir;
+	if (!by_default)
+		return 0;
 	dlog(DLOG_ERROR, "--vduse: this uvdpad was built without <linux/vduse.h>");
 	return -1;
 #endif
@@ -242,12 +246,13 @@ static int daemon_setup(struct daemon *d, const struct opts *o)
 		close(lfd);
 		return -1;
 	}
-	if (o->vduse && add_vduse(&d->faces, d->vhost_dir) < 0) {
+	if (add_vduse(&d->faces, d->vhost_dir, o->vduse) < 0) {
 		close(lfd);
 		return -1;
 	}
 	mgmt_server_set_socket_path_fn(d->mgmt, faces_socket_path, &d->faces);
 	mgmt_server_set_vduse_fn(d->mgmt, faces_kernel_without, &d->faces);
+	mgmt_server_set_export_fn(d->mgmt, faces_next_kernel, &d->faces);
 	/* Saved devices come back before any client can see the bus; the hook
 	 * is set afterwards, so restoring them does not rewrite the file. */
 	if (d->state) {
@@ -264,6 +269,10 @@ static void daemon_teardown(struct daemon *d)
 	loop_free(d->loop);
 	if (d->listening)
 		unlink(d->sock_path);
+	/* Devices the state file keeps come back at the next start: the TAPs
+	 * net_tap created for them stay, configured, to be re-attached. */
+	if (d->state)
+		net_tap_keep_at_exit();
 	if (d->bus)
 		delete_all_devices(d->bus);
 	faces_stop(&d->faces);

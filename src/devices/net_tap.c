@@ -3,9 +3,15 @@
  * net_tap: a virtio-net device whose wire is a TAP interface (the mgmtdev
  * name says class and backing, as blk_file's does; the kernel has no such
  * parent). `dev add ... tap NAME` creates the TAP, or attaches to an
- * existing TAP of that name. A TAP we created lives exactly as long as our
- * fds (it is never made persistent), so it goes with the device; one that
- * existed before stays.
+ * existing TAP of that name.
+ *
+ * A TAP we create is made persistent and is ours (NET_TAP_OWNED, which
+ * uvdpad's state file records): a SIGKILL leaves it in place with its
+ * addresses, namespace and up state, and the restarted daemon re-attaches
+ * to the same interface (same ifindex, queues and vnet header flags).
+ * `dev del` and a failed `dev add` delete it; a clean exit keeps it when
+ * the device is kept (state file, net_tap_keep_at_exit) and deletes it
+ * otherwise. A TAP that existed before `dev add` is never deleted.
  *
  * The host side owns the TAP's own MAC; the guest's MAC is the config
  * space's, given at `dev add` or random (locally administered).
@@ -13,6 +19,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,24 +224,63 @@ int nt_tap_sync(struct net_tap *t)
 	return 0;
 }
 
-/* Mutex held: only the queues the driver uses get frames from the host. */
+/*
+ * The pairs the driver uses. With a control queue of its own, the first
+ * curr_qps (VQ_PAIRS_SET). Without one the front end steers: a vhost-user
+ * front end (QEMU) keeps the guest's control queue and enables exactly the
+ * rings of the active pairs (SET_VRING_ENABLE, which the vhost face turns
+ * into set_vq_ready), so a pair is in use while either of its rings is
+ * ready. Queue 0 stays when no ring is: the TAP keeps a queue to hold
+ * frames until a driver comes back (a reconnect).
+ */
+static uint32_t wanted_queues(struct net_tap *t)
+{
+	struct devrt *s = &t->rt;
+	uint32_t want = 0;
+	unsigned p;
+
+	if (devrt_has_feature(s, VIRTIO_NET_F_CTRL_VQ))
+		return devrt_has_feature(s, VIRTIO_NET_F_MQ) ?
+		       (uint32_t)((1ULL << t->curr_qps) - 1) : 1;
+	for (p = 0; p < t->max_vqp; p++)
+		if (s->vqs[2 * p].ready || s->vqs[2 * p + 1].ready)
+			want |= 1U << p;
+	return want ? want : 1;
+}
+
+/* Mutex held: only the queues the driver uses get frames from the host (the
+ * kernel spreads RX over the attached ones). */
 void nt_apply_queues(struct net_tap *t)
 {
-	uint16_t want = devrt_has_feature(&t->rt, VIRTIO_NET_F_MQ) ? t->curr_qps : 1;
+	uint32_t want = wanted_queues(t);
 	struct ifreq ifr;
+	unsigned q;
 
-	while (t->attached != want) {
-		uint16_t q = t->attached < want ? t->attached : t->attached - 1;
+	for (q = 0; q < t->max_vqp; q++) {
+		bool on = want & (1U << q);
 
+		if (on == !!(t->attached & (1U << q)))
+			continue;
 		memset(&ifr, 0, sizeof(ifr));
-		ifr.ifr_flags = t->attached < want ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+		ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
 		if (ioctl(t->fds[q], TUNSETQUEUE, &ifr)) {
 			fprintf(stderr, "uvdpad: %s: queue %u: TUNSETQUEUE: %s\n", t->ifname,
 				q, strerror(errno));
-			return;
+			continue;
 		}
-		t->attached = t->attached < want ? t->attached + 1 : t->attached - 1;
+		t->attached ^= 1U << q;
 	}
+}
+
+/* A ring was enabled or disabled (vhost-user SET_VRING_ENABLE, a driver's
+ * queue_enable): the TAP queues follow when no control queue of ours does. */
+static void nt_vq_ready(struct devrt *s, uint16_t idx, bool ready)
+{
+	struct net_tap *t = rt_to_nt(s);
+
+	(void)ready;
+	if (idx < 2 * t->max_vqp && t->max_vqp > 1)
+		nt_apply_queues(t);
 }
 
 /* ---- device ops ---- */
@@ -291,6 +337,21 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* Set by uvdpad at a clean exit with a state file (net_tap.h). */
+static atomic_bool keep_at_exit;
+
+void net_tap_keep_at_exit(void)
+{
+	atomic_store(&keep_at_exit, true);
+}
+
+/* Our TAP goes once its last fd closes (nt_free). */
+static void unpersist(struct net_tap *t)
+{
+	if (t->owned && t->fds[0] >= 0 && ioctl(t->fds[0], TUNSETPERSIST, 0UL))
+		fprintf(stderr, "uvdpad: %s: TUNSETPERSIST 0: %s\n", t->ifname, strerror(errno));
 }
 
 static void nt_free(struct devrt *s)
@@ -435,7 +496,15 @@ static int open_tap(struct uvdpa_mgmtdev *m, struct net_tap *t, const char **msg
 			return e;
 		}
 	}
-	t->attached = t->max_vqp;
+	t->attached = (uint32_t)((1ULL << t->max_vqp) - 1);
+	/* Ours outlives the process (a crash): the restart re-attaches to it. */
+	if (t->owned && ioctl(t->fds[0], TUNSETPERSIST, 1UL)) {
+		int e = errno;
+
+		*msg = say(m, "cannot make the TAP persistent",
+			   "cannot make TAP %s persistent", t->ifname);
+		return -e;
+	}
 	/* Little-endian headers whatever the host (VERSION_1); harmless on x86. */
 	ioctl(t->fds[0], TUNSETVNETLE, &one);
 	if (ioctl(t->fds[0], TUNSETVNETHDRSZ, &hdr)) {
@@ -462,6 +531,7 @@ static struct net_tap *nt_alloc(const char *name, const struct uvdpa_dev_set_con
 		.free = nt_free,
 		.worker_fd = nt_worker_fd,
 		.worker_fd_ready = nt_worker_fd_ready,
+		.vq_ready = nt_vq_ready,
 	};
 	struct devrt *s = devrt_create(&attr, cfg, name, err);
 	struct net_tap *t;
@@ -511,13 +581,18 @@ static int nt_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 			*msg = "device features must be a subset of what net_tap offers";
 		return err;
 	}
-	t->created = !existed;
+	/* Recorded as ours (a restart) or created now: ours; one that was
+	 * there before and not recorded as ours belongs to the user. */
+	t->owned = !existed || (cfg->uvdpa_mask &
+				UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED));
 	r = open_tap(m, t, msg);
 	if (!r)
 		r = set_mtu(m, t, cfg, &mtu, msg);
 	if (!r)
 		r = watch_fds(t);
 	if (r) {
+		t->owned = !existed;     /* one recorded as ours stays for a retry */
+		unpersist(t);
 		devrt_destroy(&t->rt);   /* closes the fds: a TAP we made goes too */
 		return r;
 	}
@@ -528,10 +603,16 @@ static int nt_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 	return 0;
 }
 
+/* `dev del`, a vetoed `dev add`, or uvdpad's exit: the TAP we own goes,
+ * unless the device is kept for the next start (net_tap_keep_at_exit). */
 static void nt_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
 {
+	struct devrt *s = vdpa_to_sim(d);
+
 	(void)m;
-	devrt_stop(vdpa_to_sim(d));
+	devrt_stop(s);
+	if (!atomic_load(&keep_at_exit))
+		unpersist(rt_to_nt(s));
 }
 
 /* vdpa dev set mac: the config space, and the TAP's filter with it. */
@@ -561,7 +642,8 @@ static int nt_dev_get_settings(struct uvdpa_mgmtdev *m, struct uvdpa_device *d,
 	(void)m;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->net.tap = t->ifname;
-	cfg->uvdpa_mask = UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP);
+	cfg->uvdpa_mask = UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) |
+			  (t->owned ? UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED) : 0);
 	return 0;
 }
 
@@ -581,7 +663,8 @@ const struct uvdpa_mgmtdev net_tap_mgmtdev = {
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MTU) |
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_FEATURES) |
 			    UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MAX_VQP),
-	.uvdpa_attr_mask = UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP),
+	.uvdpa_attr_mask = UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) |
+			   UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED),
 	.supported_features = NT_BASE_FEATURES | NT_GUEST_OFFLOADS | F(VIRTIO_NET_F_MQ),
 	.max_supported_vqs = 2 * NT_MAX_VQP + 1,
 	.priv = NULL,   /* builtin.c gives each copy a message buffer of NT_MSG_LEN */

@@ -37,11 +37,11 @@ struct nt_mrg {
 struct net_tap {
 	struct devrt rt;               /* first */
 	char ifname[IFNAMSIZ];
-	bool created;                   /* we made the TAP: delete it with the device */
+	bool owned;                     /* we made the TAP (persistent): `dev del` deletes it */
 	bool can_guest_offload;         /* the TAP took TUN_F_CSUM|TSO4|TSO6|TSO_ECN */
 	uint16_t max_vqp;
 	uint16_t curr_qps;              /* CVQ MQ VQ_PAIRS_SET */
-	uint16_t attached;              /* TAP queues attached (the rest detached) */
+	uint32_t attached;              /* bit q: TAP queue q attached (the rest detached) */
 	bool promisc, allmulti;         /* CVQ RX mode */
 	bool link_up;                   /* what the config space said last */
 	int fds[NT_MAX_VQP];            /* TAP queue fds */
@@ -72,6 +72,14 @@ void nt_worker_fd_ready(struct devrt *s);
 void nt_link_check(struct net_tap *t);
 int nt_tap_sync(struct net_tap *t);
 void nt_apply_queues(struct net_tap *t);
+
+/*
+ * uvdpad calls this before it stops its devices at a clean exit when it has
+ * a state file: the devices come back at the next start, so the TAPs net_tap
+ * created stay (persistent, configured) for them to re-attach. Without it a
+ * device's teardown deletes the TAP it created, as `dev del` does.
+ */
+void net_tap_keep_at_exit(void);
 
 extern const struct uvdpa_mgmtdev net_tap_mgmtdev;
 /* Bytes of error message each mgmtdev copy carries in priv (builtin.c). */

@@ -941,7 +941,12 @@ static void sim_set_vq_ready(struct uvdpa_device *d, uint16_t idx, bool ready)
 		sim_quiesce(s, idx);
 		vq_teardown(vq);
 		vq->ready = false;
+	} else {
+		devrt_unlock(s);
+		return;
 	}
+	if (s->attr.vq_ready)
+		s->attr.vq_ready(s, idx, ready);
 	devrt_unlock(s);
 }
 

@@ -146,6 +146,9 @@ struct devrt_dev_attr {
 	 * block until the requests are done and push their used entries.
 	 */
 	void (*quiesce)(struct devrt *s, int idx);
+	/* Optional: queue idx was made ready or not ready (mutex held, after
+	 * the change; net_tap attaches its TAP queues to the enabled rings). */
+	void (*vq_ready)(struct devrt *s, uint16_t idx, bool ready);
 };
 
 /* The worker's interrupt signaller (runtime_irq.c); targets 0..nvqs-1 are the

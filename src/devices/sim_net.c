@@ -104,6 +104,17 @@ static void chain_init(struct uvdpa_chain *c, struct iovec *iov)
 	c->iov_cap = VDPASIM_CHAIN_IOV;
 }
 
+/*
+ * The engine's pop, and the runtime's only when the ring looks empty or
+ * broken: it re-arms kicks and looks again, or reports the break.
+ */
+static int rx_pop(struct devrt *s, struct devrt_vq *rxq, struct uvdpa_chain *c)
+{
+	int r = uvdpa_vq_dev_pop(&rxq->dev, c);
+
+	return r == 1 || r == -E2BIG ? r : devrt_pop(s, rxq, c);
+}
+
 static unsigned net_hdr_len(struct devrt *s)
 {
 	return (devrt_has_feature(s, VIRTIO_F_VERSION_1) ||
@@ -140,7 +151,7 @@ static enum deliver deliver_one(struct devrt *s, struct devrt_vq *rxq,
 	int r;
 
 	chain_init(&rx, n->iov_rx0);
-	r = devrt_pop(s, rxq, &rx);
+	r = rx_pop(s, rxq, &rx);
 	if (r == 0) {
 		st->overruns++;
 		return STALLED;
@@ -189,7 +200,7 @@ static enum deliver deliver_mrg(struct devrt *s, struct devrt_vq *rxq,
 		int r;
 
 		chain_init(c, cnt ? n->iov_rx : n->iov_rx0);
-		r = devrt_pop(s, rxq, c);
+		r = rx_pop(s, rxq, c);
 		if (r == -EIO)
 			return STALLED;
 		if (r == 0) {
@@ -280,23 +291,31 @@ static const void *tx_frame_start(const struct uvdpa_chain *c, unsigned hdr_len)
 	return c->n_out > 1 ? c->iov[1].iov_base : NULL;
 }
 
-/* Takes up to max TX chains and prefetches the start of each frame. */
+/*
+ * Takes up to max TX chains in one engine call and prefetches the start of
+ * each frame. A short burst ends with the runtime's pop, which re-arms kicks
+ * on an empty ring and looks again, or reports a broken one.
+ */
 static void tx_window_fill(struct devrt *s, struct devrt_vq *txq, struct tx_window *w,
 			   unsigned max)
 {
-	unsigned hdr_len = net_hdr_len(s);
+	unsigned hdr_len = net_hdr_len(s), i;
+	int r;
 
-	for (w->n = 0; w->n < max; w->n++) {
-		struct uvdpa_chain *c = &w->c[w->n];
-		int r;
-
-		chain_init(c, w->iov[w->n]);
-		r = devrt_pop(s, txq, c);
-		if (r == 0 || r == -EIO) {
+	for (i = 0; i < max; i++)
+		chain_init(&w->c[i], w->iov[i]);
+	r = uvdpa_vq_dev_pop_burst(&txq->dev, w->c, w->r, max);
+	w->n = r > 0 ? (unsigned)r : 0;
+	if (w->n < max) {
+		r = devrt_pop(s, txq, &w->c[w->n]);
+		if (r == 0 || r == -EIO)
 			w->end = true;
-			break;
-		}
-		w->r[w->n] = r;
+		else
+			w->r[w->n++] = r;
+	}
+	for (i = 0; i < w->n; i++) {
+		const struct uvdpa_chain *c = &w->c[i];
+
 		/* the header is copied too: it may sit on a line of its own */
 		if (c->n_out)
 			__builtin_prefetch(c->iov[0].iov_base);
@@ -305,23 +324,21 @@ static void tx_window_fill(struct devrt *s, struct devrt_vq *txq, struct tx_wind
 	}
 }
 
-/* Loops one TX chain into the RX queue; false if RX ran out of buffers. */
-static bool net_tx_one(struct devrt *s, struct devrt_vq *rxq, struct devrt_vq *txq,
-		       struct uvdpa_chain *tx, int r, struct net_pair_stats *st)
+/* Loops one TX chain into the RX queue; false if RX ran out of buffers.
+ * The caller completes the TX chain (the whole window in one push). */
+static bool net_tx_one(struct devrt *s, struct devrt_vq *rxq, const struct uvdpa_chain *tx,
+		       int r, struct net_pair_stats *st)
 {
 	unsigned hdr_len = net_hdr_len(s);
 	enum deliver res;
 
 	if (r == -E2BIG || tx->out_len > hdr_len + NET_MAX_FRAME) {
 		st->tx.errors++;
-		uvdpa_vq_dev_push(&txq->dev, tx, 0);
 		return true;
 	}
 	st->tx.packets++;
 	st->tx.bytes += tx->out_len;
 	res = rxq->broken ? STALLED : net_deliver(s, rxq, tx, st);
-	/* The kernel completes the TX chain even when the frame is lost. */
-	uvdpa_vq_dev_push(&txq->dev, tx, 0);
 	return res != STALLED;
 }
 
@@ -340,17 +357,20 @@ static unsigned net_pair_work(struct devrt *s, unsigned p, bool *again)
 
 		tx_window_fill(s, txq, w, max < NET_TX_AHEAD ? max : NET_TX_AHEAD);
 		for (i = 0; i < w->n; i++) {
-			if (net_tx_one(s, rxq, txq, &w->c[i], w->r[i], st))
+			if (net_tx_one(s, rxq, &w->c[i], w->r[i], st))
 				continue;
-			/* Out of RX buffers: give the chains taken ahead back
+			/* The kernel completes the TX chain even when the frame
+			 * is lost. Out of RX buffers: give the chains taken ahead back
 			 * (newest first) and wait for the driver to add buffers
 			 * (its RX kick runs the work again), as the kernel does. */
+			uvdpa_vq_dev_push_burst(&txq->dev, w->c, i + 1, 0);
 			while (w->n-- > i + 1)
 				devrt_unpop(txq, &w->c[w->n]);
 			txq->stalled = true;
 			done += i + 1;
 			goto out;
 		}
+		uvdpa_vq_dev_push_burst(&txq->dev, w->c, w->n, 0);
 		done += w->n;
 	}
 out:

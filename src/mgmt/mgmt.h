@@ -79,6 +79,14 @@ enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type);
  * features VDUSE made it drop ("" for none), for DEV_GET replies. */
 typedef const char *(*mgmt_vduse_fn)(void *opaque, struct uvdpa_device *d);
 void mgmt_server_set_vduse_fn(struct mgmt_server *srv, mgmt_vduse_fn fn, void *opaque);
+/*
+ * Optional hook, called by DEV_NEW just before the device is created: whether
+ * it goes on the kernel's vdpa bus too (UVDPA_ATTR_UVDPA_EXPORT_VDUSE: 1 or 0;
+ * -1 when absent, the daemon's default). 0, or a negative errno with *msg.
+ * Without the hook DEV_NEW refuses "vduse on".
+ */
+typedef int (*mgmt_export_fn)(void *opaque, int vduse, const char **msg);
+void mgmt_server_set_export_fn(struct mgmt_server *srv, mgmt_export_fn fn, void *opaque);
 
 /* The bus stays owned by the caller and must outlive the server. */
 struct mgmt_server *mgmt_server_new(struct uvdpa_bus *bus);

@@ -17,6 +17,8 @@ struct mgmt_server {
 	void *commit_opaque;
 	mgmt_vduse_fn vduse;
 	void *vduse_opaque;
+	mgmt_export_fn export_fn;
+	void *export_opaque;
 };
 
 /* Reply header fields taken from the request (the kernel's snd_seq/snd_portid). */

@@ -59,6 +59,12 @@ void mgmt_server_set_vduse_fn(struct mgmt_server *srv, mgmt_vduse_fn fn, void *o
 	srv->vduse_opaque = opaque;
 }
 
+void mgmt_server_set_export_fn(struct mgmt_server *srv, mgmt_export_fn fn, void *opaque)
+{
+	srv->export_fn = fn;
+	srv->export_opaque = opaque;
+}
+
 void mgmt_server_set_socket_path_fn(struct mgmt_server *srv, mgmt_socket_path_fn fn,
 				    void *opaque)
 {

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
@@ -56,6 +57,9 @@ static const struct genl_policy vdpa_dev_new_policy[UVDPA_ATTR_UVDPA_MAX + 1] = 
 	[UVDPA_ATTR_UVDPA_BLK_DIRECT] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 	[UVDPA_ATTR_UVDPA_BLK_SERIAL] = { .type = GENL_POL_NUL_STRING },
 	[UVDPA_ATTR_UVDPA_NET_TAP] = { .type = GENL_POL_NUL_STRING },
+	[UVDPA_ATTR_UVDPA_NET_TAP_OWNED] = { .type = GENL_POL_U8, .range = true,
+					     .min = 1, .max = 1 },
+	[UVDPA_ATTR_UVDPA_EXPORT_VDUSE] = { .type = GENL_POL_U8, .range = true, .min = 0, .max = 1 },
 };
 
 static const struct genl_policy *vdpa_policy_of(uint8_t cmd)
@@ -95,21 +99,52 @@ enum mgmt_attr_kind mgmt_attr_kind(uint8_t cmd, unsigned type)
 /*
  * Tells the server's commit hook (uvdpad's state file) about a change that
  * succeeded, before the reply exists: a client told "done" can rely on it.
+ * owned: the request is recorded with NET_TAP_OWNED added (the parent
+ * created the TAP it names, so a restart must re-attach and keep owning it).
  */
-static int dev_commit(struct genl_req *r, uint8_t cmd, const char *name)
+static int dev_commit(struct genl_req *r, uint8_t cmd, const char *name, bool owned)
 {
 	char msg[sizeof(r->ext->buf) - 8];
+	const void *attrs = mnl_nlmsg_get_payload_offset(r->nlh, GENL_HDRLEN);
+	size_t len = mnl_nlmsg_get_payload_len(r->nlh) - GENL_HDRLEN;
+	unsigned char *copy = NULL;
 	int err;
 
 	if (!r->srv->commit)
 		return 0;
+	if (owned) {
+		struct nlattr *a;
+
+		copy = malloc(len + MNL_ALIGN(NLA_HDRLEN + 1));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, attrs, len);
+		a = (struct nlattr *)(copy + len);
+		a->nla_type = UVDPA_ATTR_UVDPA_NET_TAP_OWNED;
+		a->nla_len = NLA_HDRLEN + 1;
+		memset(copy + len + NLA_HDRLEN, 0, MNL_ALIGN(NLA_HDRLEN + 1) - NLA_HDRLEN);
+		copy[len + NLA_HDRLEN] = 1;
+		attrs = copy;
+		len += MNL_ALIGN(NLA_HDRLEN + 1);
+	}
 	msg[0] = '\0';
-	err = r->srv->commit(r->srv->commit_opaque, cmd, name,
-			     mnl_nlmsg_get_payload_offset(r->nlh, GENL_HDRLEN),
-			     mnl_nlmsg_get_payload_len(r->nlh) - GENL_HDRLEN, msg, sizeof(msg));
+	err = r->srv->commit(r->srv->commit_opaque, cmd, name, attrs, len, msg, sizeof(msg));
+	free(copy);
 	if (err)
 		mgmt_extack_printf(r->ext, "vdpa: %s", msg[0] ? msg : "cannot record the change");
 	return err;
+}
+
+/* The parent says it owns what the request only named (net_tap: it created
+ * the TAP), and the request did not say so already. */
+static bool dev_new_owned(struct genl_req *r, struct uvdpa_device *d)
+{
+	struct uvdpa_dev_set_config c;
+
+	if (r->tb[UVDPA_ATTR_UVDPA_NET_TAP_OWNED] || !d->mdev ||
+	    !d->mdev->ops->dev_get_settings || d->mdev->ops->dev_get_settings(d->mdev, d, &c))
+		return false;
+	return c.uvdpa_mask & UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED);
 }
 
 /* Long enough for any handle a parent registers; longer never matches. */
@@ -259,6 +294,8 @@ static int dev_new_blk_file(struct genl_req *r, struct uvdpa_dev_set_config *cfg
 		cfg->net.tap = mnl_attr_get_str(tb[UVDPA_ATTR_UVDPA_NET_TAP]);
 		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP);
 	}
+	if (tb[UVDPA_ATTR_UVDPA_NET_TAP_OWNED])
+		cfg->uvdpa_mask |= UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED);
 	return 0;
 }
 
@@ -281,8 +318,9 @@ static int dev_new_check_mgmtdev(struct genl_req *r, const struct uvdpa_mgmtdev 
 	if (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) {
 		mgmt_extack_printf(r->ext, "vdpa: %s takes no %s",
 				   m->dev_name,
-				   (cfg->uvdpa_mask & ~m->uvdpa_attr_mask) ==
-				   UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) ?
+				   !(cfg->uvdpa_mask & ~m->uvdpa_attr_mask &
+				     ~(UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP) |
+				       UVDPA_ATTR_UVDPA_BIT(UVDPA_ATTR_UVDPA_NET_TAP_OWNED))) ?
 				   "tap" : "path, direct or serial");
 		return -EOPNOTSUPP;
 	}
@@ -330,6 +368,33 @@ static void dev_new_parent_msg(struct genl_req *r, const char *msg)
 		mgmt_extack_printf(r->ext, "vdpa: %s", msg);
 }
 
+/*
+ * uvdpa extension: the daemon's faces, not the parent, take the VDUSE choice
+ * (every mgmtdev). Told just before the device exists: the bus's listener
+ * hears of it within uvdpa_bus_dev_add, on this thread. Every DEV_NEW says
+ * it (-1 when absent), so a device refused before the listener saw it
+ * leaves no choice behind for the next one.
+ */
+static int dev_new_export(struct genl_req *r)
+{
+	const struct nlattr *a = r->tb[UVDPA_ATTR_UVDPA_EXPORT_VDUSE];
+	int want = a ? mnl_attr_get_u8(a) : -1;
+	const char *msg = NULL;
+	int err;
+
+	if (!r->srv->export_fn) {
+		if (want != 1)
+			return 0;
+		mgmt_extack_set(r->ext, "vdpa: this server cannot put devices on the kernel's "
+				"vdpa bus (no VDUSE)");
+		return -EOPNOTSUPP;
+	}
+	err = r->srv->export_fn(r->srv->export_opaque, want, &msg);
+	if (err)
+		dev_new_parent_msg(r, msg);
+	return err;
+}
+
 static int dev_new_doit(struct genl_req *r)
 {
 	struct uvdpa_dev_set_config cfg = { 0 };
@@ -358,6 +423,9 @@ static int dev_new_doit(struct genl_req *r)
 	/* The policy bounds the length; the bus applies the kernel's naming. */
 	if (!genl_attr_str(r->tb[UVDPA_ATTR_DEV_NAME], name, sizeof(name)))
 		return -ERANGE;
+	err = dev_new_export(r);
+	if (err)
+		return err;
 	err = uvdpa_bus_dev_add(r->srv->bus, m, name, &cfg, &d, &msg);
 	if (err) {
 		dev_new_parent_msg(r, msg);
@@ -365,7 +433,7 @@ static int dev_new_doit(struct genl_req *r)
 	}
 	/* A device that would not come back after a restart is not created. */
 	snprintf(name, sizeof(name), "%s", d->name);
-	err = dev_commit(r, UVDPA_CMD_DEV_NEW, name);
+	err = dev_commit(r, UVDPA_CMD_DEV_NEW, name, dev_new_owned(r, d));
 	if (err)
 		uvdpa_bus_dev_del(r->srv->bus, name);
 	return err;
@@ -385,7 +453,7 @@ static int dev_del_doit(struct genl_req *r)
 	}
 	snprintf(name, sizeof(name), "%s", d->name);
 	err = uvdpa_bus_dev_del(r->srv->bus, name);
-	return err ? err : dev_commit(r, UVDPA_CMD_DEV_DEL, name);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_DEL, name, false);
 }
 
 static int dev_get_doit(struct genl_req *r)
@@ -508,7 +576,7 @@ static int dev_attr_set_doit(struct genl_req *r)
 		return -EOPNOTSUPP;
 	}
 	err = m->ops->dev_set_attr(m, d, &cfg);
-	return err ? err : dev_commit(r, UVDPA_CMD_DEV_ATTR_SET, d->name);
+	return err ? err : dev_commit(r, UVDPA_CMD_DEV_ATTR_SET, d->name, false);
 }
 
 static const struct genl_op vdpa_ops[] = {

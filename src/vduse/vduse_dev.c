@@ -267,9 +267,14 @@ void vduse_dev_detach(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 {
 	if (!v->d)
 		return;
-	/* The device lets go of our eventfds and mappings before they go. */
-	uvdpa_device_reset(v->d);
-	vduse_iotlb_clear(v);
+	/* The device lets go of our eventfds and mappings before they go;
+	 * a device another driver holds has none of them. */
+	if (v->claimed) {
+		uvdpa_device_reset(v->d);
+		vduse_iotlb_clear(v);
+		uvdpa_device_release(v->d, vduse_owner);
+		v->claimed = false;
+	}
 	v->d = NULL;
 	v->status = 0;
 }

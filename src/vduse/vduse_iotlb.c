@@ -166,7 +166,7 @@ static int maps_fetch(struct uvdpa_vduse_face *f, struct vduse_dev *v, struct vd
 		struct vduse_iotlb_entry e = { .start = start, .last = UINT64_MAX };
 		struct vduse_mapping m;
 		bool bounce;
-		int fd = ioctl(v->fd, VDUSE_IOTLB_GET_FD, &e);
+		int fd = vduse_kioctl(v, VDUSE_IOTLB_GET_FD, &e);
 
 		if (fd < 0)
 			break;       /* nothing more mapped */
@@ -245,7 +245,8 @@ int vduse_iotlb_refresh(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 
 void vduse_iotlb_clear(struct vduse_dev *v)
 {
-	if (v->d)
+	/* Only the driver holding the device gave it a map. */
+	if (v->d && v->claimed)
 		v->d->ops->set_map(v->d, NULL);
 	maps_unmap(&v->maps);
 }

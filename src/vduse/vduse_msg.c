@@ -16,6 +16,13 @@
 
 #define F_RING_PACKED 34
 
+const char vduse_owner[] = "the kernel (VDUSE)";
+
+int vduse_kioctl(struct vduse_dev *v, unsigned long req, void *arg)
+{
+	return v->kops ? v->kops->ioctl(v, req, arg) : ioctl(v->fd, req, arg);
+}
+
 static void drain_eventfd(int fd)
 {
 	uint64_t n;
@@ -42,7 +49,7 @@ static int setup_vq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t id
 	struct uvdpa_vq_state st;
 	int err;
 
-	if (ioctl(v->fd, VDUSE_VQ_GET_INFO, &info) < 0)
+	if (vduse_kioctl(v, VDUSE_VQ_GET_INFO, &info) < 0)
 		return -errno;
 	if (!info.ready) {
 		d->ops->set_vq_ready(d, idx, false);
@@ -66,7 +73,7 @@ static int setup_vq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t id
 	}
 	if (d->ops->set_vq_state && (err = d->ops->set_vq_state(d, idx, &st)) < 0)
 		return err;
-	if (ioctl(v->fd, VDUSE_VQ_SETUP_KICKFD, &kick) < 0)
+	if (vduse_kioctl(v, VDUSE_VQ_SETUP_KICKFD, &kick) < 0)
 		return -errno;
 	err = d->ops->set_vq_kick_fd(d, idx, v->kick_fds[idx]);
 	if (err < 0)
@@ -104,7 +111,7 @@ static int features_ok(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	uint64_t feat;
 	int err;
 
-	if (ioctl(v->fd, VDUSE_DEV_GET_FEATURES, &feat) < 0)
+	if (vduse_kioctl(v, VDUSE_DEV_GET_FEATURES, &feat) < 0)
 		return -errno;
 	/* ACCESS_PLATFORM is VDUSE's: the device translates through its map anyway. */
 	feat &= v->d->ops->get_device_features(v->d);
@@ -115,12 +122,38 @@ static int features_ok(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	return err;
 }
 
+/* Status 0: the device lets go of the kernel's driver. */
 static void reset(struct vduse_dev *v)
 {
-	uvdpa_device_reset(v->d);
-	/* The kernel reset its bounce map too: nothing we mapped is current. */
-	vduse_iotlb_clear(v);
+	if (v->claimed) {
+		uvdpa_device_reset(v->d);
+		/* The kernel reset its bounce map too: nothing we mapped is current. */
+		vduse_iotlb_clear(v);
+		uvdpa_device_release(v->d, vduse_owner);
+		v->claimed = false;
+	}
 	v->status = 0;
+	v->start_pending = false;
+}
+
+/* Status bits that say a driver is on the device. */
+#define DRIVING (UVDPA_STATUS_DRIVER | UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK)
+
+/* A driver starts: it may not while another one (a vhost-user front end)
+ * has the device; the kernel's driver then sees its status change fail. */
+static int claim(struct uvdpa_vduse_face *f, struct vduse_dev *v)
+{
+	const char *holder = NULL;
+
+	if (v->claimed)
+		return 0;
+	if (uvdpa_device_claim(v->d, vduse_owner, &holder) < 0) {
+		vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: the kernel's driver refused: the device "
+			  "is driven by %s", v->name, holder ? holder : "another driver");
+		return -EBUSY;
+	}
+	v->claimed = true;
+	return 0;
 }
 
 static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t status)
@@ -135,14 +168,47 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 		reset(v);
 		return 0;
 	}
+	/* ACKNOWLEDGE (and FAILED) alone: the virtio core noticed the device, no
+	 * driver is on it (it stays so between drivers): the device is not
+	 * touched, a front end may be driving it. */
+	if (!v->claimed && !(status & DRIVING)) {
+		v->status = status;
+		return 0;
+	}
+	if ((err = claim(f, v)) < 0)
+		return err;
 	if ((added & UVDPA_STATUS_FEATURES_OK) && (err = features_ok(f, v)) < 0)
 		return err;
 	/* A driver that sets DRIVER_OK twice (or after FAILED) gets one setup. */
-	if ((added & UVDPA_STATUS_DRIVER_OK) && (err = driver_ok(f, v)) < 0)
-		return err;
+	if (added & UVDPA_STATUS_DRIVER_OK) {
+		err = driver_ok(f, v);
+		if (err < 0)
+			return err;
+		/* virtio_net's probe holds rtnl_lock while it waits for this
+		 * answer; a device whose start takes it (net_tap's TAP ioctls)
+		 * would wait until the kernel gave up (msg_timeout) and broke
+		 * the device. Everything that can fail is done: the device
+		 * starts once the kernel has its answer (vduse_msg_after). */
+		v->status = status;
+		v->start_pending = true;
+		return 0;
+	}
 	v->d->ops->set_status(v->d, status);
 	v->status = status;
 	return 0;
+}
+
+void vduse_msg_after(struct uvdpa_vduse_face *f, struct vduse_dev *v)
+{
+	if (!v->start_pending)
+		return;
+	v->start_pending = false;
+	if (!v->d || !v->claimed)
+		return;
+	v->d->ops->set_status(v->d, v->status);
+	if (v->d->ops->get_status(v->d) & UVDPA_STATUS_NEEDS_RESET)
+		vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: the device did not start (it needs a reset)",
+			  v->name);
 }
 
 /* Before DRIVER_OK the device holds no queue: the state is the one the
@@ -151,7 +217,7 @@ static int vq_state_kernel(struct vduse_dev *v, uint32_t idx, struct vduse_vq_st
 {
 	struct vduse_vq_info info = { .index = idx };
 
-	if (ioctl(v->fd, VDUSE_VQ_GET_INFO, &info) < 0)
+	if (vduse_kioctl(v, VDUSE_VQ_GET_INFO, &info) < 0)
 		return -errno;
 	out->index = idx;
 	out->packed = info.packed;
@@ -166,7 +232,7 @@ static int vq_state(struct vduse_dev *v, uint32_t idx, struct vduse_vq_state *ou
 
 	if (!v->d || idx >= v->nvqs || !v->d->ops->get_vq_state)
 		return -EINVAL;
-	if (!(v->status & UVDPA_STATUS_DRIVER_OK))
+	if (!v->claimed || !(v->status & UVDPA_STATUS_DRIVER_OK))
 		return vq_state_kernel(v, idx, out);
 	err = v->d->ops->get_vq_state(v->d, (uint16_t)idx, &st);
 	if (err < 0)
@@ -191,7 +257,8 @@ static int update_iotlb(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 {
 	vduse_log(f, UVDPA_VDUSE_LOG_DEBUG, "%s: IOTLB update 0x%llx-0x%llx", v->name,
 		  (unsigned long long)r->start, (unsigned long long)r->last);
-	if (!v->d)
+	/* Not driving the device (another driver may be): nothing of ours to change. */
+	if (!v->d || !v->claimed)
 		return 0;
 	if (!(v->status & UVDPA_STATUS_DRIVER_OK)) {
 		vduse_iotlb_clear(v);
@@ -200,20 +267,19 @@ static int update_iotlb(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 	return vduse_iotlb_refresh(f, v);
 }
 
-static void handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
-		   const struct vduse_dev_request *req)
+void vduse_msg_handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
+		      const struct vduse_dev_request *req, struct vduse_dev_response *resp)
 {
-	struct vduse_dev_response resp;
 	int err;
 
-	memset(&resp, 0, sizeof(resp));
-	resp.request_id = req->request_id;
+	memset(resp, 0, sizeof(*resp));
+	resp->request_id = req->request_id;
 	switch (req->type) {
 	case VDUSE_SET_STATUS:
 		err = set_status(f, v, req->s.status);
 		break;
 	case VDUSE_GET_VQ_STATE:
-		err = vq_state(v, req->vq_state.index, &resp.vq_state);
+		err = vq_state(v, req->vq_state.index, &resp->vq_state);
 		break;
 	case VDUSE_UPDATE_IOTLB:
 		err = update_iotlb(f, v, &req->iova);
@@ -223,12 +289,21 @@ static void handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 			  v->name, req->type);
 		err = -EOPNOTSUPP;
 	}
-	resp.result = err < 0 ? VDUSE_REQ_RESULT_FAILED : VDUSE_REQ_RESULT_OK;
+	resp->result = err < 0 ? VDUSE_REQ_RESULT_FAILED : VDUSE_REQ_RESULT_OK;
+}
+
+static void handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
+		   const struct vduse_dev_request *req)
+{
+	struct vduse_dev_response resp;
+
+	vduse_msg_handle(f, v, req, &resp);
 	/* The kernel takes the answer without waiting; if it gave up on the
 	 * request (timeout) the write fails and there is nothing more to do. */
 	if (write(v->fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
 		vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: answer to request %u not taken: %s",
 			  v->name, req->request_id, strerror(errno));
+	vduse_msg_after(f, v);
 }
 
 void vduse_msg_drain(struct uvdpa_vduse_face *f, struct vduse_dev *v)

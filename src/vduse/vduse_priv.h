@@ -4,6 +4,7 @@
 #define UVDPA_VDUSE_PRIV_H
 
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/vduse.h>
@@ -28,8 +29,18 @@ struct vduse_maps {
 	unsigned n;
 };
 
+struct vduse_dev;
+
+/* The kernel's end of /dev/vduse/NAME as the message handler sees it: the
+ * fuzz harness puts a fake here; NULL is the real node (ioctl on fd). */
+struct vduse_kernel_ops {
+	/* As ioctl(2): -1 with errno, or the ioctl's result. */
+	int (*ioctl)(struct vduse_dev *v, unsigned long req, void *arg);
+};
+
 struct vduse_dev {
 	struct vduse_dev *next;
+	const struct vduse_kernel_ops *kops;    /* NULL: the real node */
 	uint32_t id;                    /* epoll key; never reused while the face lives */
 	struct uvdpa_device *d;         /* NULL: orphan (uvdpa device gone, kernel's not) */
 	char name[VDUSE_NAME_MAX];
@@ -43,6 +54,8 @@ struct vduse_dev {
 	struct vhost_fault_owner fault;
 	uint64_t features;              /* offered to the kernel */
 	uint8_t status;                 /* last status the kernel set */
+	bool claimed;                   /* the kernel's driver holds d (uvdpa_device_claim) */
+	bool start_pending;             /* DRIVER_OK answered; the device starts next */
 	struct vduse_maps maps;         /* what the device's map points into */
 	char subset[160];               /* features dropped for VDUSE, for dev show */
 };
@@ -85,8 +98,20 @@ void vduse_dev_free(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 int vduse_dev_watch(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_dev_unwatch(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 
+/* The driver claim's owner tag for the kernel's drivers. */
+extern const char vduse_owner[];
+
+/* ioctl on the node, or on the fake kernel. */
+int vduse_kioctl(struct vduse_dev *v, unsigned long req, void *arg);
+
 /* vduse_msg.c: the kernel's messages, interrupts and config changes */
 void vduse_msg_drain(struct uvdpa_vduse_face *f, struct vduse_dev *v);
+/* Answers one request (resp filled, not sent): what drain does per message,
+ * then the answer goes to the kernel, then vduse_msg_after. */
+void vduse_msg_handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
+		      const struct vduse_dev_request *req, struct vduse_dev_response *resp);
+/* What waits for the kernel to have its answer: a device's start. */
+void vduse_msg_after(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_irq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t idx);
 void vduse_cfg_changed(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_set_callbacks(struct vduse_dev *v);

@@ -34,6 +34,9 @@
 
 #define FACE_STOP_ID 0          /* epoll data of the face's own stop eventfd */
 
+/* The driver claim's owner tag (uvdpa_device_claim). */
+static const char vhost_owner[] = "a vhost-user front end";
+
 struct face_dev {
 	struct face_dev *next;
 	struct uvdpa_vhost_face *face;
@@ -287,6 +290,7 @@ static void *conn_thread(void *arg)
 	end = serve_conn(fd);
 	/* Whatever the front end left behind goes: the next one starts clean. */
 	vhost_session_reset(fd->session);
+	uvdpa_device_release(fd->dev, vhost_owner);
 	vhost_session_set_wake_fd(fd->session, -1);
 	close(fd->conn);
 	fd->conn = -1;
@@ -304,6 +308,7 @@ static void *conn_thread(void *arg)
  * ended (it re-armed the socket last), so joining it does not wait. */
 static void accept_conn(struct face_dev *fd)
 {
+	const char *holder = NULL;
 	char tname[16];
 	int conn, wake, err;
 
@@ -324,6 +329,17 @@ static void accept_conn(struct face_dev *fd)
 		arm_listen(fd);
 		return;
 	}
+	/* The session touches the device from the first message (features,
+	 * memory table) and resets it at the end: it may not start while
+	 * another driver (the kernel, through VDUSE) has the device. */
+	if (uvdpa_device_claim(fd->dev, vhost_owner, &holder) < 0) {
+		face_logf(fd, UVDPA_VHOST_LOG_WARN, "refused a front end: the device is driven "
+			  "by %s", holder ? holder : "another driver");
+		close(conn);
+		close(wake);
+		arm_listen(fd);
+		return;
+	}
 	fd->conn = conn;
 	fd->wake_fd = wake;
 	atomic_store(&fd->stopping, false);
@@ -333,6 +349,7 @@ static void accept_conn(struct face_dev *fd)
 		face_logf(fd, UVDPA_VHOST_LOG_ERROR, "refused a front end: no thread: %s",
 			  strerror(err));
 		vhost_session_set_wake_fd(fd->session, -1);
+		uvdpa_device_release(fd->dev, vhost_owner);
 		close(conn);
 		close(wake);
 		fd->conn = fd->wake_fd = -1;

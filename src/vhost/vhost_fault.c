@@ -71,9 +71,11 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		sigaction(sig, &dfl, NULL);
 		return;
 	}
-	/* Whole region: the device reads on until its owner drops it. */
+	/* Whole region: the device reads on until its owner drops it. Not
+	 * accounted (NORESERVE): a region larger than RAM and swap would be
+	 * refused otherwise, and the access would fault again for ever. */
 	mmap((void *)atomic_load(&s->start), atomic_load(&s->len), PROT_READ | PROT_WRITE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	o = atomic_load(&s->owner);
 	if (o) {
 		atomic_store(&o->faulted, 1);

@@ -99,6 +99,7 @@ int vhost_mem_region_map(const struct vhost_user_region *r, int fd,
 	out->host = (uint8_t *)p + lead;
 	out->st_dev = st.st_dev;
 	out->st_ino = st.st_ino;
+	out->dups = 0;
 	return 0;
 }
 

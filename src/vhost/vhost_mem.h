@@ -32,6 +32,7 @@ struct vhost_mem_region {
 	dev_t st_dev;           /* identity of the backing file, to reuse */
 	ino_t st_ino;           /* identical mappings across table resends */
 	int fault_slot;         /* SIGBUS guard registration, or -1 (sealed) */
+	unsigned dups;          /* identical ADD_MEM_REGs after the first */
 };
 
 struct vhost_mem {

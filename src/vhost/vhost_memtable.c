@@ -133,6 +133,14 @@ int vhost_h_add_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 		vhost_logf(s, "ADD_MEM_REG: all %u memory slots are in use", VHOST_MEM_MAX_SLOTS);
 		return -ENOSPC;
 	}
+	/* QEMU before 8.1 sends the table once per queue pair (a vhost_dev
+	 * each, one connection): the same region again is counted, not
+	 * refused, and each REM_MEM_REG takes one count back. */
+	for (unsigned i = 0; i < s->mem.n; i++)
+		if (vhost_mem_region_same(&s->mem.regions[i], r, fds[0])) {
+			s->mem.regions[i].dups++;
+			return 0;
+		}
 	for (unsigned i = 0; i < s->mem.n; i++) {
 		const struct vhost_user_region *o = &s->mem.regions[i].r;
 
@@ -210,6 +218,10 @@ int vhost_h_rem_mem_reg(struct vhost_session *s, const struct vhost_user_msg *m,
 			   (unsigned long long)r->guest_phys_addr,
 			   (unsigned long long)r->memory_size);
 		return -ENOENT;
+	}
+	if (s->mem.regions[i].dups) {
+		s->mem.regions[i].dups--;
+		return 0;
 	}
 	map = uvdpa_memmap_dup(s->map);
 	if (!map)

@@ -130,11 +130,24 @@ int uvdpa_vq_dev_remap(struct uvdpa_vq_dev *vq, const struct uvdpa_memmap *map);
 /* 1: a chain was taken; 0: ring empty; -EIO: ring broken (see top);
  * -E2BIG: chain has more segments than c->iov_cap (chain consumed, complete it). */
 int uvdpa_vq_dev_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+/*
+ * Takes up to n chains into c[0 .. n) (each with its iov and iov_cap set),
+ * reading the avail index (split) at most once: returns how many were
+ * taken, res[i] being pop's result for c[i] (1 or -E2BIG). Fewer than n
+ * means the ring ran empty or broke (chains taken before that stay valid);
+ * 0 and a broken queue: -EIO. Nothing is held back for a later call: every
+ * chain taken is returned now. Same checks as pop; does not re-arm kicks.
+ */
+int uvdpa_vq_dev_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			   unsigned n);
 /* True if the driver has made chains available that are not taken yet. */
 bool uvdpa_vq_dev_has_avail(const struct uvdpa_vq_dev *vq);
 
 /* Records a used entry (written bytes); not visible to the driver until flush. */
 void uvdpa_vq_dev_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
+/* push of n chains, each with the same written count (one call per burst). */
+void uvdpa_vq_dev_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c,
+			     unsigned n, uint32_t written);
 /* Publishes all pushed entries (one index / flags store with release order).
  * Returns true if the driver must be notified (event-idx or flags rules). */
 bool uvdpa_vq_dev_flush(struct uvdpa_vq_dev *vq);

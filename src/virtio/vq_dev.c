@@ -122,6 +122,29 @@ int uvdpa_vq_dev_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 	return vq->l.packed ? vq_packed_pop(vq, c) : vq_split_pop(vq, c);
 }
 
+int uvdpa_vq_dev_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			   unsigned n)
+{
+	unsigned k = 0;
+	int r;
+
+	if (vq->broken)
+		return -EIO;
+	if (unlikely(vq->inflight)) {
+		for (; k < n; k++) {
+			r = vq_inflight_pop(vq, &c[k]);
+			if (r != 1 && r != -E2BIG)
+				break;
+			res[k] = r;
+		}
+	} else if (vq->l.packed) {
+		k = vq_packed_pop_burst(vq, c, res, n);
+	} else {
+		k = vq_split_pop_burst(vq, c, res, n);
+	}
+	return !k && vq->broken ? -EIO : (int)k;
+}
+
 bool uvdpa_vq_dev_has_avail(const struct uvdpa_vq_dev *vq)
 {
 	if (vq->broken)
@@ -148,6 +171,23 @@ void uvdpa_vq_dev_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uin
 		vq_split_push(vq, c, written);
 	if (unlikely(vq->inflight))
 		vq_inflight_push(vq, c);
+}
+
+void uvdpa_vq_dev_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c,
+			     unsigned n, uint32_t written)
+{
+	unsigned k;
+
+	if (!rings_mapped(vq))
+		return;
+	if (unlikely(vq->inflight)) {
+		for (k = 0; k < n; k++)
+			uvdpa_vq_dev_push(vq, &c[k], written);
+	} else if (vq->l.packed) {
+		vq_packed_push_burst(vq, c, n, written);
+	} else {
+		vq_split_push_burst(vq, c, n, written);
+	}
 }
 
 bool uvdpa_vq_dev_flush(struct uvdpa_vq_dev *vq)

@@ -96,6 +96,22 @@ int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 	return ret;
 }
 
+/* Each chain's head flags are its own availability: no index to read once. */
+unsigned vq_packed_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			     unsigned n)
+{
+	unsigned k;
+	int r;
+
+	for (k = 0; k < n; k++) {
+		r = vq_packed_pop(vq, &c[k]);
+		if (r != 1 && r != -E2BIG)
+			break;
+		res[k] = r;
+	}
+	return k;
+}
+
 bool vq_packed_has_avail(const struct uvdpa_vq_dev *vq)
 {
 	uint16_t flags = le16toh(load_acquire(&vq->pdesc[vq->last_avail_idx].flags));
@@ -124,6 +140,15 @@ void vq_packed_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32
 		vq->used_wrap = !vq->used_wrap;
 	}
 	vq->pending++;
+}
+
+void vq_packed_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
+			  uint32_t written)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k++)
+		vq_packed_push(vq, &c[k], written);
 }
 
 bool vq_packed_flush(struct uvdpa_vq_dev *vq)

@@ -259,6 +259,10 @@ bool vq_inflight_unpop(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c);
 
 /* Per-format halves of the public device functions. */
 int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+unsigned vq_split_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			    unsigned n);
+void vq_split_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
+			 uint32_t written);
 bool vq_split_has_avail(const struct uvdpa_vq_dev *vq);
 void vq_split_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
 bool vq_split_flush(struct uvdpa_vq_dev *vq);
@@ -266,6 +270,10 @@ bool vq_split_enable_kicks(struct uvdpa_vq_dev *vq);
 void vq_split_disable_kicks(struct uvdpa_vq_dev *vq);
 
 int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c);
+unsigned vq_packed_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			     unsigned n);
+void vq_packed_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
+			  uint32_t written);
 bool vq_packed_has_avail(const struct uvdpa_vq_dev *vq);
 void vq_packed_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written);
 bool vq_packed_flush(struct uvdpa_vq_dev *vq);

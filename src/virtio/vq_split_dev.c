@@ -147,6 +147,46 @@ int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
 	return ret;
 }
 
+/* pop's loop with the avail index read once, when fewer than n are known. */
+unsigned vq_split_pop_burst(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c, int *res,
+			    unsigned n)
+{
+	uint16_t num = vq->l.num, mask = num - 1, head;
+	unsigned k, ready = (uint16_t)(vq->shadow_avail_idx - vq->last_avail_idx);
+	int ret;
+
+	if (ready < n) {
+		uint16_t idx = le16toh(load_acquire(&vq->avail->idx));
+
+		if ((uint16_t)(idx - vq->last_avail_idx) > num) {
+			vq_violation(vq);
+			return 0;
+		}
+		if (idx != vq->shadow_avail_idx)
+			split_prefetch_descs(vq, vq->shadow_avail_idx, idx);
+		vq->shadow_avail_idx = idx;
+		ready = (uint16_t)(idx - vq->last_avail_idx);
+		if (ready < n)
+			n = ready;
+	}
+	for (k = 0; k < n; k++) {
+		head = le16toh(load_once(&vq->avail->ring[vq->last_avail_idx & mask]));
+		if (head >= num) {
+			vq_violation(vq);
+			break;
+		}
+		split_prefetch_data(vq);
+		ret = vq_split_walk(vq, head, &c[k]);
+		if (ret == -EIO) {
+			vq_violation(vq);
+			break;
+		}
+		res[k] = ret;
+		vq->last_avail_idx++;
+	}
+	return k;
+}
+
 bool vq_split_has_avail(const struct uvdpa_vq_dev *vq)
 {
 	return vq->shadow_avail_idx != vq->last_avail_idx ||
@@ -161,6 +201,22 @@ void vq_split_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_
 	store_once(&e->len, htole32(written));
 	vq->used_idx++;
 	vq->pending++;
+}
+
+void vq_split_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
+			 uint32_t written)
+{
+	uint16_t mask = vq->l.num - 1, idx = vq->used_idx;
+	unsigned k;
+
+	for (k = 0; k < n; k++, idx++) {
+		struct vring_used_elem *e = &vq->used->ring[idx & mask];
+
+		store_once(&e->id, htole32(c[k].id));
+		store_once(&e->len, htole32(written));
+	}
+	vq->used_idx = idx;
+	vq->pending += n;
 }
 
 bool vq_split_flush(struct uvdpa_vq_dev *vq)

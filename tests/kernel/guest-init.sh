@@ -144,8 +144,8 @@ check_qsd() {
 	kill $qsd; wait $qsd
 }
 
-uvdpad_up() {
-	uvdpad --vduse -v -v >/tmp/uvdpad.log 2>&1 &
+uvdpad_up() { # [UVDPAD OPTIONS] (default: --vduse)
+	uvdpad ${*:---vduse} -v -v >/tmp/uvdpad.log 2>&1 &
 	uvdpad_pid=$!
 	wait_for 100 test -S /run/uvdpa/uvdpa.sock || { fail uvdpad-up "$(cat /tmp/uvdpad.log)"; return 1; }
 }
@@ -352,6 +352,151 @@ check_errors() {
 		kill $q; wait $q
 	fi
 	uvdpa dev del e1
+	uvdpad_down
+}
+
+# net_tap (TAP-backed) through VDUSE: frames the kernel's virtio_net sends
+# come out of the TAP, frames sent into the TAP reach the virtio_net
+# interface. (virtio_net's probe holds rtnl_lock while it waits for DRIVER_OK,
+# and net_tap's start takes it: uvdpad starts the device after answering.)
+check_tap() {
+	mac=52:54:00:12:34:77
+	uvdpad_up || return
+	if ! uvdpa dev add name utap mgmtdev net_tap tap utap0 mac $mac 2>/tmp/e; then
+		fail tap-uvdpa-add "$(cat /tmp/e)"; uvdpad_down; return
+	fi
+	out=$(uvdpa -j dev show utap)
+	case $out in *'"vduse":"/dev/vduse/utap"'*) pass tap-uvdpa-add "$out" ;; *) fail tap-uvdpa-add "$out" ;; esac
+	vdpa dev add name utap mgmtdev vduse 2>/tmp/e || { fail tap-vdpa-add "$(cat /tmp/e)"; uvdpad_down; return; }
+	if ! wait_for 100 has_if $mac; then fail tap-if "no interface with $mac"; uvdpad_down; return; fi
+	net_if=$(if_with_mac $mac)
+	pass tap-if "$net_if over utap0"
+	ip link set utap0 up
+	ip link set "$net_if" up
+	ip addr add 10.0.1.1/24 dev "$net_if"
+	tapmac=$(cat /sys/class/net/utap0/address)
+	arp -i "$net_if" -s 10.0.1.2 "$tapmac" || fail tap-neighbour "arp -s failed"
+	rx0=$(cat /sys/class/net/utap0/statistics/rx_packets)
+	ping -c 10 -i 0.05 -W 1 10.0.1.2 >/dev/null 2>&1
+	sleep 1
+	rx1=$(cat /sys/class/net/utap0/statistics/rx_packets)
+	if [ $((rx1 - rx0)) -ge 10 ]; then pass tap-virtio-to-tap "utap0 rx_packets $rx0 -> $rx1"; else fail tap-virtio-to-tap "utap0 rx_packets $rx0 -> $rx1"; fi
+	# The other way: ARP requests sent into utap0 reach the virtio_net
+	# interface (no reply: in one namespace the kernel takes 10.0.1.2 as a
+	# martian source). utap0 gets an address (/32, no route) to send from.
+	ip addr add 10.0.1.2/32 dev utap0
+	erx0=$(netstat_of rx_packets)
+	arping -I utap0 -c 3 -w 5 10.0.1.1 >/dev/null 2>&1
+	sleep 1
+	erx1=$(netstat_of rx_packets)
+	if [ $((erx1 - erx0)) -ge 3 ]; then pass tap-tap-to-virtio "$net_if rx_packets $erx0 -> $erx1"; else fail tap-tap-to-virtio "$net_if rx_packets $erx0 -> $erx1"; fi
+	vdpa dev del utap || fail tap-vdpa-del
+	uvdpa dev del utap 2>/tmp/e || fail tap-uvdpa-del "$(cat /tmp/e)"
+	[ ! -e /sys/class/net/utap0 ] && pass tap-gone || fail tap-gone "utap0 left"
+	uvdpad_down
+}
+
+# Per device: `uvdpa dev add ... vduse on|off`, with and without uvdpad -K,
+# kept across a restart (the state file), refused cleanly without VDUSE.
+has_node() { test -e "/dev/vduse/$1"; }
+shows_vduse() { uvdpa dev show "$1" | grep -q " vduse /dev/vduse/$1"; }
+check_export() {
+	uvdpad_up -S /tmp/state || return
+	uvdpa dev add name pe mgmtdev vdpasim_blk vduse on 2>/tmp/e || { fail export-on "$(cat /tmp/e)"; uvdpad_down; return; }
+	uvdpa dev add name pn mgmtdev vdpasim_blk 2>/tmp/e || fail export-default-add "$(cat /tmp/e)"
+	if has_node pe && shows_vduse pe && uvdpa -j dev show pe | grep -q '"vduse":"/dev/vduse/pe"'; then
+		pass export-on "$(uvdpa dev show pe)"
+	else
+		fail export-on "node: $(ls /dev/vduse | tr '\n' ' '), dev show: $(uvdpa dev show pe)"
+	fi
+	if ! has_node pn && ! shows_vduse pn; then pass export-default-off "without -K: $(uvdpa dev show pn)"; else fail export-default-off "pn exported"; fi
+	vdpa dev add name pe mgmtdev vduse || fail export-vdpa-add
+	if wait_for 100 test -n "$(first_disk)"; then pattern_rw "$(first_disk)" 4194304 export; else fail export-disk "no disk"; fi
+	vdpa dev del pe || fail export-vdpa-del
+	grep -q '212=1' /tmp/state && pass export-state "$(grep '^dev pe' /tmp/state)" || fail export-state "$(cat /tmp/state)"
+	uvdpad_down
+	if ! has_node pe; then pass export-gone-with-daemon; else fail export-gone-with-daemon "/dev/vduse/pe left"; fi
+	# The state file brings the choice back.
+	uvdpad_up -S /tmp/state || return
+	if wait_for 50 has_node pe && shows_vduse pe && ! has_node pn && ! shows_vduse pn; then
+		pass export-restart "pe exported again, pn not"
+	else
+		fail export-restart "nodes: $(ls /dev/vduse | tr '\n' ' '); $(uvdpa dev show | tr '\n' ' ')"
+	fi
+	uvdpa dev del pe; uvdpa dev del pn
+	# Name taken on the kernel's side: a clear error, nothing left on either side.
+	if command -v qemu-storage-daemon >/dev/null; then
+		truncate -s 1M /tmp/d3.img
+		qemu-storage-daemon --blockdev driver=file,node-name=f0,filename=/tmp/d3.img \
+			--export type=vduse-blk,id=x,node-name=f0,name=ptaken,writable=on >/dev/null 2>&1 &
+		q=$!
+		wait_for 100 test -e /dev/vduse/ptaken
+		out=$(uvdpa dev add name ptaken mgmtdev vdpasim_blk vduse on 2>&1)
+		case $out in *'VDUSE device named "ptaken" exists already'*) pass export-name-taken "$out" ;; *) fail export-name-taken "$out" ;; esac
+		uvdpa dev show ptaken >/dev/null 2>&1 && fail export-name-taken-nothing-left "ptaken exists" || pass export-name-taken-nothing-left
+		kill $q; wait $q
+	fi
+	# No VDUSE module: refused with the reason, nothing left; without it the add works.
+	if rmmod vduse; then
+		out=$(uvdpa dev add name pm mgmtdev vdpasim_blk vduse on 2>&1)
+		case $out in *"no /dev/vduse/control"*) pass export-no-vduse "$out" ;; *) fail export-no-vduse "$out" ;; esac
+		uvdpa dev show pm >/dev/null 2>&1 && fail export-no-vduse-nothing-left "pm exists" || pass export-no-vduse-nothing-left
+		uvdpa dev add name pm mgmtdev vdpasim_blk && pass export-no-vduse-plain-add || fail export-no-vduse-plain-add
+		uvdpa dev del pm
+		insmod /lib/modules/vduse.ko || fail export-reload-vduse
+	else
+		fail export-no-vduse "rmmod vduse failed"
+	fi
+	uvdpad_down
+	# -K is the default; "vduse off" keeps one device off the kernel's bus.
+	uvdpad_up --vduse --no-state || return
+	uvdpa dev add name po mgmtdev vdpasim_blk vduse off 2>/tmp/e || fail export-off-add "$(cat /tmp/e)"
+	uvdpa dev add name pk mgmtdev vdpasim_blk 2>/tmp/e || fail export-k-add "$(cat /tmp/e)"
+	if ! has_node po && ! shows_vduse po && has_node pk && shows_vduse pk; then
+		pass export-off-with-K "po not exported, pk exported"
+	else
+		fail export-off-with-K "nodes: $(ls /dev/vduse | tr '\n' ' ')"
+	fi
+	uvdpa dev del po; uvdpa dev del pk
+	uvdpad_down
+}
+
+# One driver at a time: a vhost-user front end is refused while the kernel's
+# virtio_vdpa drives the device, and the kernel while the front end does.
+check_claim() {
+	uvdpad_up || return
+	sock=/run/uvdpa/vhost/cblk.sock
+	uvdpa dev add name cblk mgmtdev vdpasim_blk || { fail claim-add; uvdpad_down; return; }
+	vdpa dev add name cblk mgmtdev vduse || { fail claim-vdpa-add; uvdpad_down; return; }
+	wait_for 100 test -n "$(first_disk)" || { fail claim-disk "no disk"; uvdpad_down; return; }
+	out=$(vhost_user_hold $sock 0 2>&1); r=$?
+	if [ $r = 3 ] && grep -q 'refused a front end: the device is driven by the kernel (VDUSE)' /tmp/uvdpad.log; then
+		pass claim-vhost-refused "$out; $(grep -m1 'refused a front end' /tmp/uvdpad.log)"
+	else
+		fail claim-vhost-refused "exit $r: $out"
+	fi
+	pattern_rw "$(first_disk)" 4194304 claim-kernel-unharmed
+	# The kernel lets go (unbind resets the device); the front end takes it.
+	echo cblk >/sys/bus/vdpa/drivers/virtio_vdpa/unbind
+	wait_for 50 test -z "$(first_disk)" || fail claim-unbind "disk still there"
+	vhost_user_hold $sock 10 >/tmp/hold.out 2>&1 &
+	hold=$!
+	if wait_for 100 grep -q 'HOLD driving' /tmp/hold.out; then pass claim-vhost-drives; else fail claim-vhost-drives "$(cat /tmp/hold.out)"; fi
+	echo cblk >/sys/bus/vdpa/drivers/virtio_vdpa/bind 2>/dev/null
+	sleep 2
+	if [ -z "$(first_disk)" ] && grep -q "the kernel's driver refused: the device is driven by a vhost-user front end" /tmp/uvdpad.log; then
+		pass claim-kernel-refused "$(grep -m1 "kernel's driver refused" /tmp/uvdpad.log)"
+	else
+		fail claim-kernel-refused "disk: $(first_disk); $(tail -n 3 /tmp/uvdpad.log)"
+	fi
+	wait $hold; r=$?
+	if [ $r = 0 ] && grep -q 'HOLD done' /tmp/hold.out; then pass claim-vhost-unharmed "the front end finished its hold"; else fail claim-vhost-unharmed "exit $r: $(cat /tmp/hold.out)"; fi
+	# Free again: the kernel's driver binds and drives.
+	[ -e /sys/bus/vdpa/devices/cblk/driver ] && echo cblk >/sys/bus/vdpa/drivers/virtio_vdpa/unbind
+	echo cblk >/sys/bus/vdpa/drivers/virtio_vdpa/bind
+	if wait_for 100 test -n "$(first_disk)"; then pattern_rw "$(first_disk)" 4194304 claim-kernel-after; else fail claim-kernel-after "no disk"; fi
+	vdpa dev del cblk || fail claim-vdpa-del
+	uvdpa dev del cblk || fail claim-uvdpa-del
 	uvdpad_down
 }
 

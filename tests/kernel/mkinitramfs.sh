@@ -20,7 +20,7 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || die "no $busybox (apt-get install busybox-static)"
 "$busybox" --list | grep -x insmod >/dev/null || die "$busybox has no insmod"
 
-mods=(vdpa vduse virtio_vdpa vhost_vdpa virtio_blk virtio_net)
+mods=(vdpa vduse virtio_vdpa vhost_vdpa virtio_blk virtio_net tun)
 declare -A seen
 order=()
 add_mod() { # PATH relative to moddir: dependencies first, each once

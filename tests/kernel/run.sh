@@ -11,11 +11,11 @@
 # Environment: KERNEL_QEMU_TIMEOUT (seconds per boot, default 600), KERNEL_KEEP=1.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-checks=base,qsd,blk,blkfile,net,vhost,hostile,errors
+checks=base,qsd,blk,blkfile,net,tap,vhost,hostile,errors,export,claim
 progs=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--uvdpad|--uvdpa|--probe) progs+=("$2"); shift 2 ;;
+	--uvdpad|--uvdpa|--probe|--hold) progs+=("$2"); shift 2 ;;
 	--checks) checks=$2; shift 2 ;;
 	*) echo "usage: $0 --uvdpad PATH --uvdpa PATH [--probe PATH] [--checks LIST]" >&2; exit 2 ;;
 	esac

@@ -75,15 +75,41 @@ static inline void env_fini(struct env *e)
 	guarded_free(&e->a.g);
 }
 
+/* argv[1] "burst": the refusals are asked of uvdpa_vq_dev_pop_burst. */
+static bool hostile_burst;
+
+static inline void hostile_args(int argc, char **argv)
+{
+	hostile_burst = argc > 1 && !strcmp(argv[1], "burst");
+	printf("# %s\n", hostile_burst ? "uvdpa_vq_dev_pop_burst" : "uvdpa_vq_dev_pop");
+}
+
+/* A burst of up to 4 chains into fresh chain storage. */
+static inline int pop_burst4(struct env *e, int res[4])
+{
+	static struct iovec iov[4][16];
+	struct uvdpa_chain c[4];
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		c[i] = (struct uvdpa_chain){ .iov = iov[i], .iov_cap = 16 };
+	return uvdpa_vq_dev_pop_burst(&e->dev, c, res, 4);
+}
+
 /* The pop must refuse with -EIO, break the queue and write nothing. */
 static inline void expect_refused(struct env *e, const char *what)
 {
-	int ret, again;
+	int ret, again, res[4];
 	bool flushed;
 
 	memcpy(e->snap, e->a.g.mem, e->a.g.size);
-	ret = uvdpa_vq_dev_pop(&e->dev, &e->c);
-	again = uvdpa_vq_dev_pop(&e->dev, &e->c);
+	if (hostile_burst) {
+		ret = pop_burst4(e, res);
+		again = pop_burst4(e, res);
+	} else {
+		ret = uvdpa_vq_dev_pop(&e->dev, &e->c);
+		again = uvdpa_vq_dev_pop(&e->dev, &e->c);
+	}
 	flushed = uvdpa_vq_dev_flush(&e->dev);
 	CHECK(ret == -EIO && e->dev.broken && again == -EIO && !flushed &&
 	      !uvdpa_vq_dev_has_avail(&e->dev) &&

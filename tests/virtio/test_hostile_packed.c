@@ -21,11 +21,12 @@ static void tdesc(struct env *e, unsigned i, uint64_t addr, uint32_t len, uint16
 	((struct vring_packed_desc *)e->tab)[i] = (struct vring_packed_desc){ addr, len, 0, flags };
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct env e;
 	unsigned i;
 
+	hostile_args(argc, argv);
 	env_init(&e, NUM, true, true);
 	for (i = 0; i < NUM; i++)
 		desc(&e, i, e.buf_iova + i * 16, 16, N);
@@ -189,6 +190,24 @@ int main(void)
 		CHECK(uvdpa_vq_dev_setup(&v, &l, e.map, NULL) == 0, "packed num 6 is fine");
 		l.num = 0;
 		CHECK(uvdpa_vq_dev_setup(&v, &l, e.map, NULL) == -EINVAL, "packed num 0: -EINVAL");
+	}
+	env_fini(&e);
+
+	/* A burst: good chains, then a refused one. */
+	env_init(&e, NUM, true, true);
+	for (i = 0; i < 2; i++)
+		desc(&e, i, e.buf_iova + i * 16, 16, W);
+	desc(&e, 2, e.buf_iova, 16, 0);
+	desc(&e, 3, RO_IOVA, 16, W);   /* writable buffer in a read-only region */
+	{
+		int res[4], k, again;
+
+		memcpy(e.snap, e.a.g.mem, e.a.g.size);
+		k = pop_burst4(&e, res);
+		again = pop_burst4(&e, res);
+		CHECK(k == 3 && res[0] == 1 && res[2] == 1 && e.dev.broken && again == -EIO &&
+		      !memcmp(e.snap, e.a.g.mem, e.a.g.size),
+		      "burst: 3 good chains taken (%d), then the bad one breaks the queue", k);
 	}
 	env_fini(&e);
 	return t_done();

@@ -35,11 +35,12 @@ static void tdesc(struct env *e, unsigned i, uint64_t addr, uint32_t len, uint16
 #define I VRING_DESC_F_INDIRECT
 #define END (ARENA_IOVA + ARENA_SIZE)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct env e;
 	unsigned i;
 
+	hostile_args(argc, argv);
 	env_init(&e, NUM, false, true);
 	desc(&e, 0, e.buf_iova, 16, N, 1);
 	desc(&e, 1, e.buf_iova, 16, N, 0);
@@ -308,6 +309,43 @@ int main(void)
 		l.num = 0;
 		CHECK(uvdpa_vq_dev_setup(&v, &l, e.map, NULL) == -EINVAL, "num 0: -EINVAL");
 		CHECK(uvdpa_vq_dev_pop(&v, &e.c) == -EIO, "a queue that failed setup refuses pops");
+	}
+	env_fini(&e);
+
+	/* A burst: good chains, then a refused one. The good ones are taken
+	 * and may be completed; the queue breaks at the bad one. */
+	env_init(&e, NUM, false, true);
+	for (i = 0; i < 3; i++) {
+		desc(&e, i, e.buf_iova + i * 16, 16, W, 0);
+		avail(&e, i);
+	}
+	avail(&e, NUM);
+	{
+		int res[4], k, again;
+
+		memcpy(e.snap, e.a.g.mem, e.a.g.size);
+		k = pop_burst4(&e, res);
+		again = pop_burst4(&e, res);
+		CHECK(k == 3 && res[0] == 1 && res[2] == 1 && e.dev.broken && again == -EIO &&
+		      !memcmp(e.snap, e.a.g.mem, e.a.g.size),
+		      "burst: 3 good chains taken (%d), then the bad head breaks the queue", k);
+	}
+	env_fini(&e);
+
+	env_init(&e, NUM, false, true);
+	for (i = 0; i < NUM; i++) {
+		desc(&e, i, e.buf_iova + i * 16, 16, 0, 0);
+		avail(&e, i);
+	}
+	{
+		int res[4], k1 = pop_burst4(&e, res), k2 = pop_burst4(&e, res);
+		int k3 = pop_burst4(&e, res);
+
+		CHECK(k1 == 4 && k2 == 4 && k3 == 0 && !e.dev.broken,
+		      "burst: avail idx exactly num ahead is legal (%d %d %d)", k1, k2, k3);
+		((struct vring_avail *)e.drv)->idx += NUM + 1;
+		CHECK(pop_burst4(&e, res) == -EIO && e.dev.broken,
+		      "burst: after an empty burst, an avail idx num+1 ahead is refused");
 	}
 	env_fini(&e);
 	return t_done();

@@ -3,12 +3,15 @@
  * Notification and kick decisions (argv[1]: split | packed): flags mode,
  * event-idx mode, and a long run across index and wrap-counter wrap-around
  * checking that a waiting side is always woken and a busy one never is.
+ * argv[2] "burst": the device takes and completes chains with the burst
+ * calls (uvdpa_vq_dev_pop_burst / push_burst), the same decisions expected.
  */
 #include "vqtest.h"
 
 static struct iovec iov[4];
 static struct uvdpa_chain ch = { .iov = iov, .iov_cap = 4 };
 static uint64_t buf_iova;
+static bool burst;
 
 static unsigned add_n(struct pair *p, unsigned n)
 {
@@ -24,11 +27,26 @@ static unsigned add_n(struct pair *p, unsigned n)
 /* Device takes up to n chains and completes them, without flushing. */
 static unsigned serve_n(struct pair *p, unsigned n)
 {
+	static struct iovec biov[8][4];
+	struct uvdpa_chain c[8];
+	int res[8], k;
 	unsigned i;
 
-	for (i = 0; i < n && uvdpa_vq_dev_pop(&p->dev, &ch) == 1; i++)
-		uvdpa_vq_dev_push(&p->dev, &ch, 1);
-	return i;
+	if (!burst) {
+		for (i = 0; i < n && uvdpa_vq_dev_pop(&p->dev, &ch) == 1; i++)
+			uvdpa_vq_dev_push(&p->dev, &ch, 1);
+		return i;
+	}
+	for (i = 0; i < 8; i++)
+		c[i] = (struct uvdpa_chain){ .iov = biov[i], .iov_cap = 4 };
+	k = uvdpa_vq_dev_pop_burst(&p->dev, c, res, n < 8 ? n : 8);
+	if (k <= 0)
+		return 0;
+	for (i = 0; i < (unsigned)k; i++)
+		if (res[i] != 1)
+			return i;
+	uvdpa_vq_dev_push_burst(&p->dev, c, (unsigned)k, 1);
+	return (unsigned)k;
 }
 
 static unsigned reclaim(struct pair *p)
@@ -189,6 +207,8 @@ static void long_run(bool packed, bool event_idx, uint16_t num)
 int main(int argc, char **argv)
 {
 	bool packed = arg_packed(argc, argv);
+
+	burst = argc > 2 && !strcmp(argv[2], "burst");
 
 	flags_mode(packed);
 	event_mode(packed);
