@@ -27,11 +27,13 @@
 #define STALL_NS 2000000000ULL  /* no progress for this long: give up */
 #define BLK_QD_MAX 128          /* the blk driver's queue depth */
 #define QDS_MAX 8
+#define NET_ZC_BUFS (NET_WINDOW + 64)   /* --zero-copy: in flight, plus a burst's worth */
 
 struct opts {
 	bool net, blk, poll, packed, prefill;
 	bool blk_ops[2];                /* blk reads, blk writes */
 	bool one_core;                  /* device work run by the driver's thread, one CPU */
+	bool zero_copy;                 /* pool buffers, frames read in place */
 	size_t size;                    /* net: only this frame size (0: 64 and 1500) */
 	uint64_t frames;                /* net: frames per run instead of a duration */
 	unsigned runs, duration_ms;
@@ -180,6 +182,81 @@ static double net_run(struct uvdpa_net *n, const uint8_t *frame, size_t len, uin
 	return (double)got / ((double)(t - start) / 1e9);
 }
 
+/*
+ * net_run with zero-copy buffers: frames go out of pool buffers (written
+ * once before the runs, as an application would build them in place) and
+ * are read in the library's receive buffers.
+ */
+static double net_run_zc(struct uvdpa_net *n, size_t len, uint64_t dur_ns, uint64_t frames)
+{
+	uint64_t sent = 0, got = 0, seen = 0, start = now_ns(), end = start + dur_ns, last = start, t = start;
+	struct iovec iov[32];
+	unsigned i, k, turn = 0;
+	const void *f;
+
+	for (;;) {
+		unsigned room = (unsigned)(NET_WINDOW - (sent - got));
+		int r;
+
+		if (room > 32)
+			room = 32;
+		if (frames && room > frames - sent)
+			room = (unsigned)(frames - sent);
+		for (k = 0; k < room && !uvdpa_net_zbuf_get(n, &iov[k].iov_base, NULL); k++)
+			iov[k].iov_len = len;
+		if (k < room)
+			uvdpa_net_reclaim(n, 0);
+		if (k) {
+			r = uvdpa_net_send_zc_burst(n, 0, iov, k);
+			if (r < 0)
+				return -1;
+			sent += (uint64_t)r;
+			for (i = (unsigned)r; i < k; i++)
+				uvdpa_net_zbuf_put(n, iov[i].iov_base);
+		}
+		while ((r = uvdpa_net_recv_zc(n, 0, &f)) >= 0) {
+			got++;
+			uvdpa_net_recv_zc_release(n, 0, f);
+		}
+		if (r != -EAGAIN)
+			return -1;
+		if (++turn % 16)
+			continue;
+		t = now_ns();
+		if (got == sent || got != seen)
+			last = t;
+		seen = got;
+		if (frames ? got >= frames : t >= end)
+			break;
+		if (t - last > STALL_NS)
+			return -1;
+	}
+	while (got < sent && now_ns() - t < STALL_NS) {
+		if (uvdpa_net_recv_zc(n, 0, &f) >= 0) {
+			got++;
+			uvdpa_net_recv_zc_release(n, 0, f);
+		} else {
+			uvdpa_net_wait_rx(n, 0, 10);
+		}
+	}
+	while (uvdpa_net_wait_tx(n, 0, 10) > 0)
+		;
+	return (double)got / ((double)(t - start) / 1e9);
+}
+
+/* Writes frame into every buffer of the pool; 0 or -1. */
+static int net_zc_fill(struct uvdpa_net *n, const uint8_t *frame, size_t len)
+{
+	void *bufs[NET_ZC_BUFS];
+	unsigned i, k;
+
+	for (k = 0; k < NET_ZC_BUFS && !uvdpa_net_zbuf_get(n, &bufs[k], NULL); k++)
+		memcpy(bufs[k], frame, len);
+	for (i = 0; i < k; i++)
+		uvdpa_net_zbuf_put(n, bufs[i]);
+	return k == NET_ZC_BUFS ? 0 : -1;
+}
+
 static int bench_net(const struct opts *o)
 {
 	static const size_t sizes[] = { 64, 1500 };
@@ -187,7 +264,8 @@ static int bench_net(const struct opts *o)
 	struct uvdpa_dev_set_config cfg = { .mask = UVDPA_ATTR_BIT(UVDPA_ATTR_DEV_NET_CFG_MACADDR) };
 	struct uvdpa_net_opts no = { .flags = UVDPA_NET_INDIRECT | UVDPA_NET_EVENT_IDX |
 					      UVDPA_NET_MRG_RXBUF |
-					      (o->packed ? UVDPA_NET_PACKED : 0) };
+					      (o->packed ? UVDPA_NET_PACKED : 0),
+				 .zbuf_count = o->zero_copy ? NET_ZC_BUFS : 0, .zbuf_size = 1500 };
 	struct uvdpa_bus *bus = uvdpa_bus_new();
 	struct uvdpa_virtio *v = NULL;
 	struct uvdpa_net *n = NULL;
@@ -206,15 +284,25 @@ static int bench_net(const struct opts *o)
 	/* A loopback device sends back what is addressed to it. */
 	if (uvdpa_net_get_mac(n, frame))
 		memcpy(frame, mac, 6);
+	if (o->zero_copy && net_zc_fill(n, frame, sizeof(frame))) {
+		fprintf(stderr, "uvdpa-bench: zero-copy pool short\n");
+		goto out;
+	}
 	for (unsigned s = 0; s < 2; s++) {
 		if (o->size && sizes[s] != o->size)
 			continue;
 		double pps[MAX_RUNS], med;
 		unsigned i;
 
-		net_run(n, frame, sizes[s], 100000000ULL, o->frames ? 4096 : 0);  /* warm-up */
+		/* warm-up */
+		if (o->zero_copy)
+			net_run_zc(n, sizes[s], 100000000ULL, o->frames ? 4096 : 0);
+		else
+			net_run(n, frame, sizes[s], 100000000ULL, o->frames ? 4096 : 0);
 		for (i = 0; i < o->runs; i++) {
-			pps[i] = net_run(n, frame, sizes[s], o->duration_ms * 1000000ULL,
+			pps[i] = o->zero_copy ?
+				 net_run_zc(n, sizes[s], o->duration_ms * 1000000ULL, o->frames) :
+				 net_run(n, frame, sizes[s], o->duration_ms * 1000000ULL,
 					 o->frames);
 			if (pps[i] < 0) {
 				fprintf(stderr, "uvdpa-bench: net loopback stalled\n");
@@ -300,6 +388,94 @@ static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 	return (double)seen / ((double)(t - start) / 1e9);
 }
 
+/* --zero-copy: each request in flight owns a pool buffer until its callback. */
+struct zc_req {
+	struct blk_zrun *z;
+	void *buf;
+};
+
+struct blk_zrun {
+	struct blk_run st;
+	struct zc_req reqs[BLK_QD_MAX];
+	struct zc_req *free[BLK_QD_MAX];
+	unsigned nfree;
+};
+
+static void blk_zc_done(void *opaque, int res)
+{
+	struct zc_req *r = opaque;
+
+	blk_done(&r->z->st, res);
+	r->z->free[r->z->nfree++] = r;
+}
+
+/* blk_run with the data in pool buffers (no copy on our side). */
+static double blk_run_zc(struct uvdpa_blk *b, struct blk_zrun *z, enum uvdpa_blk_op op,
+			 unsigned qd, uint64_t blocks, uint64_t dur_ns, uint64_t *seed)
+{
+	struct uvdpa_blk_req rq[BLK_QD_MAX];
+	void *opq[BLK_QD_MAX];
+	uint64_t start = now_ns(), end = start + dur_ns, last = start, t = start, seen = 0;
+	unsigned i, turn = 0;
+	int r;
+
+	z->st = (struct blk_run){ 0, 0 };
+	for (;;) {
+		unsigned inflight = uvdpa_blk_inflight(b, 0);
+		unsigned room = inflight < qd ? qd - inflight : 0;
+
+		if (room > z->nfree)
+			room = z->nfree;
+		for (i = 0; i < room; i++) {
+			struct zc_req *zr = z->free[--z->nfree];
+
+			*seed ^= *seed << 13;
+			*seed ^= *seed >> 7;
+			*seed ^= *seed << 17;
+			rq[i] = (struct uvdpa_blk_req){ .op = op, .len = 4096,
+				.sector = (*seed % blocks) * 8, .buf = zr->buf };
+			opq[i] = zr;
+		}
+		r = room ? uvdpa_blk_submit_zc_burst(b, 0, rq, room, blk_zc_done, opq) : 0;
+		if (r < 0)
+			return -1;
+		/* What the ring did not take goes back, last first. */
+		for (i = room; i > (unsigned)r; i--)
+			z->free[z->nfree++] = opq[i - 1];
+		uvdpa_blk_poll(b, 0);
+		if (z->st.errors)
+			return -1;
+		if (++turn % 16)
+			continue;
+		t = now_ns();
+		if (z->st.done != seen) {
+			seen = z->st.done;
+			last = t;
+		}
+		if (t >= end)
+			break;
+		if (t - last > STALL_NS)
+			return -1;
+	}
+	while (uvdpa_blk_inflight(b, 0) && uvdpa_blk_wait(b, 0, 1, 2000) > 0)
+		;
+	return (double)seen / ((double)(t - start) / 1e9);
+}
+
+/* Takes every pool buffer for z; 0 or -1. */
+static int blk_zc_init(struct uvdpa_blk *b, struct blk_zrun *z)
+{
+	for (unsigned i = 0; i < BLK_QD_MAX; i++) {
+		z->reqs[i].z = z;
+		if (uvdpa_blk_zbuf_get(b, &z->reqs[i].buf, NULL))
+			return -1;
+		memset(z->reqs[i].buf, 0xa5, 4096);
+		z->free[i] = &z->reqs[i];
+	}
+	z->nfree = BLK_QD_MAX;
+	return 0;
+}
+
 /* Writes every block once, in the largest requests the device takes, so
  * that reads afterwards find data everywhere; 0 or -1. */
 static int blk_prefill(struct uvdpa_blk *b, uint64_t sectors)
@@ -334,7 +510,9 @@ static int bench_blk(const struct opts *o)
 	struct uvdpa_dev_set_config cfg = { 0 };
 	struct uvdpa_blk_opts bo = { .queue_depth = BLK_QD_MAX, .flags = UVDPA_BLK_INDIRECT |
 						UVDPA_BLK_EVENT_IDX |
-						(o->packed ? UVDPA_BLK_PACKED : 0) };
+						(o->packed ? UVDPA_BLK_PACKED : 0),
+				    .zbuf_count = o->zero_copy ? BLK_QD_MAX : 0, .zbuf_size = 4096 };
+	static struct blk_zrun z;
 	struct uvdpa_bus *bus = uvdpa_bus_new();
 	struct uvdpa_virtio *v = NULL;
 	struct uvdpa_blk *b = NULL;
@@ -352,6 +530,10 @@ static int bench_blk(const struct opts *o)
 		goto out;
 	}
 	blocks = uvdpa_blk_capacity(b) / 8;
+	if (o->zero_copy && blk_zc_init(b, &z)) {
+		fprintf(stderr, "uvdpa-bench: zero-copy pool short\n");
+		goto out;
+	}
 	if (o->prefill && blk_prefill(b, blocks * 8))
 		goto out;
 	for (int w = 0; w < 2; w++) {
@@ -365,9 +547,15 @@ static int bench_blk(const struct opts *o)
 			double iops[MAX_RUNS];
 			unsigned i;
 
-			blk_run(b, op, qd, bufs, blocks, 100000000ULL, &seed);
+			if (o->zero_copy)
+				blk_run_zc(b, &z, op, qd, blocks, 100000000ULL, &seed);
+			else
+				blk_run(b, op, qd, bufs, blocks, 100000000ULL, &seed);
 			for (i = 0; i < o->runs; i++) {
-				iops[i] = blk_run(b, op, qd, bufs, blocks,
+				iops[i] = o->zero_copy ?
+					  blk_run_zc(b, &z, op, qd, blocks,
+						     o->duration_ms * 1000000ULL, &seed) :
+					  blk_run(b, op, qd, bufs, blocks,
 						  o->duration_ms * 1000000ULL, &seed);
 				if (iops[i] < 0) {
 					fprintf(stderr, "uvdpa-bench: blk I/O failed or stalled\n");
@@ -414,6 +602,10 @@ static void usage(FILE *f)
 		"  -n, --frames N      net: each run loops N frames instead of lasting --duration\n"
 		"                      (a fixed amount of work: instructions per frame under\n"
 		"                      valgrind --tool=cachegrind are (Ir(2N) - Ir(N)) / N)\n"
+		"  -z, --zero-copy     data in libuvdpa's zero-copy pool buffers: net frames\n"
+		"                      written once into every buffer, sent from them and\n"
+		"                      read in place; blk requests read into / written from\n"
+		"                      them (no copy on the application's side)\n"
 		"  -1, --one-core      no device worker: the driver's kicks run the device's work\n"
 		"                      in the same thread, pinned to one CPU (engine cost per\n"
 		"                      frame, no cross-core traffic; net only, in-process)\n"
@@ -457,6 +649,7 @@ int main(int argc, char **argv)
 		{ "op", required_argument, NULL, 'o' },
 		{ "no-poll", no_argument, NULL, 'P' },
 		{ "one-core", no_argument, NULL, '1' },
+		{ "zero-copy", no_argument, NULL, 'z' },
 		{ "size", required_argument, NULL, 's' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "vhost-user", required_argument, NULL, 'V' },
@@ -468,7 +661,7 @@ int main(int argc, char **argv)
 	int c, err = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:r:pq:o:1s:n:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:pq:o:1zs:n:h", lopts, NULL)) != -1) {
 		unsigned long val;
 
 		switch (c) {
@@ -510,6 +703,9 @@ int main(int argc, char **argv)
 			break;
 		case '1':
 			o.one_core = true;
+			break;
+		case 'z':
+			o.zero_copy = true;
 			break;
 		case 's':
 			o.size = strcmp(optarg, "64") == 0 ? 64 :
@@ -580,6 +776,8 @@ int main(int argc, char **argv)
 		printf("uvdpa-bench: in-process, %s rings, device worker %s, median of %u x %u ms\n",
 		       o.packed ? "packed" : "split", o.poll ? "polling" : "woken by kicks", o.runs,
 		       o.duration_ms);
+	if (o.zero_copy)
+		printf("uvdpa-bench: zero-copy buffers\n");
 	printf("%-27s %s\n", "test", "result");
 	fflush(stdout);
 	if (o.net)

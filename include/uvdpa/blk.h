@@ -7,8 +7,9 @@
  * uvdpa_blk_poll / uvdpa_blk_wait, which call each request's callback with
  * its result. Data is copied through device-reachable buffers: a write's
  * data is copied at submission, a read's data into the caller's buffer just
- * before its callback runs. The synchronous helpers (uvdpa_blk_read, ...)
- * split large transfers, submit on queue 0 and wait.
+ * before its callback runs; the zero-copy calls (uvdpa_blk_zbuf_get and
+ * after) copy nothing. The synchronous helpers (uvdpa_blk_read, ...) split
+ * large transfers, submit on queue 0 and wait.
  *
  * Addresses are in 512-byte sectors whatever the logical block size is, as
  * virtio-blk counts them. The driver does not check ranges: the device does,
@@ -47,6 +48,11 @@ struct uvdpa_blk_opts {
 	uint16_t queue_depth;   /* requests in flight per queue; 0 = UVDPA_BLK_QD_MAX */
 	uint16_t num_queues;    /* 0 or 1 = one; more needs VIRTIO_BLK_F_MQ */
 	unsigned flags;         /* UVDPA_BLK_*: each one must be offered by the device */
+	/* Zero-copy data pool (see uvdpa_blk_zbuf_get): how many buffers and
+	 * the bytes of each (0 = 4096; a multiple of 512, at most 1 MiB).
+	 * zbuf_count 0: no pool. */
+	uint32_t zbuf_count;
+	uint32_t zbuf_size;
 };
 
 /* Request types. */
@@ -86,7 +92,8 @@ typedef void (*uvdpa_blk_cb)(void *opaque, int res);
  *   -EBUSY       a driver is already open on v
  *   -EOPNOTSUPP  a requested feature (or VIRTIO_F_VERSION_1) is not offered,
  *                or num_queues > 1 without VIRTIO_BLK_F_MQ
- *   -EINVAL      bad queue size or depth, or more queues than the device has
+ *   -EINVAL      bad queue size or depth, more queues than the device has,
+ *                or (zbuf_count set) a bad zbuf_size or zbuf_count above 65536
  *   -EIO         the device refused the features
  *   -ENOMEM      out of memory
  * On error the device is left reset (status ACKNOWLEDGE), ready for another try.
@@ -182,6 +189,56 @@ int uvdpa_blk_write_zeroes(struct uvdpa_blk *b, uint64_t sector, uint32_t num_se
 			   uint32_t flags);
 /* The device's serial, NUL-terminated (at most UVDPA_BLK_ID_BYTES characters). */
 int uvdpa_blk_get_id(struct uvdpa_blk *b, char id[UVDPA_BLK_ID_BYTES + 1]);
+
+/*
+ * Zero-copy. The pool asked for in uvdpa_blk_opts holds buffers in the
+ * memory the device sees (over vhost-user the memfd shared with the back
+ * end, in process the device's map). A READ or WRITE submitted with
+ * uvdpa_blk_submit_zc moves its data straight between the device and such
+ * a buffer: no copy on either side of the call. A buffer is the
+ * application's from uvdpa_blk_zbuf_get to uvdpa_blk_zbuf_put; while one
+ * of its requests is in flight (submit to callback) it is lent to the
+ * device: it must not be touched, put, or used by another request. The
+ * pool is the device's, shared by all queues. Threading: as everything
+ * else here, one thread at a time per struct uvdpa_blk.
+ */
+
+/*
+ * Takes a free buffer: *buf gets its start and *cap (if not NULL) its size.
+ * Returns 0, or -EOPNOTSUPP (no pool), -ENOBUFS (the application holds
+ * every buffer), -EINVAL (buf NULL).
+ */
+int uvdpa_blk_zbuf_get(struct uvdpa_blk *b, void **buf, size_t *cap);
+
+/*
+ * Gives a buffer back to the pool. Returns 0, or -EINVAL (not the start of
+ * a buffer of this device's pool, or already given back), or -EBUSY (a
+ * request on it is in flight). An error changes nothing in the pool.
+ */
+int uvdpa_blk_zbuf_put(struct uvdpa_blk *b, void *buf);
+
+/*
+ * Submits a READ or WRITE whose req->buf lies in a pool buffer the
+ * application holds, [buf, buf + len) inside that buffer (buf need not be
+ * its start). A WRITE's data is read by the device from there, a READ's
+ * data lands there: it is in place when cb(opaque, res) runs, and the
+ * buffer is the application's again from then on. Otherwise as
+ * uvdpa_blk_submit; errors:
+ *   -EINVAL      bad q, op other than READ/WRITE, buf not in a held buffer
+ *                (another pool, a free or lent buffer), the range overruns
+ *                the buffer, or a bad length as for uvdpa_blk_submit
+ *   -EAGAIN      queue depth reached (or ring full)
+ */
+int uvdpa_blk_submit_zc(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
+			uvdpa_blk_cb cb, void *opaque);
+
+/*
+ * uvdpa_blk_submit_zc for reqs[0..cnt-1], with one notification, counted
+ * and stopped as uvdpa_blk_submit_burst. Two requests of one burst may not
+ * share a buffer: the second is refused as the buffer is already lent.
+ */
+int uvdpa_blk_submit_zc_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			      unsigned cnt, uvdpa_blk_cb cb, void *const *opaques);
 
 #ifdef __cplusplus
 }

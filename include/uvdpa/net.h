@@ -10,6 +10,7 @@
  * Receiving copies one frame out, reassembling it from several buffers when
  * VIRTIO_NET_F_MRG_RXBUF is negotiated; without it each receive buffer is a
  * chain big enough for 65535 bytes ("big packets").
+ * The zero-copy calls (uvdpa_net_zbuf_get and after) skip both copies.
  *
  * Queue pair q (0-based) is receive queue 2q and transmit queue 2q + 1.
  *
@@ -63,6 +64,11 @@ struct uvdpa_net_opts {
 	uint16_t queue_size;    /* entries per queue; 0 = the device's maximum */
 	uint16_t queue_pairs;   /* 0 or 1 = one; more needs VIRTIO_NET_F_MQ and CTRL_VQ */
 	unsigned flags;         /* UVDPA_NET_*: each one must be offered by the device */
+	/* Zero-copy transmit pool (see uvdpa_net_zbuf_get): how many buffers,
+	 * and the largest frame each holds (0 = 2048; at most
+	 * UVDPA_NET_FRAME_MAX). zbuf_count 0: no pool. */
+	uint32_t zbuf_count;
+	uint32_t zbuf_size;
 };
 
 /* What the device's config space says (little-endian fields decoded). */
@@ -85,7 +91,11 @@ struct uvdpa_net_config {
  *   -EOPNOTSUPP  a requested feature (or VIRTIO_F_VERSION_1) is not offered,
  *                or queue_pairs > 1 without MQ and CTRL_VQ
  *   -EINVAL      bad queue size (0 < size < 2, split size not a power of 2,
- *                above the device's maximum) or more pairs than the device has
+ *                above the device's maximum), more pairs than the device has,
+ *                or a zbuf_size outside [UVDPA_NET_FRAME_MIN, UVDPA_NET_FRAME_MAX]
+ *                or zbuf_count above 65536 with zbuf_count set
+ *   -ENOSPC      over vhost-user: the rings and the pool do not fit in
+ *                uvdpa_vhost_user_opts.mem_size
  *   -EIO         the device refused the features, or the queue pair count
  *   -ENOMEM      out of memory
  * On error the device is left reset (status ACKNOWLEDGE), ready for another try.
@@ -192,6 +202,84 @@ int uvdpa_net_set_mac(struct uvdpa_net *n, const uint8_t mac[6]);
  * (MQ not negotiated), -EIO, -ETIMEDOUT as uvdpa_net_set_mac.
  */
 int uvdpa_net_set_queue_pairs(struct uvdpa_net *n, uint16_t pairs);
+
+/*
+ * Zero-copy. Buffers of the pool asked for in uvdpa_net_opts live in the
+ * memory the device sees (over vhost-user the memfd shared with the back
+ * end, in process the device's map): the application writes a frame
+ * straight into one and the device reads it from there. Each buffer has
+ * room in front for the virtio-net header, which the driver writes and the
+ * application never sees. A buffer is the application's from
+ * uvdpa_net_zbuf_get until it is sent (uvdpa_net_send_zc) or given back
+ * (uvdpa_net_zbuf_put); once sent, it returns to the pool by itself when
+ * the device has finished with it (uvdpa_net_reclaim, uvdpa_net_wait_tx and
+ * the send calls reclaim). The pool is the device's, shared by all pairs:
+ * a buffer may be sent on any pair. Threading: as everything else here,
+ * one thread at a time per struct uvdpa_net.
+ */
+
+/*
+ * Takes a free buffer: *buf gets its start and *cap (if not NULL) how many
+ * bytes of frame it holds. Returns 0, or:
+ *   -EOPNOTSUPP  no pool (zbuf_count was 0)
+ *   -ENOBUFS     every buffer is held by the application or in flight;
+ *                reclaim (uvdpa_net_reclaim / uvdpa_net_wait_tx) or put some
+ *   -EINVAL      buf NULL
+ */
+int uvdpa_net_zbuf_get(struct uvdpa_net *n, void **buf, size_t *cap);
+
+/*
+ * Gives back a buffer the application holds and will not send. Returns 0,
+ * -EINVAL (not the start of a buffer of this device's pool, or not held:
+ * already given back or sent and reclaimed), or -EBUSY (sent, the device
+ * still has it). An error changes nothing in the pool.
+ */
+int uvdpa_net_zbuf_put(struct uvdpa_net *n, void *buf);
+
+/*
+ * Sends the len-byte frame the application wrote at the start of pool
+ * buffer buf on pair q, without copying it, and notifies the device if it
+ * needs it; the buffer is no longer the application's. Reclaims first when
+ * the ring is full. Returns 0, or:
+ *   -EINVAL  bad q; buf not the start of a buffer of this pool that the
+ *            application holds; len outside [UVDPA_NET_FRAME_MIN, the pool's
+ *            frame size]. The buffer stays the application's.
+ *   -EAGAIN  the ring is full; the buffer stays the application's, retry
+ *            after uvdpa_net_wait_tx
+ */
+int uvdpa_net_send_zc(struct uvdpa_net *n, unsigned q, void *buf, size_t len);
+
+/*
+ * uvdpa_net_send_zc for up to cnt buffers (frames[i].iov_base a buffer
+ * start, iov_len the frame's length) with one notification. Returns how
+ * many were sent, in order; the first refused stops the burst and stays
+ * the application's with the ones after it. If frames[0] is refused as
+ * invalid, -EINVAL (also for a bad q, or frames NULL with cnt > 0); a full
+ * ring gives a short count (0 possible), never -EAGAIN.
+ */
+int uvdpa_net_send_zc_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			    unsigned cnt);
+
+/*
+ * Takes one received frame from pair q in place: *frame points at it in
+ * the library's receive buffer, which the device does not get back until
+ * uvdpa_net_recv_zc_release. Returns the frame's length, or:
+ *   -EAGAIN    nothing received
+ *   -EINVAL    bad q, frame NULL
+ *   -EIO       the device returned a malformed frame; it was dropped
+ *   -EMSGSIZE  the frame spans several mergeable buffers, so it has no
+ *              place to be read from in one piece: it stays first in the
+ *              queue, for uvdpa_net_recv to copy out
+ * Every receive buffer held is one fewer for the device: release soon.
+ */
+int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame);
+
+/*
+ * Gives the receive buffer of a frame from uvdpa_net_recv_zc on pair q back
+ * to the device. Returns 0, or -EINVAL (bad q, frame not one this pair
+ * handed out, or released already).
+ */
+int uvdpa_net_recv_zc_release(struct uvdpa_net *n, unsigned q, const void *frame);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 
 #include <uvdpa/blk.h>
 #include "driver/virtio_priv.h"
+#include "driver/zbuf.h"
 
 #define BIT(b) (1ULL << (b))
 
@@ -24,6 +25,7 @@
 #define BLK_SEG_DEFAULT   65536         /* segment size without SIZE_MAX */
 #define BLK_SYNC_TIMEOUT  30000         /* ms without progress */
 #define BLK_STATUS_NONE   0xff          /* no status written by the device */
+#define BLK_ZC_SIZE_DEFAULT 4096
 
 /* Slot layout: indirect table, then these small fields, then data. */
 struct blk_slot_hdr {
@@ -37,6 +39,7 @@ struct blk_req_state {
 	void *opaque;
 	void *rbuf;         /* READ / GET_ID destination */
 	size_t rlen;
+	unsigned zbuf;      /* zero-copy: pool buffer + 1, lent to the device */
 };
 
 struct blk_queue {
@@ -59,6 +62,7 @@ struct uvdpa_blk {
 	size_t table_size, hdr_off, data_off, stride;
 	unsigned nq;
 	struct blk_queue *qs;
+	struct zbuf_pool zp;    /* zero-copy data buffers */
 };
 
 static size_t round_up(size_t x, size_t a)
@@ -182,7 +186,7 @@ static int blk_prepare(struct uvdpa_blk *b, const struct uvdpa_blk_req *req,
 
 /* Builds the chain of slot s for a prepared request; returns its length. */
 static unsigned blk_chain(struct uvdpa_blk *b, struct blk_queue *q, unsigned s, int type,
-			  size_t len, struct uvdpa_vq_buf *bufs)
+			  uint64_t data, size_t len, struct uvdpa_vq_buf *bufs)
 {
 	uint64_t hdr = slot_iova(b, q, s, b->hdr_off);
 	bool in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
@@ -196,24 +200,36 @@ static unsigned blk_chain(struct uvdpa_blk *b, struct blk_queue *q, unsigned s, 
 			sizeof(struct virtio_blk_discard_write_zeroes), false };
 	for (off = 0; off < len; off += b->seg_len)
 		bufs[n++] = (struct uvdpa_vq_buf){
-			slot_iova(b, q, s, b->data_off + off),
+			data + off,
 			(uint32_t)(len - off < b->seg_len ? len - off : b->seg_len), in };
 	bufs[n++] = (struct uvdpa_vq_buf){ hdr + offsetof(struct blk_slot_hdr, status), 1, true };
 	return n;
 }
 
-/* Puts one request on the ring, without notifying: 0, or why not. */
+/*
+ * Puts one request on the ring, without notifying: 0, or why not. zc: the
+ * data is in a pool buffer the application holds, which the device gets
+ * instead of the slot's bounce area.
+ */
 static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa_blk_req *req,
-		   uvdpa_blk_cb cb, void *opaque)
+		   uvdpa_blk_cb cb, void *opaque, bool zc)
 {
 	struct uvdpa_vq_buf bufs[BLK_SEGS_MAX + 3];
 	struct blk_req_state *st;
 	size_t len = 0;
 	unsigned s, n;
-	int type, err;
+	int type, err, zi = -1;
+	uint64_t data;
 
 	if (!req)
 		return -EINVAL;
+	if (zc) {
+		if (req->op != UVDPA_BLK_OP_READ && req->op != UVDPA_BLK_OP_WRITE)
+			return -EINVAL;
+		zi = zbuf_find(&b->zp, req->buf, req->len, false);
+		if (zi < 0)
+			return zi;
+	}
 	if (!bq->nfree)
 		return -EAGAIN;
 	s = bq->free_slots[bq->nfree - 1];
@@ -224,9 +240,13 @@ static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa
 		len = req->len;
 	else if (req->op == UVDPA_BLK_OP_GET_ID)
 		len = UVDPA_BLK_ID_BYTES;
-	if (req->op == UVDPA_BLK_OP_WRITE)
+	if (zc)
+		data = zbuf_iova_of(&b->zp, req->buf);
+	else
+		data = slot_iova(b, bq, s, b->data_off);
+	if (req->op == UVDPA_BLK_OP_WRITE && !zc)
 		memcpy(slot_host(b, bq, s, b->data_off), req->buf, len);
-	n = blk_chain(b, bq, s, type, len, bufs);
+	n = blk_chain(b, bq, s, type, data, len, bufs);
 	if (b->indirect && (n > 3 || b->qsize < 3 * b->qd))
 		err = uvdpa_vq_drv_add_indirect(&bq->vq.drv, bufs, n, slot_host(b, bq, s, 0),
 						slot_iova(b, bq, s, 0), (void *)(uintptr_t)(s + 1));
@@ -238,8 +258,11 @@ static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa
 	st = &bq->reqs[s];
 	st->cb = cb;
 	st->opaque = opaque;
-	st->rbuf = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID ? req->buf : NULL;
+	st->rbuf = !zc && (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID) ? req->buf : NULL;
 	st->rlen = len;
+	st->zbuf = zc ? (unsigned)zi + 1 : 0;
+	if (zc)
+		zbuf_lend(&b->zp, (unsigned)zi);
 	return 0;
 }
 
@@ -250,14 +273,14 @@ int uvdpa_blk_submit(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req
 
 	if (q >= b->nq)
 		return -EINVAL;
-	err = blk_add(b, &b->qs[q], req, cb, opaque);
+	err = blk_add(b, &b->qs[q], req, cb, opaque, false);
 	if (!err)
 		vdrv_vq_notify(b->v, &b->qs[q].vq);
 	return err;
 }
 
-int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
-			   unsigned cnt, uvdpa_blk_cb cb, void *const *opaques)
+static int blk_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+		     unsigned cnt, uvdpa_blk_cb cb, void *const *opaques, bool zc)
 {
 	unsigned i;
 	int err = 0;
@@ -265,7 +288,7 @@ int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_b
 	if (q >= b->nq || (cnt && !reqs))
 		return -EINVAL;
 	for (i = 0; i < cnt && !err; i++)
-		err = blk_add(b, &b->qs[q], &reqs[i], cb, opaques ? opaques[i] : NULL);
+		err = blk_add(b, &b->qs[q], &reqs[i], cb, opaques ? opaques[i] : NULL, zc);
 	if (err)
 		i--;
 	/* One publication, and one kick if the device wants it, for them all. */
@@ -274,6 +297,43 @@ int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_b
 	if (i == 0 && err != -EAGAIN)
 		return err;
 	return (int)i;
+}
+
+int uvdpa_blk_submit_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			   unsigned cnt, uvdpa_blk_cb cb, void *const *opaques)
+{
+	return blk_burst(b, q, reqs, cnt, cb, opaques, false);
+}
+
+int uvdpa_blk_submit_zc(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *req,
+			uvdpa_blk_cb cb, void *opaque)
+{
+	int err;
+
+	if (q >= b->nq)
+		return -EINVAL;
+	err = blk_add(b, &b->qs[q], req, cb, opaque, true);
+	if (!err)
+		vdrv_vq_notify(b->v, &b->qs[q].vq);
+	return err;
+}
+
+int uvdpa_blk_submit_zc_burst(struct uvdpa_blk *b, unsigned q, const struct uvdpa_blk_req *reqs,
+			      unsigned cnt, uvdpa_blk_cb cb, void *const *opaques)
+{
+	return blk_burst(b, q, reqs, cnt, cb, opaques, true);
+}
+
+int uvdpa_blk_zbuf_get(struct uvdpa_blk *b, void **buf, size_t *cap)
+{
+	if (!buf)
+		return -EINVAL;
+	return zbuf_get(&b->zp, buf, cap);
+}
+
+int uvdpa_blk_zbuf_put(struct uvdpa_blk *b, void *buf)
+{
+	return zbuf_put(&b->zp, buf);
 }
 
 int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q)
@@ -297,8 +357,11 @@ int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q)
 			res = -EIO;
 		if (!res && st.rbuf)
 			memcpy(st.rbuf, slot_host(b, bq, s, b->data_off), st.rlen);
-		/* Free the slot first: the callback may submit again. */
+		/* Free the slot and hand the data buffer back first: the
+		 * callback may submit again. */
 		bq->free_slots[bq->nfree++] = (uint16_t)s;
+		if (st.zbuf)
+			zbuf_return(&b->zp, st.zbuf - 1);
 		if (st.cb)
 			st.cb(st.opaque, res);
 		cnt++;
@@ -523,6 +586,7 @@ static void blk_free(struct uvdpa_blk *b)
 		free(b->qs[i].free_slots);
 	}
 	free(b->qs);
+	zbuf_pool_fini(v, &b->zp);
 	free(b);
 	vdrv_dma_sync(v);
 }
@@ -602,6 +666,7 @@ static int blk_start(struct uvdpa_blk *b, const struct uvdpa_blk_opts *o)
 {
 	uint16_t max = vdrv_vq_max(b->v, 0), devq = 1;
 	bool packed = vdrv_has(b->features, VIRTIO_F_RING_PACKED);
+	size_t zsize;
 	unsigned i;
 	int err;
 
@@ -632,6 +697,13 @@ static int blk_start(struct uvdpa_blk *b, const struct uvdpa_blk_opts *o)
 		if (err)
 			return err;
 	}
+	/* Carved now, the device learns of the pool with the rings. */
+	zsize = o->zbuf_size ? o->zbuf_size : BLK_ZC_SIZE_DEFAULT;
+	if (o->zbuf_count && zsize % UVDPA_BLK_SECTOR_SIZE)
+		return -EINVAL;
+	err = zbuf_pool_init(b->v, &b->zp, o->zbuf_count, zsize, 0);
+	if (err)
+		return err;
 	for (i = 0; i < b->nq; i++) {
 		err = vdrv_vq_enable(b->v, &b->qs[i].vq);
 		if (err)

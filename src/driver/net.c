@@ -167,6 +167,7 @@ static void net_queue_free(struct uvdpa_net *n, struct net_queue *q)
 	vdrv_vq_free(n->v, &q->vq);
 	vdrv_dma_free(n->v, &q->mem);
 	free(q->free_slots);
+	free(q->held);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -180,6 +181,7 @@ static void net_free(struct uvdpa_net *n)
 		net_queue_free(n, &n->pairs[i].tx);
 	}
 	net_queue_free(n, &n->cvq);
+	zbuf_pool_fini(n->v, &n->zp);
 	free(n->pairs);
 	free(n);
 	vdrv_dma_sync(v);
@@ -225,6 +227,8 @@ static int rx_setup(struct uvdpa_net *n, struct net_queue *q, uint16_t idx)
 			nslots = NET_SLOTS_MAX;
 		err = queue_mem(n, q, nslots, big_stride(n));
 	}
+	if (!err && !(q->held = calloc(q->nslots, 1)))
+		err = -ENOMEM;
 	for (i = 0; !err && i < q->nslots; i++)
 		err = net_rx_post(n, q, i);
 	if (!err)
@@ -300,6 +304,16 @@ static int net_check_opts(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 	return 0;
 }
 
+/* The zero-copy pool, carved now so the device learns of it with the rings. */
+static int net_zbuf_setup(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
+{
+	size_t size = o->zbuf_size ? o->zbuf_size : NET_ZC_SIZE_DEFAULT;
+
+	if (o->zbuf_count && (size < UVDPA_NET_FRAME_MIN || size > UVDPA_NET_FRAME_MAX))
+		return -EINVAL;
+	return zbuf_pool_init(n->v, &n->zp, o->zbuf_count, size, NET_ZC_HEAD);
+}
+
 static int net_start(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 {
 	struct uvdpa_net_config cfg;
@@ -326,6 +340,9 @@ static int net_start(struct uvdpa_net *n, const struct uvdpa_net_opts *o)
 		if (err)
 			return err;
 	}
+	err = net_zbuf_setup(n, o);
+	if (err)
+		return err;
 	/* Everything is laid out: the device gets the memory once, then the
 	 * queues (§3.1.1 step 7), then DRIVER_OK. */
 	for (i = 0; !err && i < n->npairs; i++) {

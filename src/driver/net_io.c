@@ -59,15 +59,20 @@ static struct net_pair *net_pair(struct uvdpa_net *n, unsigned q)
 	return q < n->npairs ? &n->pairs[q] : NULL;
 }
 
-static int tx_reclaim(struct net_queue *tx)
+static int tx_reclaim(struct uvdpa_net *n, struct net_queue *tx)
 {
 	uint32_t len;
 	void *tok;
 	int cnt = 0;
 
 	while ((tok = uvdpa_vq_drv_get_used(&tx->vq.drv, &len))) {
-		tx->free_slots[tx->nfree++] = (uint16_t)net_slot(tok);
 		cnt++;
+		if (net_slot(tok) >= NET_ZC_TOKEN) {
+			zbuf_release(&n->zp, net_slot(tok) - NET_ZC_TOKEN);
+			tx->zc_inflight--;
+			continue;
+		}
+		tx->free_slots[tx->nfree++] = (uint16_t)net_slot(tok);
 	}
 	return cnt;
 }
@@ -76,7 +81,7 @@ int uvdpa_net_reclaim(struct uvdpa_net *n, unsigned q)
 {
 	struct net_pair *p = net_pair(n, q);
 
-	return p ? tx_reclaim(&p->tx) : -EINVAL;
+	return p ? tx_reclaim(n, &p->tx) : -EINVAL;
 }
 
 int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
@@ -88,13 +93,13 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 	if (!p)
 		return -EINVAL;
 	for (;;) {
-		cnt = tx_reclaim(&p->tx);
-		if (cnt || p->tx.nfree == p->tx.nslots)
+		cnt = tx_reclaim(n, &p->tx);
+		if (cnt || (p->tx.nfree == p->tx.nslots && !p->tx.zc_inflight))
 			return cnt;
 		if (p->tx.vq.poll) {
 			r = vdrv_spin(&p->tx.vq, deadline);
 			if (r <= 0)
-				return r < 0 ? r : tx_reclaim(&p->tx);
+				return r < 0 ? r : tx_reclaim(n, &p->tx);
 			continue;
 		}
 		if (uvdpa_vq_drv_enable_cb(&p->tx.vq.drv)) {
@@ -104,7 +109,7 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 		r = vdrv_wait_call(&p->tx.vq, vdrv_left_ms(deadline));
 		uvdpa_vq_drv_disable_cb(&p->tx.vq.drv);
 		if (r <= 0)
-			return r < 0 ? r : tx_reclaim(&p->tx);
+			return r < 0 ? r : tx_reclaim(n, &p->tx);
 	}
 }
 
@@ -149,7 +154,7 @@ int uvdpa_net_send(struct uvdpa_net *n, unsigned q, const void *frame, size_t le
 	if (!p || !frame_len_ok(len))
 		return -EINVAL;
 	err = net_xmit(n, &p->tx, frame, len);
-	if (err == -EAGAIN && tx_reclaim(&p->tx) > 0)
+	if (err == -EAGAIN && tx_reclaim(n, &p->tx) > 0)
 		err = net_xmit(n, &p->tx, frame, len);
 	if (!err)
 		vdrv_vq_notify(n->v, &p->tx.vq);
@@ -168,7 +173,7 @@ int uvdpa_net_send_burst(struct uvdpa_net *n, unsigned q, const struct iovec *fr
 		if (!frame_len_ok(frames[i].iov_len))
 			break;
 		if (net_xmit(n, &p->tx, frames[i].iov_base, frames[i].iov_len) &&
-		    (!tx_reclaim(&p->tx) ||
+		    (!tx_reclaim(n, &p->tx) ||
 		     net_xmit(n, &p->tx, frames[i].iov_base, frames[i].iov_len)))
 			break;
 	}
@@ -347,4 +352,148 @@ int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 			return rx->stash ? 1 : 0;
 		}
 	}
+}
+
+/* ---- zero-copy: frames in pool buffers, received frames read in place ---- */
+
+int uvdpa_net_zbuf_get(struct uvdpa_net *n, void **buf, size_t *cap)
+{
+	if (!buf)
+		return -EINVAL;
+	return zbuf_get(&n->zp, buf, cap);
+}
+
+int uvdpa_net_zbuf_put(struct uvdpa_net *n, void *buf)
+{
+	return zbuf_put(&n->zp, buf);
+}
+
+/* Lends pool buffer buf to the device as one descriptor, header in front;
+ * 0, -EINVAL (not a held buffer, bad length) or -EAGAIN (ring full). */
+static int net_xmit_zc(struct uvdpa_net *n, struct net_queue *tx, void *buf, size_t len)
+{
+	int i = frame_len_ok(len) ? zbuf_find(&n->zp, buf, len, true) : -EINVAL;
+	uint8_t *hdr;
+
+	if (i < 0)
+		return i;
+	/* No offloads: the header is all zero, rewritten as the application
+	 * may have scribbled in front of its buffer. */
+	hdr = (uint8_t *)buf - NET_HDR_LEN;
+	memset(hdr, 0, NET_HDR_LEN);
+	if (uvdpa_vq_drv_add_one(&tx->vq.drv, zbuf_iova_of(&n->zp, hdr),
+				 (uint32_t)(NET_HDR_LEN + len), false,
+				 net_token(NET_ZC_TOKEN + (unsigned)i)))
+		return -EAGAIN;
+	zbuf_lend(&n->zp, (unsigned)i);
+	tx->zc_inflight++;
+	return 0;
+}
+
+int uvdpa_net_send_zc(struct uvdpa_net *n, unsigned q, void *buf, size_t len)
+{
+	struct net_pair *p = net_pair(n, q);
+	int err;
+
+	if (!p)
+		return -EINVAL;
+	err = net_xmit_zc(n, &p->tx, buf, len);
+	if (err == -EAGAIN && tx_reclaim(n, &p->tx) > 0)
+		err = net_xmit_zc(n, &p->tx, buf, len);
+	if (!err)
+		vdrv_vq_notify(n->v, &p->tx.vq);
+	return err;
+}
+
+int uvdpa_net_send_zc_burst(struct uvdpa_net *n, unsigned q, const struct iovec *frames,
+			    unsigned cnt)
+{
+	struct net_pair *p = net_pair(n, q);
+	unsigned i;
+	int err = 0;
+
+	if (!p || (cnt && !frames))
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		err = net_xmit_zc(n, &p->tx, frames[i].iov_base, frames[i].iov_len);
+		if (err == -EAGAIN && tx_reclaim(n, &p->tx) > 0)
+			err = net_xmit_zc(n, &p->tx, frames[i].iov_base, frames[i].iov_len);
+		if (err)
+			break;
+	}
+	if (i)
+		vdrv_vq_notify(n->v, &p->tx.vq);
+	if (i == 0 && err == -EINVAL)
+		return err;
+	return (int)i;
+}
+
+/* Where a received frame's data starts in its slot. */
+static size_t rx_data_off(const struct uvdpa_net *n)
+{
+	return n->mrg ? NET_HDR_LEN : NET_SLOT_DATA;
+}
+
+/* Gives slot back to the device after a malformed frame; -EIO. */
+static int rx_drop(struct uvdpa_net *n, struct net_queue *rx, unsigned slot)
+{
+	net_rx_post(n, rx, slot);
+	vdrv_vq_notify(n->v, &rx->vq);
+	return -EIO;
+}
+
+int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame)
+{
+	struct net_pair *p = net_pair(n, q);
+	struct net_queue *rx;
+	unsigned slot;
+	uint32_t len;
+	void *tok;
+
+	if (!p || !frame)
+		return -EINVAL;
+	rx = &p->rx;
+	tok = rx_next(rx, &len);
+	if (!tok)
+		return -EAGAIN;
+	slot = net_slot(tok);
+	if (n->mrg) {
+		const struct virtio_net_hdr_v1 *h = (const void *)slot_host(rx, slot, 0);
+
+		if (len < NET_HDR_LEN || len > n->mrg_len || !h->num_buffers)
+			return rx_drop(n, rx, slot);
+		if (le16toh(h->num_buffers) != 1) {
+			/* Spread over several buffers: left for uvdpa_net_recv. */
+			rx->stash = tok;
+			rx->stash_len = len;
+			return -EMSGSIZE;
+		}
+	} else if (len < NET_HDR_LEN || len - NET_HDR_LEN > (size_t)n->nseg * n->seg_len) {
+		return rx_drop(n, rx, slot);
+	}
+	rx->held[slot] = 1;
+	*frame = slot_host(rx, slot, rx_data_off(n));
+	return (int)(len - NET_HDR_LEN);
+}
+
+int uvdpa_net_recv_zc_release(struct uvdpa_net *n, unsigned q, const void *frame)
+{
+	struct net_pair *p = net_pair(n, q);
+	uintptr_t base, at = (uintptr_t)frame;
+	struct net_queue *rx;
+	unsigned slot;
+
+	if (!p)
+		return -EINVAL;
+	rx = &p->rx;
+	base = (uintptr_t)rx->mem.host + rx_data_off(n);
+	if (at < base || (at - base) % rx->stride || (at - base) / rx->stride >= rx->nslots)
+		return -EINVAL;
+	slot = (unsigned)((at - base) / rx->stride);
+	if (!rx->held[slot])
+		return -EINVAL;
+	rx->held[slot] = 0;
+	net_rx_post(n, rx, slot);
+	vdrv_vq_notify(n->v, &rx->vq);
+	return 0;
 }

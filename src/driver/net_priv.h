@@ -8,6 +8,7 @@
 
 #include <uvdpa/net.h>
 #include "driver/virtio_priv.h"
+#include "driver/zbuf.h"
 
 #define NET_HDR_LEN     sizeof(struct virtio_net_hdr_v1)   /* VERSION_1 only */
 #define NET_BIG_SEGS    16      /* 4 KiB data segments of a 64 KiB buffer (Linux big packets) */
@@ -37,6 +38,8 @@ struct net_queue {
 	unsigned nfree;
 	void *stash;                    /* RX: a used entry seen by wait_rx */
 	uint32_t stash_len;
+	unsigned zc_inflight;           /* TX: zero-copy buffers lent to the device */
+	uint8_t *held;                  /* RX: slots the application reads in place */
 };
 
 struct net_pair {
@@ -56,7 +59,14 @@ struct uvdpa_net {
 	bool has_cvq;                   /* CTRL_VQ negotiated: commands can be sent */
 	bool cvq_ring;                  /* ... on a ring of the device (else the transport's net_ctrl) */
 	struct net_queue cvq;
+	struct zbuf_pool zp;            /* zero-copy transmit buffers */
 };
+
+/* Transmit tokens above every slot's are zero-copy buffers. */
+#define NET_ZC_TOKEN    0x10000u
+/* Room in front of a zero-copy buffer's frame; its header ends there. */
+#define NET_ZC_HEAD     64
+#define NET_ZC_SIZE_DEFAULT 2048
 
 static inline void *net_token(unsigned slot)
 {
