@@ -17,10 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vhost_fdcheck.h"
 #include "vhost_session_priv.h"
 
 int vhost_h_set_backend_req_fd(struct vhost_session *s, int *fds, unsigned nfds)
 {
+	const char *why;
 	int fl;
 
 	if (!vhost_has_proto(s, VHOST_USER_PROTOCOL_F_BACKEND_REQ)) {
@@ -29,6 +31,10 @@ int vhost_h_set_backend_req_fd(struct vhost_session *s, int *fds, unsigned nfds)
 	}
 	if (nfds != 1 || fds[0] < 0) {
 		vhost_logf(s, "SET_BACKEND_REQ_FD without an fd");
+		return -EINVAL;
+	}
+	if (vhost_fd_check_unix_socket(fds[0], &why)) {
+		vhost_logf(s, "SET_BACKEND_REQ_FD refused: %s", why);
 		return -EINVAL;
 	}
 	fl = fcntl(fds[0], F_GETFL);

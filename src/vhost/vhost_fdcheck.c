@@ -13,9 +13,36 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "vhost_fdcheck.h"
+
+int vhost_fd_check_unix_socket(int fd, const char **why)
+{
+	int domain = 0, type = 0;
+	socklen_t len = sizeof(int);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		*why = "no file descriptor";
+		return -EINVAL;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		*why = "it is not a socket";
+		return -EINVAL;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) || domain != AF_UNIX) {
+		*why = "it is not a Unix socket";
+		return -EINVAL;
+	}
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_STREAM) {
+		*why = "it is not a stream socket";
+		return -EINVAL;
+	}
+	return 0;
+}
 
 int vhost_fd_check_eventfd(int fd, const char **why)
 {

@@ -15,6 +15,9 @@
  * eventfd from other anonymous inodes; /proc/self/fd/N names it.
  */
 int vhost_fd_check_eventfd(int fd, const char **why);
+/* The back end's channel must be a connected-style Unix stream socket, as
+ * the spec's socketpair: anything else is refused with a reason. */
+int vhost_fd_check_unix_socket(int fd, const char **why);
 
 /*
  * 0 if fd is a regular file (memfd, tmpfs, hugetlbfs) at least `need` bytes

@@ -126,7 +126,7 @@ static void ring_cases(struct fe *f)
 static void backend_channel_cases(struct fe *f)
 {
 	uint64_t p = ACK;
-	int sv[2];
+	int sv[2], pp[2], dg;
 
 	REQUIRE(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "socketpair");
 	refused(f, "SET_BACKEND_REQ_FD before BACKEND_REQ was negotiated",
@@ -136,6 +136,15 @@ static void backend_channel_cases(struct fe *f)
 	      "BACKEND_REQ negotiated");
 	refused(f, "SET_BACKEND_REQ_FD without its fd", VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0,
 		NULL, 0);
+	REQUIRE(!pipe(pp) && (dg = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0,
+		"pipe and datagram socket");
+	refused(f, "SET_BACKEND_REQ_FD with a pipe", VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0,
+		&pp[1], 1);
+	refused(f, "SET_BACKEND_REQ_FD with a datagram socket", VHOST_USER_SET_BACKEND_REQ_FD,
+		NULL, 0, &dg, 1);
+	close(pp[0]);
+	close(pp[1]);
+	close(dg);
 	CHECK(fe_acked(f, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1) == 0,
 	      "SET_BACKEND_REQ_FD with a socket accepted");
 	close(sv[0]);
