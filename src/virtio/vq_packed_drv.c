@@ -166,6 +166,40 @@ void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
 	return token;
 }
 
+/* get_used's loop with the driver event written once for the burst. */
+unsigned vq_packed_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				      unsigned n)
+{
+	unsigned k;
+
+	if (!packed_more_used(vq)) {
+		tok[0] = vq_packed_drv_get_used(vq, &len[0]);   /* sets the event if idle */
+		return tok[0] ? 1 : 0;
+	}
+	for (k = 0; k < n && packed_more_used(vq); k++) {
+		const struct vring_packed_desc *d = &vq->pdesc[vq->last_used_idx];
+		uint16_t id = le16toh(load_once(&d->id)), ndesc;
+
+		if (id >= vq->num || !vq->state[id].token)
+			break;
+		len[k] = le32toh(load_once(&d->len));
+		tok[k] = vq->state[id].token;
+		ndesc = vq->state[id].ndesc;
+		vq->state[id].token = NULL;
+		vq->next[id] = vq->free_head;
+		vq->free_head = id;
+		vq->num_free += ndesc;
+		vq->last_used_idx += ndesc;
+		if (vq->last_used_idx >= vq->num) {
+			vq->last_used_idx -= vq->num;
+			vq->used_wrap = !vq->used_wrap;
+		}
+	}
+	if (k && vq->event_idx && !vq->cb_disabled)
+		store_once(&vq->drv_event->off_wrap, htole16(used_off_wrap(vq)));
+	return k;
+}
+
 bool vq_packed_drv_enable_cb(struct uvdpa_vq_drv *vq)
 {
 	if (vq->event_idx) {

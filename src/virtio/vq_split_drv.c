@@ -130,6 +130,42 @@ void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
 	return token;
 }
 
+/* get_used's loop with the used index read once, and the used event
+ * written once, for the whole burst. */
+unsigned vq_split_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				     unsigned n)
+{
+	uint16_t num = vq->num, last = vq->last_used_idx, ready, id;
+	unsigned k;
+
+	ready = (uint16_t)(le16toh(load_acquire(&vq->used->idx)) - last);
+	if (!ready || ready > num) {
+		/* idle (the event is set by the single call), or a device
+		 * returning more than it got: left to it */
+		tok[0] = vq_split_drv_get_used(vq, &len[0]);
+		return tok[0] ? 1 : 0;
+	}
+	if (n > ready)
+		n = ready;
+	for (k = 0; k < n; k++, last++) {
+		const struct vring_used_elem *e = &vq->used->ring[last & (num - 1)];
+
+		id = le32toh(load_once(&e->id));
+		if (id >= num || !vq->state[id].token)
+			break;
+		len[k] = le32toh(load_once(&e->len));
+		tok[k] = vq->state[id].token;
+		vq->state[id].token = NULL;
+		vq->next[vq->state[id].last] = vq->free_head;
+		vq->free_head = id;
+		vq->num_free += vq->state[id].ndesc;
+	}
+	vq->last_used_idx = last;
+	if (k && vq->event_idx && !vq->cb_disabled)
+		store_once(split_used_event(vq->avail, num), htole16(last));
+	return k;
+}
+
 bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq)
 {
 	if (vq->event_idx)
