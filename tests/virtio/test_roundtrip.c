@@ -340,6 +340,11 @@ static void hostile_used(bool packed)
 	      !uvdpa_vq_drv_get_used(&c.p.drv, &lens[0]) && uvdpa_vq_drv_num_free(&c.p.drv) == 6,
 	      "%s: the unknown id is never reclaimed, 6 descriptors free", packed ? "packed" : "split");
 	if (!packed) {
+		/* 32 bits on the wire: an id that is 2 only in its low 16 bits */
+		c.p.drv.used->ring[2].id = htole32(0x10002);
+		CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 0 &&
+		      !uvdpa_vq_drv_get_used(&c.p.drv, &lens[0]),
+		      "split: used id 0x10002 is not id 2");
 		c.p.drv.used->ring[2].id = htole32(2);
 		c.p.drv.used->idx = htole16(2 + 9);
 		CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 0,
