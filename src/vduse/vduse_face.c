@@ -233,13 +233,21 @@ int uvdpa_vduse_face_device_added(struct uvdpa_vduse_face *f, struct uvdpa_devic
 	pthread_mutex_lock(&f->lock);
 	err = vduse_dev_create(f, d, &v, msg, size);
 	if (err == 0) {
+		bool taken = v->resuming;
+
 		v->id = f->next_id++;
 		err = vduse_dev_watch(f, v);
-		if (err < 0) {
+		if (err < 0)
 			snprintf(msg, size, "vdpa: cannot watch /dev/vduse/%s: %s", v->name,
 				 strerror(-err));
+		/* Under the lock: the kernel's messages wait until the device is back. */
+		else if (taken)
+			err = vduse_msg_resume(f, v, msg, size);
+		if (err < 0) {
 			vduse_dev_unwatch(f, v);
-			vduse_dev_destroy(f, v);
+			/* Not ours to destroy when we only came to take it over. */
+			if (!taken)
+				vduse_dev_destroy(f, v);
 			vduse_dev_free(f, v);
 		} else {
 			v->next = f->devs;
@@ -264,6 +272,8 @@ void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_de
 	if (v) {
 		vduse_dev_unwatch(f, v);
 		vduse_dev_detach(f, v);
+		/* Deleted: no uvdpad after us has it to take over. */
+		vduse_record_remove(v);
 		err = vduse_dev_destroy(f, v);
 		if (err == -EBUSY && v->fd >= 0) {
 			vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "VDUSE device %s kept: the kernel's vdpa "
@@ -281,6 +291,16 @@ void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_de
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
+}
+
+int uvdpa_vduse_face_set_rundir(struct uvdpa_vduse_face *f, const char *rundir)
+{
+	int err;
+
+	pthread_mutex_lock(&f->lock);
+	err = vduse_record_dir(f, rundir);
+	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
 const char *uvdpa_vduse_face_subset(struct uvdpa_vduse_face *f, struct uvdpa_device *d)
