@@ -176,6 +176,8 @@ int vduse_record_check(const void *buf, size_t len, const struct vduse_rec_want 
 /* A fresh record for a device just created (v->fd open). */
 int vduse_record_create(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 			const struct vduse_rec_want *w);
+/* A record's header for the device w describes, len bytes in all. */
+void vduse_record_fill(struct vduse_rec_hdr *h, const struct vduse_rec_want *w, size_t len);
 /* The record a previous uvdpad left for the kernel's device on v->fd. */
 int vduse_record_open(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 		      const struct vduse_rec_want *w, char *msg, size_t size);

@@ -196,20 +196,25 @@ int vduse_record_create(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 		v->rec_path[0] = '\0';
 		return err;
 	}
-	memcpy(v->rec->magic, VDUSE_REC_MAGIC, sizeof(v->rec->magic));
-	v->rec->hdr_size = sizeof(*v->rec);
-	v->rec->file_size = len;
-	memcpy(v->rec->boot_id, id.boot_id, sizeof(id.boot_id));
-	v->rec->node_ino = id.node_ino;
-	v->rec->node_rdev = id.node_rdev;
-	v->rec->device_id = w->device_id;
-	v->rec->nvqs = w->nvqs;
-	v->rec->features = w->features;
-	v->rec->vq_num_max = w->vq_num_max;
-	v->rec->config_size = w->config_size;
-	memcpy(v->rec->config, w->config, w->config_size);
-	v->rec->version = VDUSE_REC_VERSION;    /* last: a half-written file is refused */
+	vduse_record_fill(v->rec, &id, len);
 	return 0;
+}
+
+void vduse_record_fill(struct vduse_rec_hdr *h, const struct vduse_rec_want *w, size_t len)
+{
+	memcpy(h->magic, VDUSE_REC_MAGIC, sizeof(h->magic));
+	h->hdr_size = sizeof(*h);
+	h->file_size = len;
+	memcpy(h->boot_id, w->boot_id, sizeof(w->boot_id));
+	h->node_ino = w->node_ino;
+	h->node_rdev = w->node_rdev;
+	h->device_id = w->device_id;
+	h->nvqs = w->nvqs;
+	h->features = w->features;
+	h->vq_num_max = w->vq_num_max;
+	h->config_size = w->config_size;
+	memcpy(h->config, w->config, w->config_size);
+	h->version = VDUSE_REC_VERSION;    /* last: a half-written file is refused */
 }
 
 int vduse_record_open(struct uvdpa_vduse_face *f, struct vduse_dev *v,
