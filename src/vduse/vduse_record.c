@@ -329,6 +329,7 @@ void vduse_record_remove(struct vduse_dev *v)
 int vduse_record_dir(struct uvdpa_vduse_face *f, const char *rundir)
 {
 	struct stat st;
+	int err;
 
 	f->recdir[0] = '\0';
 	if (!rundir || !rundir[0])
@@ -348,8 +349,9 @@ int vduse_record_dir(struct uvdpa_vduse_face *f, const char *rundir)
 	}
 	return 0;
 fail:
-	vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: %s; VDUSE devices cannot be taken over "
-		  "after a restart", f->recdir, strerror(errno));
+	err = -errno;
+	vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s/vduse: %s; VDUSE devices cannot be taken over "
+		  "after a restart", rundir, strerror(-err));
 	f->recdir[0] = '\0';
-	return -errno;
+	return err;
 }

@@ -542,11 +542,19 @@ check_restart() {
 	show_all rblk >/tmp/show0
 	restart_writer "$d" &
 	writer=$!
-	for k in 1 2 3; do
+	# Three SIGKILLs, then a clean stop (SIGTERM): with a state file the
+	# kernel's device is kept for the next start the same way.
+	for k in 1 2 3 4; do
 		p0=$(passes)
 		wait_for 100 passes_over $((p0 + 1)) || fail "restart-$k-io" "no pass done before the kill (passes $(passes))"
 		sleep 0.$k
-		uvdpad_kill9
+		if [ $k = 4 ]; then
+			kill $uvdpad_pid; wait $uvdpad_pid
+			r=$?
+			grep -q 'VDUSE device rblk kept: .*the next uvdpad takes it over' /tmp/uvdpad.log && [ $r = 0 ] && pass restart-sigterm-kept || fail restart-sigterm-kept "exit $r: $(tail -n 3 /tmp/uvdpad.log)"
+		else
+			uvdpad_kill9
+		fi
 		uvdpad_again --vduse -S /tmp/rstate
 		if wait_for 100 taken_over rblk; then
 			pass "restart-$k-taken-over" "$(grep -m1 'taken over' /tmp/uvdpad.log)"
@@ -562,11 +570,28 @@ check_restart() {
 	done
 	touch /tmp/rw.stop
 	wait $writer
-	if [ ! -s /tmp/rw.err ]; then pass restart-no-io-error "$(passes) verified passes across 3 SIGKILLs"; else fail restart-no-io-error "$(head -n 5 /tmp/rw.err)"; fi
+	if [ ! -s /tmp/rw.err ]; then pass restart-no-io-error "$(passes) verified passes across 3 SIGKILLs and a SIGTERM"; else fail restart-no-io-error "$(head -n 5 /tmp/rw.err)"; fi
 	grep -q 'resubmitting' /tmp/uvdpad-all.log /tmp/uvdpad.log && echo "NOTE restart: $(cat /tmp/uvdpad-all.log /tmp/uvdpad.log | grep -c resubmitting) queue(s) resubmitted chains"
 	dmesg | grep -q 'I/O error' && fail restart-kernel-io-error "$(dmesg | grep -m3 'I/O error')" || pass restart-kernel-no-io-error
 	show_all rblk >/tmp/show1
 	if cmp -s /tmp/show0 /tmp/show1; then pass restart-dev-show-same "$(head -n 1 /tmp/show1)"; else fail restart-dev-show-same "before: $(cat /tmp/show0) after: $(cat /tmp/show1)"; fi
+	# Kicks sent while nobody listens are lost (the kernel signals the dead
+	# daemon's eventfd): a write posted while uvdpad is stopped, then killed,
+	# completes only because the next one polls every ring once.
+	kill -STOP $uvdpad_pid
+	dd if=/tmp/rpat1 of="/dev/$d" bs=64k count=16 oflag=direct 2>/tmp/lk.err &
+	ddp=$!
+	sleep 1
+	uvdpad_kill9
+	uvdpad_again --vduse -S /tmp/rstate
+	wait_for 100 taken_over rblk || fail restart-lost-kick-taken-over "$(tail -n 3 /tmp/uvdpad.log)"
+	if wait_for 100 eval '! kill -0 $ddp 2>/dev/null' && wait $ddp; then
+		dd if="/dev/$d" of=/tmp/rback bs=64k count=16 iflag=direct 2>/dev/null
+		head -c 1048576 /tmp/rpat1 | cmp -s - /tmp/rback && pass restart-lost-kick "posted while uvdpad was stopped, done by the next one" ||
+			fail restart-lost-kick "data differs"
+	else
+		fail restart-lost-kick "the write posted while uvdpad was stopped never completed: $(cat /tmp/lk.err)"
+	fi
 	# Refused takeovers leave the kernel's device alone and uvdpad running.
 	uvdpad_kill9
 	rec=/run/uvdpa/vduse/rblk.vduse
