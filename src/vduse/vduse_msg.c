@@ -441,8 +441,8 @@ int vduse_msg_resume(struct uvdpa_vduse_face *f, struct vduse_dev *v, char *msg,
 		else if ((feat & v->rec->features) != v->rec->driver_features)
 			err = -ESTALE;
 		if (err < 0) {
-			snprintf(msg, size, "vdpa: VDUSE device \"%s\": the kernel's driver features "
-				 "0x%llx are not the record's 0x%llx%s%s", v->name,
+			snprintf(msg, size, "vdpa: VDUSE device \"%s\" not taken over: the kernel's "
+				 "driver features 0x%llx are not the record's 0x%llx%s%s", v->name,
 				 (unsigned long long)feat,
 				 (unsigned long long)v->rec->driver_features, err == -ESTALE ? "" : ": ",
 				 err == -ESTALE ? "" : strerror(-err));
