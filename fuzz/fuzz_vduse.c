@@ -12,8 +12,17 @@
  * rebuilds a map from hostile ranges, GET_VQ_STATE takes any index, and
  * unknown types are refused.
  *
- * Input: byte 0 picks the device; then struct fake_kernel (zero-padded when
- * short); then records of one control byte and one request. Control bits
+ * The record a uvdpad keeps for the next one (vduse_record.c) is fuzzed too:
+ * byte 0 bit 1 takes one from the input (after the fake kernel): bit 2
+ * set, raw bytes (a 16-bit length, then the file) for the parser; clear, a
+ * header made valid for the device with the status, driver features and
+ * inflight areas from the input. A record the parser takes is then taken
+ * over (vduse_msg_resume) against the fake kernel before the requests run:
+ * hostile areas may break a queue, never the daemon.
+ *
+ * Input: byte 0 picks the device (bit 0) and the record (bits 1-2); then
+ * struct fake_kernel (zero-padded when short); then the record if any;
+ * then records of one control byte and one request. Control bits
  * 0-1: SET_STATUS, GET_VQ_STATE, UPDATE_IOTLB, or the request's own type;
  * bit 2: another driver (a vhost-user front end) holds the device during
  * the request. A device that runs into a hole in its map (an IOTLB range
@@ -145,7 +154,7 @@ static int fake_ioctl(struct vduse_dev *v, unsigned long req, void *arg)
 		info->ready = fk.vq[i].ready;
 		return 0;
 	}
-	if (req == VDUSE_VQ_SETUP_KICKFD)
+	if (req == VDUSE_VQ_SETUP_KICKFD || req == VDUSE_VQ_INJECT_IRQ)
 		return 0;
 	if (req == VDUSE_IOTLB_GET_FD)
 		return fake_iotlb(arg);
@@ -169,6 +178,7 @@ static struct vduse_dev *fake_dev(struct uvdpa_device *d)
 	v->fd = -1;
 	snprintf(v->name, sizeof(v->name), "%s", d->name);
 	v->nvqs = d->nvqs < FAKE_VQS ? d->nvqs : FAKE_VQS;
+	v->features = d->ops->get_device_features(d) | (1ULL << 33);   /* ACCESS_PLATFORM */
 	v->kick_fds = malloc(v->nvqs * sizeof(int));
 	v->irq_fds = malloc(v->nvqs * sizeof(int));
 	if (!v->kick_fds || !v->irq_fds)
@@ -197,6 +207,68 @@ static void check(struct vduse_dev *v, const struct vduse_dev_request *req,
 		abort();
 }
 
+/* Takes what the input says of a record (see top) and, if the parser
+ * accepts it, takes the device over with it. Returns the record's memory
+ * (to free once the device has let go of it) or NULL. */
+static void *record_input(struct vduse_dev *v, struct uvdpa_device *d, bool raw,
+			  const uint8_t **data, size_t *size)
+{
+	struct vduse_rec_want w;
+	size_t len, alloc, hdr, take;
+	uint8_t *buf;
+	char msg[512];
+
+	vduse_record_want(&w, d, d->ops->get_device_id(d), v->features, v->nvqs);
+	len = vduse_record_size(v->nvqs, w.vq_num_max);
+	if (raw) {
+		if (*size < 2)
+			return NULL;
+		take = ((size_t)(*data)[0] | (size_t)(*data)[1] << 8);
+		*data += 2;
+		*size -= 2;
+		if (take > *size)
+			take = *size;
+		len = take;
+	}
+	alloc = (len + 4095) & ~(size_t)4095;
+	buf = aligned_alloc(4096, alloc ? alloc : 4096);
+	if (!buf)
+		abort();
+	memset(buf, 0, alloc ? alloc : 4096);
+	if (raw) {
+		memcpy(buf, *data, take);
+	} else {
+		struct vduse_rec_hdr *h = (struct vduse_rec_hdr *)buf;
+
+		vduse_record_fill(h, &w, len);
+		hdr = (sizeof(*h) + 63) & ~(size_t)63;
+		uint8_t sf[9] = { 0 };  /* status, driver features */
+
+		take = *size < sizeof(sf) ? *size : sizeof(sf);
+		memcpy(sf, *data, take);
+		h->status = sf[0];
+		memcpy(&h->driver_features, sf + 1, sizeof(h->driver_features));
+		*data += take;
+		*size -= take;
+		take = *size < len - hdr ? *size : len - hdr;
+		memcpy(buf + hdr, *data, take);
+	}
+	*data += take;
+	*size -= take;
+	if (vduse_record_check(buf, len, &w, msg, sizeof(msg)) < 0) {
+		free(buf);
+		return NULL;
+	}
+	v->rec = (struct vduse_rec_hdr *)buf;
+	v->rec_len = len;
+	v->resuming = true;
+	if (vduse_msg_resume(&face, v, msg, sizeof(msg)) < 0 && v->claimed)
+		abort();        /* a refused takeover lets go of the device */
+	if (v->resuming)
+		abort();
+	return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t types[3] = { VDUSE_SET_STATUS, VDUSE_GET_VQ_STATE,
@@ -206,11 +278,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct uvdpa_device *d;
 	struct vduse_dev *v;
 	unsigned n = 0;
+	void *rec = NULL;
+	uint8_t mode;
 	size_t take;
 
 	if (size < 1)
 		return 0;
 	d = devs[data[0] & 1];
+	mode = data[0];
 	data++;
 	size--;
 	memset(&fk, 0, sizeof(fk));
@@ -219,6 +294,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += take;
 	size -= take;
 	v = fake_dev(d);
+	if (mode & 2)
+		rec = record_input(v, d, mode & 4, &data, &size);
 	while (size >= 1 && n++ < MAX_REQS) {
 		uint8_t ctl = data[0];
 		bool other = false;
@@ -250,6 +327,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (resp.result != VDUSE_REQ_RESULT_OK || v->claimed || v->maps.n ||
 	    uvdpa_device_owner(d) != NULL)
 		abort();
+	/* Not a mapping: the harness's own memory, free now the device is reset. */
+	v->rec = NULL;
+	free(rec);
 	vduse_dev_free(&face, v);
 	return 0;
 }

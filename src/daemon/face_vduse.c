@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The kernel face (src/vduse) behind the daemon's face registry: started by
  * `uvdpad --vduse`, it puts every device on the kernel's vdpa bus too. */
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/faces.h"
 #include "daemon/log.h"
@@ -16,11 +18,21 @@ static void vduse_face_log(void *opaque, enum uvdpa_vduse_log_level level, const
 	dlog((enum dlog_level)level, "%s", line);
 }
 
-static void *vduse_create(struct uvdpa_bus *bus, const char *rundir)
+/* dir is the daemon's vhost directory, $UVDPA_RUNDIR/vhost: the records
+ * go beside it, in $UVDPA_RUNDIR/vduse. */
+static void *vduse_create(struct uvdpa_bus *bus, const char *dir)
 {
+	struct uvdpa_vduse_face *f = uvdpa_vduse_face_new(vduse_face_log, NULL);
+	char rundir[PATH_MAX];
+	const char *slash = dir ? strrchr(dir, '/') : NULL;
+
 	(void)bus;
-	(void)rundir;
-	return uvdpa_vduse_face_new(vduse_face_log, NULL);
+	if (f && slash && (size_t)(slash - dir) < sizeof(rundir)) {
+		memcpy(rundir, dir, (size_t)(slash - dir));
+		rundir[slash - dir] = '\0';
+		uvdpa_vduse_face_set_rundir(f, rundir);
+	}
+	return f;
 }
 
 static void vduse_destroy(void *face)
@@ -41,6 +53,11 @@ static void vduse_removed(void *face, struct uvdpa_device *d)
 static const char *vduse_without(void *face, struct uvdpa_device *d)
 {
 	return uvdpa_vduse_face_subset(face, d);
+}
+
+void vduse_face_keep_at_exit(void)
+{
+	uvdpa_vduse_keep_records_at_exit();
 }
 
 const struct face_ops vduse_face_ops = {

@@ -271,8 +271,12 @@ static void daemon_teardown(struct daemon *d)
 		unlink(d->sock_path);
 	/* Devices the state file keeps come back at the next start: the TAPs
 	 * net_tap created for them stay, configured, to be re-attached. */
-	if (d->state)
+	if (d->state) {
 		net_tap_keep_at_exit();
+#ifdef UVDPAD_HAVE_VDUSE_FACE
+		vduse_face_keep_at_exit();
+#endif
+	}
 	if (d->bus)
 		delete_all_devices(d->bus);
 	faces_stop(&d->faces);

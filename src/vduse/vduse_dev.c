@@ -204,6 +204,67 @@ static int make_eventfds(struct vduse_dev *v)
 	return v->cfg_fd < 0 || v->fault.wake_fd < 0 ? -errno : 0;
 }
 
+/* The kernel's device has exactly our queue count: the last one answers,
+ * the one past it does not. */
+static int kernel_queues_match(struct vduse_dev *v)
+{
+	struct vduse_vq_info last = { .index = v->nvqs - 1 }, past = { .index = v->nvqs };
+
+	if (ioctl(v->fd, VDUSE_VQ_GET_INFO, &last) < 0)
+		return -errno;
+	if (ioctl(v->fd, VDUSE_VQ_GET_INFO, &past) == 0)
+		return -E2BIG;
+	return 0;
+}
+
+#define TAKEN "vdpa: a VDUSE device named \"%s\" exists already"
+
+/*
+ * The kernel's device of that name stays while a uvdpad dies: the next one
+ * serves it again if the record the last one kept describes it and this
+ * device (vduse_record.c). Refusing leaves the kernel's device as it is.
+ * The kernel allows one opener of the node and re-queues the messages the
+ * dead one read and did not answer; the device's state comes back in
+ * vduse_msg_resume once the face watches the node.
+ */
+static int take_over(struct uvdpa_vduse_face *f, struct vduse_dev *v,
+		     const struct vduse_rec_want *w, char *msg, size_t size)
+{
+	char path[sizeof(VDUSE_DEV_DIR) + VDUSE_NAME_MAX], why[384];
+	int err;
+
+	snprintf(path, sizeof(path), VDUSE_DEV_DIR "%s", v->name);
+	v->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (v->fd < 0) {
+		err = -errno;
+		if (err == -EBUSY)
+			snprintf(msg, size, TAKEN " and another process serves it (%s is open)",
+				 v->name, path);
+		else
+			snprintf(msg, size, TAKEN "; cannot open %s to take it over: %s", v->name,
+				 path, strerror(-err));
+		return err == -EBUSY ? -EEXIST : err;
+	}
+	err = vduse_record_open(f, v, w, why, sizeof(why));
+	if (err < 0) {
+		snprintf(msg, size, TAKEN "; not taken over: its record %s", v->name, why);
+		return -EEXIST;
+	}
+	err = kernel_queues_match(v);
+	if (err < 0) {
+		snprintf(msg, size, TAKEN "; not taken over: the kernel's device does not have "
+			 "%u queues (%s)", v->name, v->nvqs, strerror(-err));
+		return -EEXIST;
+	}
+	err = make_eventfds(v);
+	if (err < 0) {
+		snprintf(msg, size, "vdpa: no eventfds for \"%s\": %s", v->name, strerror(-err));
+		return err;
+	}
+	v->resuming = true;
+	return 0;
+}
+
 /* The kernel's view of the queues: net without a control queue has one pair. */
 static uint32_t kernel_nvqs(const struct vduse_dev *v, struct uvdpa_device *d, uint32_t id)
 {
@@ -216,6 +277,7 @@ int vduse_dev_create(struct uvdpa_vduse_face *f, struct uvdpa_device *d,
 		     struct vduse_dev **out, char *msg, size_t size)
 {
 	uint32_t id = d->ops->get_device_id(d);
+	struct vduse_rec_want want;
 	struct vduse_dev *v;
 	int err;
 
@@ -238,7 +300,16 @@ int vduse_dev_create(struct uvdpa_vduse_face *f, struct uvdpa_device *d,
 	if (err < 0)
 		goto fail;
 	v->nvqs = kernel_nvqs(v, d, id);
+	vduse_record_want(&want, d, id, v->features, v->nvqs);
 	err = create_dev(v, d, id, msg, size);
+	if (err == -EEXIST) {
+		/* A uvdpad before us died and left it (and a driver on it, maybe). */
+		err = take_over(f, v, &want, msg, size);
+		if (err < 0)
+			goto fail;
+		*out = v;
+		return 0;
+	}
 	if (err < 0)
 		goto fail;
 	v->fd = open_node(v->name);
@@ -256,6 +327,11 @@ int vduse_dev_create(struct uvdpa_vduse_face *f, struct uvdpa_device *d,
 		vduse_dev_destroy(f, v);
 		goto fail;
 	}
+	err = vduse_record_create(f, v, &want);
+	if (err < 0)
+		vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: no record in %s (%s): the device cannot be "
+			  "taken over if uvdpad dies", v->name, f->recdir[0] ? f->recdir : "(no run "
+			  "directory)", strerror(-err));
 	*out = v;
 	return 0;
 fail:
@@ -289,6 +365,8 @@ int vduse_dev_destroy(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 		v->fd = -1;
 	}
 	err = kernel_destroy(v->name);
+	if (err == 0)
+		vduse_record_remove(v);
 	if (err == -EBUSY) {
 		/* Still on the kernel's vdpa bus: keep answering it. */
 		v->fd = open_node(v->name);
@@ -315,6 +393,7 @@ void vduse_dev_free(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 		close(v->fault.wake_fd);
 	if (v->fd >= 0)
 		close(v->fd);
+	vduse_record_close(v);
 	free(v);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The kernel face's thread and device registry (see vduse_face.h). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,14 @@
 #include "vduse/vduse_priv.h"
 
 #define ORPHAN_RETRY_MS 1000
+
+/* uvdpad stops and its state file brings the devices back: records stay. */
+static atomic_bool keep_records;
+
+void uvdpa_vduse_keep_records_at_exit(void)
+{
+	atomic_store(&keep_records, true);
+}
 
 void vduse_log(struct uvdpa_vduse_face *f, enum uvdpa_vduse_log_level level,
 	       const char *fmt, ...)
@@ -211,7 +220,12 @@ void uvdpa_vduse_face_free(struct uvdpa_vduse_face *f)
 		f->devs = v->next;
 		vduse_dev_unwatch(f, v);
 		vduse_dev_detach(f, v);
-		if (vduse_dev_destroy(f, v) == -EBUSY)
+		if (vduse_dev_destroy(f, v) != -EBUSY)
+			;
+		else if (v->rec)
+			vduse_log(f, UVDPA_VDUSE_LOG_INFO, "VDUSE device %s kept: the kernel's vdpa "
+				  "device %s exists; the next uvdpad takes it over", v->name, v->name);
+		else
 			vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "VDUSE device %s left behind: the "
 				  "kernel's vdpa device %s still exists (vdpa dev del %s)",
 				  v->name, v->name, v->name);
@@ -233,13 +247,21 @@ int uvdpa_vduse_face_device_added(struct uvdpa_vduse_face *f, struct uvdpa_devic
 	pthread_mutex_lock(&f->lock);
 	err = vduse_dev_create(f, d, &v, msg, size);
 	if (err == 0) {
+		bool taken = v->resuming;
+
 		v->id = f->next_id++;
 		err = vduse_dev_watch(f, v);
-		if (err < 0) {
+		if (err < 0)
 			snprintf(msg, size, "vdpa: cannot watch /dev/vduse/%s: %s", v->name,
 				 strerror(-err));
+		/* Under the lock: the kernel's messages wait until the device is back. */
+		else if (taken)
+			err = vduse_msg_resume(f, v, msg, size);
+		if (err < 0) {
 			vduse_dev_unwatch(f, v);
-			vduse_dev_destroy(f, v);
+			/* Not ours to destroy when we only came to take it over. */
+			if (!taken)
+				vduse_dev_destroy(f, v);
 			vduse_dev_free(f, v);
 		} else {
 			v->next = f->devs;
@@ -265,6 +287,10 @@ void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_de
 		vduse_dev_unwatch(f, v);
 		vduse_dev_detach(f, v);
 		err = vduse_dev_destroy(f, v);
+		/* Deleted: no uvdpad after us has it to take over; unless we are
+		 * stopping and the next start brings it back (state file). */
+		if (err != -EBUSY || !atomic_load(&keep_records))
+			vduse_record_remove(v);
 		if (err == -EBUSY && v->fd >= 0) {
 			vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "VDUSE device %s kept: the kernel's vdpa "
 				  "device %s still exists; it is destroyed after `vdpa dev del %s`",
@@ -281,6 +307,16 @@ void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_de
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
+}
+
+int uvdpa_vduse_face_set_rundir(struct uvdpa_vduse_face *f, const char *rundir)
+{
+	int err;
+
+	pthread_mutex_lock(&f->lock);
+	err = vduse_record_dir(f, rundir);
+	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
 const char *uvdpa_vduse_face_subset(struct uvdpa_vduse_face *f, struct uvdpa_device *d)

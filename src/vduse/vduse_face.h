@@ -36,7 +36,20 @@ struct uvdpa_vduse_face *uvdpa_vduse_face_new(uvdpa_vduse_log_fn *log, void *opa
 void uvdpa_vduse_face_free(struct uvdpa_vduse_face *f);
 
 /*
- * Creates the VDUSE device for d (same name) and serves it. 0, or a negative
+ * Where the face keeps, per exported device, what a uvdpad after this one
+ * needs to take the kernel's device over ($rundir/vduse/NAME.vduse; tmpfs).
+ * Without it (never called, or the directory unusable: logged, -errno)
+ * devices are exported but cannot be taken over.
+ */
+int uvdpa_vduse_face_set_rundir(struct uvdpa_vduse_face *f, const char *rundir);
+
+/*
+ * Creates the VDUSE device for d (same name) and serves it. If the kernel
+ * has a VDUSE device of that name already, left by a uvdpad that died, the
+ * face takes it over when the record that uvdpad kept is for that very
+ * device and matches d: the kernel's driver carries on, what was in flight
+ * is resubmitted. Otherwise it is refused (-EEXIST), the kernel's device
+ * untouched. 0, or a negative
  * errno with msg[size] saying why ("vdpa: ..."); nothing is left behind then.
  */
 int uvdpa_vduse_face_device_added(struct uvdpa_vduse_face *f, struct uvdpa_device *d,
@@ -47,6 +60,13 @@ int uvdpa_vduse_face_device_added(struct uvdpa_vduse_face *f, struct uvdpa_devic
  * it and keeps answering the kernel for the orphan until `vdpa dev del`.
  */
 void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_device *d);
+
+/*
+ * The daemon stops and its state file brings the devices back at the next
+ * start: a device removed now whose kernel vdpa device still exists keeps
+ * its record, so the next uvdpad takes it over (else removal deletes it).
+ */
+void uvdpa_vduse_keep_records_at_exit(void);
 
 /*
  * What the kernel sees of d ("" until exported): the features dropped

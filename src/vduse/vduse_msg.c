@@ -7,6 +7,7 @@
  * eventfd writes and leave as ioctls from here, outside any device lock.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -37,6 +38,33 @@ void vduse_set_callbacks(struct vduse_dev *v)
 
 	if (v->d->ops->set_config_cb)
 		v->d->ops->set_config_cb(v->d, &cb);
+}
+
+/*
+ * The queue records what it takes and completes in its area of the record,
+ * so that a uvdpad after us resubmits what was in flight (blk completes out
+ * of order: the used index alone does not say) and gives back the receive
+ * buffers net had taken. Taking over, the area says where the queue is.
+ */
+static int attach_inflight(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t idx,
+			   uint32_t num)
+{
+	size_t len;
+	void *area = vduse_record_area(v, idx, &len);
+	int err;
+
+	if (!area || !v->d->ops->set_vq_inflight)
+		return 0;
+	if (v->resuming && vduse_record_check_area(v, idx, num) < 0) {
+		vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: queue %u: the record's inflight area "
+			  "is not for a queue of %u entries", v->name, idx, num);
+		return -EBADMSG;
+	}
+	err = v->d->ops->set_vq_inflight(v->d, (uint16_t)idx, area, len);
+	if (err < 0)
+		vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: queue %u: inflight area refused: %s",
+			  v->name, idx, strerror(-err));
+	return err;
 }
 
 /* Programs queue idx from what the kernel's driver set up (VDUSE_VQ_GET_INFO). */
@@ -73,6 +101,8 @@ static int setup_vq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t id
 	}
 	if (d->ops->set_vq_state && (err = d->ops->set_vq_state(d, idx, &st)) < 0)
 		return err;
+	if ((err = attach_inflight(f, v, idx, info.num)) < 0)
+		return err;
 	if (vduse_kioctl(v, VDUSE_VQ_SETUP_KICKFD, &kick) < 0)
 		return -errno;
 	err = d->ops->set_vq_kick_fd(d, idx, v->kick_fds[idx]);
@@ -88,6 +118,10 @@ static int driver_ok(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 {
 	uint32_t i;
 	int err = vduse_iotlb_refresh(f, v);
+
+	/* A driver starting afresh: nothing of a previous one is in flight. */
+	if (!v->resuming)
+		vduse_record_clear_areas(v);
 
 	if (err < 0) {
 		vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: cannot map the kernel's IOTLB: %s",
@@ -113,6 +147,7 @@ static int features_ok(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 
 	if (vduse_kioctl(v, VDUSE_DEV_GET_FEATURES, &feat) < 0)
 		return -errno;
+	v->driver_features = feat & v->features;
 	/* ACCESS_PLATFORM is VDUSE's: the device translates through its map anyway. */
 	feat &= v->d->ops->get_device_features(v->d);
 	err = uvdpa_device_set_features(v->d, feat);
@@ -156,6 +191,14 @@ static int claim(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	return 0;
 }
 
+/* What the kernel's driver did, for a uvdpad after us; taking over, the
+ * record is only read until the device is back where it says. */
+static void record_status(struct vduse_dev *v)
+{
+	if (!v->resuming)
+		vduse_record_status(v);
+}
+
 static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t status)
 {
 	uint8_t added = status & ~v->status;
@@ -166,6 +209,7 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 		return status == 0 ? 0 : -ENODEV;
 	if (status == 0) {
 		reset(v);
+		record_status(v);
 		return 0;
 	}
 	/* ACKNOWLEDGE (and FAILED) alone: the virtio core noticed the device, no
@@ -173,6 +217,7 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 	 * touched, a front end may be driving it. */
 	if (!v->claimed && !(status & DRIVING)) {
 		v->status = status;
+		record_status(v);
 		return 0;
 	}
 	if ((err = claim(f, v)) < 0)
@@ -190,11 +235,13 @@ static int set_status(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint8_t s
 		 * the device. Everything that can fail is done: the device
 		 * starts once the kernel has its answer (vduse_msg_after). */
 		v->status = status;
+		record_status(v);
 		v->start_pending = true;
 		return 0;
 	}
 	v->d->ops->set_status(v->d, status);
 	v->status = status;
+	record_status(v);
 	return 0;
 }
 
@@ -354,6 +401,8 @@ void vduse_cfg_changed(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	    ioctl(v->fd, VDUSE_DEV_INJECT_CONFIG_IRQ) < 0)
 		vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: config change not passed on: %s",
 			  v->name, strerror(errno));
+	else
+		vduse_record_config(v, cd->buffer, size);
 	free(cd);
 }
 
@@ -368,4 +417,68 @@ void vduse_fault(struct uvdpa_vduse_face *f, struct vduse_dev *v)
 	vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "%s: memory behind the kernel's IOTLB vanished "
 		  "(a vhost-vdpa user shrank its file); the device's map is dropped", v->name);
 	vduse_iotlb_clear(v);
+}
+
+/*
+ * Taking over (vduse_dev.c take_over): the device is brought to the status
+ * the record says the kernel's driver set, through the same steps the
+ * driver took, with what the kernel still holds (its driver's features,
+ * each queue's setup, the IOTLB) and new kick eventfds. The device then
+ * resubmits what its inflight areas hold, every ring is polled once (kicks
+ * sent while nobody listened are lost) and every queue gets an interrupt
+ * (completions the dead daemon made without signalling them).
+ */
+int vduse_msg_resume(struct uvdpa_vduse_face *f, struct vduse_dev *v, char *msg, size_t size)
+{
+	uint8_t want = v->rec->status;
+	uint64_t feat = 0;
+	uint32_t i;
+	int err = 0;
+
+	if (want & UVDPA_STATUS_FEATURES_OK) {
+		if (vduse_kioctl(v, VDUSE_DEV_GET_FEATURES, &feat) < 0)
+			err = -errno;
+		else if ((feat & v->rec->features) != v->rec->driver_features)
+			err = -ESTALE;
+		if (err < 0) {
+			snprintf(msg, size, "vdpa: VDUSE device \"%s\" not taken over: the kernel's "
+				 "driver features 0x%llx are not the record's 0x%llx%s%s", v->name,
+				 (unsigned long long)feat,
+				 (unsigned long long)v->rec->driver_features, err == -ESTALE ? "" : ": ",
+				 err == -ESTALE ? "" : strerror(-err));
+			goto out;
+		}
+	}
+	if (want & DRIVING) {
+		err = set_status(f, v, want & ~(UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK));
+		if (!err && (want & UVDPA_STATUS_FEATURES_OK))
+			err = set_status(f, v, want & ~UVDPA_STATUS_DRIVER_OK);
+		if (!err && (want & UVDPA_STATUS_DRIVER_OK))
+			err = set_status(f, v, want);
+		if (err < 0)
+			snprintf(msg, size, "vdpa: VDUSE device \"%s\" not taken over: the device "
+				 "refuses status 0x%02x as recorded: %s", v->name, want, strerror(-err));
+	} else {
+		v->status = want;
+	}
+out:
+	v->resuming = false;
+	if (err < 0) {
+		reset(v);
+		return err;
+	}
+	vduse_msg_after(f, v);
+	for (i = 0; (want & UVDPA_STATUS_DRIVER_OK) && i < v->nvqs; i++) {
+		uint64_t one = 1;
+
+		if (write(v->kick_fds[i], &one, sizeof(one)) != sizeof(one))
+			vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: queue %u: cannot poll it once",
+				  v->name, i);
+		if (vduse_kioctl(v, VDUSE_VQ_INJECT_IRQ, &i) < 0 && errno != EINVAL)
+			vduse_log(f, UVDPA_VDUSE_LOG_WARN, "%s: queue %u: interrupt not injected: %s",
+				  v->name, i, strerror(errno));
+	}
+	vduse_log(f, UVDPA_VDUSE_LOG_INFO, "%s: VDUSE device taken over from a previous uvdpad "
+		  "(status 0x%02x, driver features 0x%llx)", v->name, want, (unsigned long long)feat);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <linux/vduse.h>
 
@@ -31,6 +32,36 @@ struct vduse_maps {
 
 struct vduse_dev;
 
+/* The record a device leaves for the next uvdpad (vduse_record.c). */
+#define VDUSE_REC_MAGIC "uvdpaVDR"
+#define VDUSE_REC_VERSION 1
+#define VDUSE_REC_CONFIG_MAX 256
+#define VDUSE_REC_BOOT_ID 40
+struct vduse_rec_hdr {
+	char magic[8];
+	uint32_t version;               /* written last */
+	uint32_t hdr_size;
+	uint64_t file_size;
+	char boot_id[VDUSE_REC_BOOT_ID];   /* /proc/sys/kernel/random/boot_id */
+	uint64_t node_ino, node_rdev;   /* /dev/vduse/NAME: which kernel device */
+	uint64_t features;              /* offered to the kernel */
+	uint64_t driver_features;       /* as of FEATURES_OK */
+	uint32_t device_id, nvqs;       /* nvqs: the kernel's view */
+	uint32_t config_size, vq_num_max;
+	uint8_t status;                 /* last status the kernel set and we took */
+	uint8_t pad[7];
+	uint8_t config[VDUSE_REC_CONFIG_MAX];
+};
+
+/* What a record must say to describe the device being exported. */
+struct vduse_rec_want {
+	char boot_id[VDUSE_REC_BOOT_ID];
+	uint64_t node_ino, node_rdev;
+	uint64_t features;
+	uint32_t device_id, nvqs, config_size, vq_num_max;
+	uint8_t config[VDUSE_REC_CONFIG_MAX];
+};
+
 /* The kernel's end of /dev/vduse/NAME as the message handler sees it: the
  * fuzz harness puts a fake here; NULL is the real node (ioctl on fd). */
 struct vduse_kernel_ops {
@@ -53,11 +84,17 @@ struct vduse_dev {
 	 * them marks this and writes fault.wake_fd (ours). */
 	struct vhost_fault_owner fault;
 	uint64_t features;              /* offered to the kernel */
+	uint64_t driver_features;       /* the kernel's driver's, as of FEATURES_OK */
 	uint8_t status;                 /* last status the kernel set */
 	bool claimed;                   /* the kernel's driver holds d (uvdpa_device_claim) */
 	bool start_pending;             /* DRIVER_OK answered; the device starts next */
 	struct vduse_maps maps;         /* what the device's map points into */
 	char subset[160];               /* features dropped for VDUSE, for dev show */
+	/* What survives us (vduse_record.c); NULL: nothing (no run directory). */
+	struct vduse_rec_hdr *rec;
+	size_t rec_len;
+	char rec_path[PATH_MAX];
+	bool resuming;                  /* taking over: the inflight areas hold the truth */
 };
 
 struct uvdpa_vduse_face {
@@ -67,6 +104,7 @@ struct uvdpa_vduse_face {
 	int stop_fd;                    /* ends the thread */
 	int wake_fd;                    /* an orphan appeared: re-arm the timer */
 	uint32_t next_id;
+	char recdir[PATH_MAX];          /* $UVDPA_RUNDIR/vduse: records; "": none */
 	struct vduse_dev *devs;
 	unsigned orphans;               /* devices with d == NULL: retry their destroy */
 	uvdpa_vduse_log_fn *log;
@@ -112,6 +150,9 @@ void vduse_msg_handle(struct uvdpa_vduse_face *f, struct vduse_dev *v,
 		      const struct vduse_dev_request *req, struct vduse_dev_response *resp);
 /* What waits for the kernel to have its answer: a device's start. */
 void vduse_msg_after(struct uvdpa_vduse_face *f, struct vduse_dev *v);
+/* Takes over the kernel's device as the record says (v->resuming): 0, or
+ * a negative errno with msg saying why (the device is reset then). */
+int vduse_msg_resume(struct uvdpa_vduse_face *f, struct vduse_dev *v, char *msg, size_t size);
 void vduse_irq(struct uvdpa_vduse_face *f, struct vduse_dev *v, uint32_t idx);
 void vduse_cfg_changed(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 void vduse_set_callbacks(struct vduse_dev *v);
@@ -123,5 +164,33 @@ void vduse_fault(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 int vduse_iotlb_refresh(struct uvdpa_vduse_face *f, struct vduse_dev *v);
 /* Empty map for the device, then unmaps everything. */
 void vduse_iotlb_clear(struct vduse_dev *v);
+
+/* vduse_record.c: what a device leaves for the next uvdpad */
+size_t vduse_record_size(uint32_t nvqs, uint32_t vq_num_max);
+void vduse_record_want(struct vduse_rec_want *w, struct uvdpa_device *d, uint32_t id,
+		       uint64_t features, uint32_t nvqs);
+/* The parser: 0 if buf[len] is a record of the device w describes; else
+ * -EINVAL with msg saying why. Never trusts a field it has not bounded. */
+int vduse_record_check(const void *buf, size_t len, const struct vduse_rec_want *w,
+		       char *msg, size_t size);
+/* A fresh record for a device just created (v->fd open). */
+int vduse_record_create(struct uvdpa_vduse_face *f, struct vduse_dev *v,
+			const struct vduse_rec_want *w);
+/* A record's header for the device w describes, len bytes in all. */
+void vduse_record_fill(struct vduse_rec_hdr *h, const struct vduse_rec_want *w, size_t len);
+/* The record a previous uvdpad left for the kernel's device on v->fd. */
+int vduse_record_open(struct uvdpa_vduse_face *f, struct vduse_dev *v,
+		      const struct vduse_rec_want *w, char *msg, size_t size);
+/* Queue idx's inflight area (len: its size); NULL without a record. */
+void *vduse_record_area(const struct vduse_dev *v, uint32_t idx, size_t *len);
+/* 0 if queue idx's area is empty or made for num entries; -EBADMSG. */
+int vduse_record_check_area(const struct vduse_dev *v, uint32_t idx, uint32_t num);
+void vduse_record_clear_areas(struct vduse_dev *v);
+/* Writes v->status (and the driver's features) through. */
+void vduse_record_status(struct vduse_dev *v);
+void vduse_record_config(struct vduse_dev *v, const void *cfg, size_t len);
+void vduse_record_close(struct vduse_dev *v);       /* unmaps, the file stays */
+void vduse_record_remove(struct vduse_dev *v);      /* and deletes it */
+int vduse_record_dir(struct uvdpa_vduse_face *f, const char *rundir);
 
 #endif

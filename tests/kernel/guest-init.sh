@@ -500,6 +500,187 @@ check_claim() {
 	uvdpad_down
 }
 
+# A uvdpad that dies (SIGKILL) and comes back with its state file takes its
+# VDUSE devices over: the kernel's driver sees a delay, not an error.
+# uvdpad_again ARGS...: starts uvdpad (its log appended to /tmp/uvdpad-all.log).
+uvdpad_again() {
+	cat /tmp/uvdpad.log >>/tmp/uvdpad-all.log 2>/dev/null
+	uvdpad "$@" -v -v >/tmp/uvdpad.log 2>&1 &
+	uvdpad_pid=$!
+}
+uvdpad_kill9() { kill -9 $uvdpad_pid; wait $uvdpad_pid 2>/dev/null; }
+taken_over() { grep -q "$1: VDUSE device taken over" /tmp/uvdpad.log; }
+# show_all DEV: what uvdpa shows of a device, to compare across a restart.
+show_all() { uvdpa dev show "$1"; uvdpa -j dev show "$1"; uvdpa dev config show "$1"; }
+# restart_writer DISK: O_DIRECT passes of two patterns in turn, each read
+# back and compared, until /tmp/rw.stop appears; counts in /tmp/rw.*.
+restart_writer() {
+	n=0
+	: >/tmp/rw.err
+	while [ ! -e /tmp/rw.stop ]; do
+		p=/tmp/rpat$((n % 2))
+		dd if=$p of="/dev/$1" bs=64k oflag=direct 2>/tmp/rw.dd || echo "pass $n: write: $(cat /tmp/rw.dd)" >>/tmp/rw.err
+		dd if="/dev/$1" of=/tmp/rback bs=64k count=64 iflag=direct 2>/tmp/rw.dd || echo "pass $n: read: $(cat /tmp/rw.dd)" >>/tmp/rw.err
+		cmp -s $p /tmp/rback || echo "pass $n: data differs" >>/tmp/rw.err
+		n=$((n + 1))
+		echo $n >/tmp/rw.passes
+	done
+}
+passes() { cat /tmp/rw.passes 2>/dev/null || echo 0; }
+passes_over() { [ "$(passes)" -gt "$1" ]; }
+check_restart() {
+	rm -f /tmp/rstate /tmp/rw.stop /tmp/rw.passes
+	truncate -s 8M /tmp/rback.img
+	dd if=/dev/urandom of=/tmp/rpat0 bs=64k count=64 2>/dev/null
+	dd if=/dev/urandom of=/tmp/rpat1 bs=64k count=64 2>/dev/null
+	uvdpad_up --vduse -S /tmp/rstate || return
+	uvdpa dev add name rblk mgmtdev blk_file path /tmp/rback.img 2>/tmp/e || { fail restart-add "$(cat /tmp/e)"; uvdpad_down; return; }
+	vdpa dev add name rblk mgmtdev vduse || { fail restart-vdpa-add; uvdpad_down; return; }
+	wait_for 100 test -n "$(first_disk)" || { fail restart-disk "no disk"; uvdpad_down; return; }
+	d=$(first_disk)
+	[ -f /run/uvdpa/vduse/rblk.vduse ] && pass restart-record "$(wc -c </run/uvdpa/vduse/rblk.vduse) bytes" || fail restart-record "no /run/uvdpa/vduse/rblk.vduse"
+	show_all rblk >/tmp/show0
+	restart_writer "$d" &
+	writer=$!
+	# Three SIGKILLs, then a clean stop (SIGTERM): with a state file the
+	# kernel's device is kept for the next start the same way.
+	for k in 1 2 3 4; do
+		p0=$(passes)
+		wait_for 100 passes_over $((p0 + 1)) || fail "restart-$k-io" "no pass done before the kill (passes $(passes))"
+		sleep 0.$k
+		if [ $k = 4 ]; then
+			kill $uvdpad_pid; wait $uvdpad_pid
+			r=$?
+			grep -q 'VDUSE device rblk kept: .*the next uvdpad takes it over' /tmp/uvdpad.log && [ $r = 0 ] && pass restart-sigterm-kept || fail restart-sigterm-kept "exit $r: $(tail -n 3 /tmp/uvdpad.log)"
+		else
+			uvdpad_kill9
+		fi
+		uvdpad_again --vduse -S /tmp/rstate
+		if wait_for 100 taken_over rblk; then
+			pass "restart-$k-taken-over" "$(grep -m1 'taken over' /tmp/uvdpad.log)"
+		else
+			fail "restart-$k-taken-over" "$(tail -n 5 /tmp/uvdpad.log)"
+		fi
+		p1=$(passes)
+		if wait_for 150 passes_over $((p1 + 1)); then
+			pass "restart-$k-io-goes-on" "passes $p0 -> $p1 -> $(passes)"
+		else
+			fail "restart-$k-io-goes-on" "passes $p0 -> $p1 -> $(passes); $(tail -n 3 /tmp/uvdpad.log)"
+		fi
+	done
+	touch /tmp/rw.stop
+	wait $writer
+	if [ ! -s /tmp/rw.err ]; then pass restart-no-io-error "$(passes) verified passes across 3 SIGKILLs and a SIGTERM"; else fail restart-no-io-error "$(head -n 5 /tmp/rw.err)"; fi
+	grep -q 'resubmitting' /tmp/uvdpad-all.log /tmp/uvdpad.log && echo "NOTE restart: $(cat /tmp/uvdpad-all.log /tmp/uvdpad.log | grep -c resubmitting) queue(s) resubmitted chains"
+	dmesg | grep -q 'I/O error' && fail restart-kernel-io-error "$(dmesg | grep -m3 'I/O error')" || pass restart-kernel-no-io-error
+	show_all rblk >/tmp/show1
+	if cmp -s /tmp/show0 /tmp/show1; then pass restart-dev-show-same "$(head -n 1 /tmp/show1)"; else fail restart-dev-show-same "before: $(cat /tmp/show0) after: $(cat /tmp/show1)"; fi
+	# Kicks sent while nobody listens are lost (the kernel signals the dead
+	# daemon's eventfd): a write posted while uvdpad is stopped, then killed,
+	# completes only because the next one polls every ring once.
+	kill -STOP $uvdpad_pid
+	dd if=/tmp/rpat1 of="/dev/$d" bs=64k count=16 oflag=direct 2>/tmp/lk.err &
+	ddp=$!
+	sleep 1
+	uvdpad_kill9
+	uvdpad_again --vduse -S /tmp/rstate
+	wait_for 100 taken_over rblk || fail restart-lost-kick-taken-over "$(tail -n 3 /tmp/uvdpad.log)"
+	if wait_for 100 eval '! kill -0 $ddp 2>/dev/null' && wait $ddp; then
+		dd if="/dev/$d" of=/tmp/rback bs=64k count=16 iflag=direct 2>/dev/null
+		head -c 1048576 /tmp/rpat1 | cmp -s - /tmp/rback && pass restart-lost-kick "posted while uvdpad was stopped, done by the next one" ||
+			fail restart-lost-kick "data differs"
+	else
+		fail restart-lost-kick "the write posted while uvdpad was stopped never completed: $(cat /tmp/lk.err)"
+	fi
+	# Refused takeovers leave the kernel's device alone and uvdpad running.
+	uvdpad_kill9
+	rec=/run/uvdpa/vduse/rblk.vduse
+	cp $rec /tmp/rec.good
+	restart_refused() { # TAG WANT UVDPAD-ARGS...
+		tag=$1 want=$2; shift 2
+		uvdpad_again "$@"
+		wait_for 100 grep -q "rblk" /tmp/uvdpad.log
+		wait_for 100 test -S /run/uvdpa/uvdpa.sock
+		sleep 0.5
+		if grep -q "$want" /tmp/uvdpad.log && uvdpa dev show >/dev/null 2>&1 && kill -0 $uvdpad_pid; then
+			pass "restart-refused-$tag" "$(grep -m1 "$want" /tmp/uvdpad.log)"
+		else
+			fail "restart-refused-$tag" "$(tail -n 5 /tmp/uvdpad.log)"
+		fi
+		uvdpad_down
+		[ -e /dev/vduse/rblk ] || fail "restart-refused-$tag-kept" "the kernel's device went"
+	}
+	# A device other than the kernel's (vdpasim_blk's config space): mismatch.
+	uvdpad_again --vduse --no-state
+	wait_for 100 test -S /run/uvdpa/uvdpa.sock; sleep 0.3
+	out=$(uvdpa dev add name rblk mgmtdev vdpasim_blk 2>&1)
+	case $out in
+	*'exists already; not taken over: its record'*) pass restart-refused-mismatch "$out" ;;
+	*) fail restart-refused-mismatch "$out" ;;
+	esac
+	uvdpa dev show >/dev/null 2>&1 && kill -0 $uvdpad_pid && pass restart-mismatch-uvdpad-lives || fail restart-mismatch-uvdpad-lives
+	uvdpad_down
+	head -c 1000 /tmp/rec.good >$rec
+	restart_refused truncated "its record .*bytes" --vduse -S /tmp/rstate
+	cp /tmp/rec.good $rec; printf 'garbage!' | dd of=$rec conv=notrunc 2>/dev/null
+	restart_refused garbage "not a uvdpa VDUSE record" --vduse -S /tmp/rstate
+	cp /tmp/rec.good $rec; printf '12345678' | dd of=$rec bs=1 seek=64 conv=notrunc 2>/dev/null
+	restart_refused stale "left by another VDUSE device of that name" --vduse -S /tmp/rstate
+	# The good record again: taken over, the disk works.
+	cp /tmp/rec.good $rec
+	uvdpad_again --vduse -S /tmp/rstate
+	if wait_for 100 taken_over rblk; then pass restart-after-refusals "$(grep -m1 'taken over' /tmp/uvdpad.log)"; else fail restart-after-refusals "$(tail -n 5 /tmp/uvdpad.log)"; fi
+	wait_for 100 test -S /run/uvdpa/uvdpa.sock
+	pattern_rw "$d" 4194304 restart-after
+	if vdpa dev del rblk; then pass restart-vdpa-del; else fail restart-vdpa-del "vdpa dev del failed"; fi
+	if uvdpa dev del rblk 2>/tmp/e; then pass restart-uvdpa-del; else fail restart-uvdpa-del "$(cat /tmp/e)"; fi
+	[ ! -e /dev/vduse/rblk ] && [ ! -e $rec ] && pass restart-all-gone || fail restart-all-gone "$(ls /dev/vduse /run/uvdpa/vduse | tr '\n' ' ')"
+	uvdpad_down
+	rm -f /tmp/rback.img /tmp/rback /tmp/rpat0 /tmp/rpat1
+}
+
+# The same for net (vdpasim_net): frames to the interface's own MAC keep
+# looping back after each restart; no receive buffer is lost.
+check_netrestart() {
+	mac=52:54:00:12:34:57
+	uvdpad_up --vduse -S /tmp/nstate || return
+	uvdpa dev add name rnet mgmtdev vdpasim_net mac $mac 2>/tmp/e || { fail netre-add "$(cat /tmp/e)"; uvdpad_down; return; }
+	vdpa dev add name rnet mgmtdev vduse || { fail netre-vdpa-add; uvdpad_down; return; }
+	wait_for 100 has_if $mac || { fail netre-if "no interface with $mac"; uvdpad_down; return; }
+	net_if=$(if_with_mac $mac)
+	ip link set "$net_if" up
+	ip addr add 10.0.1.1/24 dev "$net_if"
+	arp -i "$net_if" -s 10.0.1.2 $mac
+	show_all rnet >/tmp/show0
+	for k in 0 1 2; do
+		if [ $k -gt 0 ]; then
+			# frames in flight while it dies
+			ping -c 200 -i 0.01 -W 1 10.0.1.2 >/dev/null 2>&1 &
+			pp=$!
+			sleep 0.3
+			uvdpad_kill9
+			uvdpad_again --vduse -S /tmp/nstate
+			wait_for 100 taken_over rnet || fail "netre-$k-taken-over" "$(tail -n 5 /tmp/uvdpad.log)"
+			wait $pp
+		fi
+		rx0=$(netstat_of rx_packets)
+		ping -c 300 -i 0.01 -W 1 -s 1000 10.0.1.2 >/dev/null 2>&1
+		sleep 0.5
+		rx=$(netstat_of rx_packets)
+		if [ $((rx - rx0)) -ge 300 ]; then
+			pass "netre-$k-loopback" "$((rx - rx0)) frames looped back"
+		else
+			fail "netre-$k-loopback" "rx_packets $rx0 -> $rx for 300 frames sent"
+		fi
+	done
+	show_all rnet >/tmp/show1
+	if cmp -s /tmp/show0 /tmp/show1; then pass netre-dev-show-same; else fail netre-dev-show-same "before: $(cat /tmp/show0) after: $(cat /tmp/show1)"; fi
+	vdpa dev del rnet || fail netre-vdpa-del
+	uvdpa dev del rnet 2>/tmp/e || fail netre-uvdpa-del "$(cat /tmp/e)"
+	[ ! -e /dev/vduse/rnet ] && [ ! -e /run/uvdpa/vduse/rnet.vduse ] && pass netre-all-gone || fail netre-all-gone "$(ls /dev/vduse /run/uvdpa/vduse | tr '\n' ' ')"
+	uvdpad_down
+}
+
 dump_log() { echo "--- uvdpad log"; tail -n 40 /tmp/uvdpad.log; echo "---"; }
 
 # A check the kernel hangs on must still end the run with what it knows.
