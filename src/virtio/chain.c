@@ -130,7 +130,8 @@ static size_t copy_head(char *dst, const char *src, size_t len, size_t align)
 
 	if (head > len)
 		head = len;
-	memcpy(dst, src, head);
+	if (head)
+		memcpy(dst, src, head);
 	return head;
 }
 
@@ -141,25 +142,35 @@ static size_t copy_head(char *dst, const char *src, size_t len, size_t align)
  */
 __attribute__((target("avx"))) static void copy_nt_avx(char *dst, const char *src, size_t len)
 {
-	size_t head = copy_head(dst, src, len, 32);
+	size_t head = copy_head(dst, src, len, 32), i;
 
 	dst += head;
 	src += head;
 	len -= head;
-	for (; len >= 128; len -= 128, dst += 128, src += 128) {
-		__m256i a = _mm256_loadu_si256((const __m256i *)src);
-		__m256i b = _mm256_loadu_si256((const __m256i *)(src + 32));
-		__m256i c = _mm256_loadu_si256((const __m256i *)(src + 64));
-		__m256i d = _mm256_loadu_si256((const __m256i *)(src + 96));
+	/* one index for both sides and 256 bytes a turn: 19 instructions
+	 * per 4 lines */
+	for (i = 0; i + 256 <= len; i += 256) {
+		const __m256i *s = (const __m256i *)(src + i);
+		__m256i *d = (__m256i *)(dst + i);
+		__m256i v0 = _mm256_loadu_si256(s), v1 = _mm256_loadu_si256(s + 1);
+		__m256i v2 = _mm256_loadu_si256(s + 2), v3 = _mm256_loadu_si256(s + 3);
+		__m256i v4 = _mm256_loadu_si256(s + 4), v5 = _mm256_loadu_si256(s + 5);
+		__m256i v6 = _mm256_loadu_si256(s + 6), v7 = _mm256_loadu_si256(s + 7);
 
-		_mm256_stream_si256((__m256i *)dst, a);
-		_mm256_stream_si256((__m256i *)(dst + 32), b);
-		_mm256_stream_si256((__m256i *)(dst + 64), c);
-		_mm256_stream_si256((__m256i *)(dst + 96), d);
+		_mm256_stream_si256(d, v0);
+		_mm256_stream_si256(d + 1, v1);
+		_mm256_stream_si256(d + 2, v2);
+		_mm256_stream_si256(d + 3, v3);
+		_mm256_stream_si256(d + 4, v4);
+		_mm256_stream_si256(d + 5, v5);
+		_mm256_stream_si256(d + 6, v6);
+		_mm256_stream_si256(d + 7, v7);
 	}
-	for (; len >= 32; len -= 32, dst += 32, src += 32)
-		_mm256_stream_si256((__m256i *)dst, _mm256_loadu_si256((const __m256i *)src));
-	memcpy(dst, src, len);
+	for (; i + 32 <= len; i += 32)
+		_mm256_stream_si256((__m256i *)(dst + i),
+				    _mm256_loadu_si256((const __m256i *)(src + i)));
+	if (i < len)
+		memcpy(dst + i, src + i, len - i);
 }
 
 static void copy_nt_sse2(char *dst, const char *src, size_t len)
