@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #define STALL_NS 2000000000ULL  /* no progress for this long: give up */
 #define BLK_QD_MAX 128          /* the blk driver's queue depth */
 #define QDS_MAX 8
+#define QUEUES_MAX 16           /* --queues: blk queues, one thread each */
 #define NET_ZC_BUFS (NET_WINDOW + 64)   /* --zero-copy: in flight, plus a burst's worth */
 
 struct opts {
@@ -38,6 +40,7 @@ struct opts {
 	uint64_t frames;                /* net: frames per run instead of a duration */
 	unsigned runs, duration_ms;
 	unsigned qds[QDS_MAX], nqd;     /* blk queue depths */
+	unsigned queues;                /* blk queues, one thread each */
 	const char *vhost_user;         /* socket of a back end, or NULL: in-process */
 };
 
@@ -343,7 +346,7 @@ static void blk_done(void *opaque, int res)
  * (one publication and at most one kick for all of them, as an application
  * with a queue of work would); IOPS of one run, -1 on error.
  */
-static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
+static double blk_run(struct uvdpa_blk *b, unsigned q, enum uvdpa_blk_op op, unsigned qd,
 		      uint8_t *bufs, uint64_t blocks, uint64_t dur_ns, uint64_t *seed)
 {
 	struct blk_run st = { 0, 0 };
@@ -355,7 +358,7 @@ static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 	for (i = 0; i < qd; i++)
 		opq[i] = &st;
 	for (;;) {
-		unsigned inflight = uvdpa_blk_inflight(b, 0);
+		unsigned inflight = uvdpa_blk_inflight(b, q);
 		unsigned room = inflight < qd ? qd - inflight : 0;
 
 		for (i = 0; i < room; i++) {
@@ -366,9 +369,9 @@ static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 				.sector = (*seed % blocks) * 8,
 				.buf = bufs + (size_t)(slot++ % qd) * 4096 };
 		}
-		if (room && uvdpa_blk_submit_burst(b, 0, rq, room, blk_done, opq) < 0)
+		if (room && uvdpa_blk_submit_burst(b, q, rq, room, blk_done, opq) < 0)
 			return -1;
-		uvdpa_blk_poll(b, 0);
+		uvdpa_blk_poll(b, q);
 		if (st.errors)
 			return -1;
 		if (++turn % 16)
@@ -383,7 +386,7 @@ static double blk_run(struct uvdpa_blk *b, enum uvdpa_blk_op op, unsigned qd,
 		if (t - last > STALL_NS)
 			return -1;
 	}
-	while (uvdpa_blk_inflight(b, 0) && uvdpa_blk_wait(b, 0, 1, 2000) > 0)
+	while (uvdpa_blk_inflight(b, q) && uvdpa_blk_wait(b, q, 1, 2000) > 0)
 		;
 	return (double)seen / ((double)(t - start) / 1e9);
 }
@@ -505,28 +508,97 @@ static int blk_prefill(struct uvdpa_blk *b, uint64_t sectors)
 	return err ? -1 : 0;
 }
 
+/* --queues: one blk_run per queue, each on its own thread, started together. */
+struct blk_qrun {
+	struct uvdpa_blk *b;
+	unsigned q, qd;
+	enum uvdpa_blk_op op;
+	uint8_t *bufs;
+	uint64_t blocks, dur_ns, seed;
+	pthread_barrier_t *start;
+	double iops;
+};
+
+static void *blk_qrun_main(void *arg)
+{
+	struct blk_qrun *r = arg;
+
+	pthread_barrier_wait(r->start);
+	r->iops = blk_run(r->b, r->q, r->op, r->qd, r->bufs, r->blocks, r->dur_ns, &r->seed);
+	return NULL;
+}
+
+/* IOPS of all queues together over one run, -1 if any failed. */
+static double blk_run_queues(struct blk_qrun *runs, unsigned nq, enum uvdpa_blk_op op,
+			     unsigned qd, uint64_t dur_ns)
+{
+	pthread_t th[QUEUES_MAX];
+	pthread_barrier_t start;
+	double sum = 0;
+	unsigned i, started;
+
+	if (nq == 1) {
+		runs[0].op = op;
+		runs[0].qd = qd;
+		return blk_run(runs[0].b, 0, op, qd, runs[0].bufs, runs[0].blocks, dur_ns,
+			       &runs[0].seed);
+	}
+	if (pthread_barrier_init(&start, NULL, nq))
+		return -1;
+	for (started = 0; started < nq; started++) {
+		runs[started].op = op;
+		runs[started].qd = qd;
+		runs[started].dur_ns = dur_ns;
+		runs[started].start = &start;
+		if (pthread_create(&th[started], NULL, blk_qrun_main, &runs[started]))
+			break;
+	}
+	if (started < nq) {
+		/* the barrier never opens for fewer threads: nothing ran */
+		fprintf(stderr, "uvdpa-bench: cannot start %u queue threads\n", nq);
+		exit(1);
+	}
+	for (i = 0; i < nq; i++) {
+		pthread_join(th[i], NULL);
+		if (runs[i].iops < 0)
+			sum = -1;
+		else if (sum >= 0)
+			sum += runs[i].iops;
+	}
+	pthread_barrier_destroy(&start);
+	return sum;
+}
+
 static int bench_blk(const struct opts *o)
 {
 	struct uvdpa_dev_set_config cfg = { 0 };
-	struct uvdpa_blk_opts bo = { .queue_depth = BLK_QD_MAX, .flags = UVDPA_BLK_INDIRECT |
-						UVDPA_BLK_EVENT_IDX |
-						(o->packed ? UVDPA_BLK_PACKED : 0),
-				    .zbuf_count = o->zero_copy ? BLK_QD_MAX : 0, .zbuf_size = 4096 };
+	unsigned nq = o->queues ? o->queues : 1;
+	struct uvdpa_blk_opts bo = { .queue_depth = BLK_QD_MAX, .num_queues = (uint16_t)nq,
+				     .flags = UVDPA_BLK_INDIRECT | UVDPA_BLK_EVENT_IDX |
+					      (o->packed ? UVDPA_BLK_PACKED : 0),
+				     .zbuf_count = o->zero_copy ? BLK_QD_MAX : 0, .zbuf_size = 4096 };
 	static struct blk_zrun z;
+	static struct blk_qrun runs[QUEUES_MAX];
 	struct uvdpa_bus *bus = uvdpa_bus_new();
 	struct uvdpa_virtio *v = NULL;
 	struct uvdpa_blk *b = NULL;
-	uint8_t *bufs = calloc(BLK_QD_MAX, 4096);
+	uint8_t *bufs = calloc((size_t)nq * BLK_QD_MAX, 4096);
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, blocks;
+	unsigned q;
 	int err = 1;
 
 	if (!bufs)
 		goto out;
+	if (nq > 1) {
+		cfg.mask |= 1ULL << UVDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES;   /* in-process simulator */
+		cfg.blk.num_queues = (uint16_t)nq;
+	}
 	v = open_target(o, bus, "vdpasim_blk", "bench-blk", &cfg, 2);
 	if (!v)
 		goto out;
 	if (uvdpa_blk_open(v, &bo, &b)) {
-		fprintf(stderr, "uvdpa-bench: cannot open the blk driver\n");
+		fprintf(stderr, "uvdpa-bench: cannot open the blk driver%s\n",
+			nq > 1 ? " with that many queues (does the device offer them?)" : "");
 		goto out;
 	}
 	blocks = uvdpa_blk_capacity(b) / 8;
@@ -536,34 +608,42 @@ static int bench_blk(const struct opts *o)
 	}
 	if (o->prefill && blk_prefill(b, blocks * 8))
 		goto out;
+	for (q = 0; q < nq; q++)
+		runs[q] = (struct blk_qrun){ .b = b, .q = q, .blocks = blocks,
+					     .bufs = bufs + (size_t)q * BLK_QD_MAX * 4096,
+					     .seed = seed + q * 0x632be59bd9b4e019ULL };
 	for (int w = 0; w < 2; w++) {
 		enum uvdpa_blk_op op = w ? UVDPA_BLK_OP_WRITE : UVDPA_BLK_OP_READ;
 
 		if (!o->blk_ops[w])
 			continue;
 
-		for (unsigned q = 0; q < o->nqd; q++) {
-			unsigned qd = o->qds[q];
+		for (unsigned d = 0; d < o->nqd; d++) {
+			unsigned qd = o->qds[d];
 			double iops[MAX_RUNS];
 			unsigned i;
 
 			if (o->zero_copy)
 				blk_run_zc(b, &z, op, qd, blocks, 100000000ULL, &seed);
 			else
-				blk_run(b, op, qd, bufs, blocks, 100000000ULL, &seed);
+				blk_run_queues(runs, nq, op, qd, 100000000ULL);
 			for (i = 0; i < o->runs; i++) {
 				iops[i] = o->zero_copy ?
 					  blk_run_zc(b, &z, op, qd, blocks,
 						     o->duration_ms * 1000000ULL, &seed) :
-					  blk_run(b, op, qd, bufs, blocks,
-						  o->duration_ms * 1000000ULL, &seed);
+					  blk_run_queues(runs, nq, op, qd,
+							 o->duration_ms * 1000000ULL);
 				if (iops[i] < 0) {
 					fprintf(stderr, "uvdpa-bench: blk I/O failed or stalled\n");
 					goto out;
 				}
 			}
-			printf("blk rand%-5s 4 KiB QD%-3u  %9.0f IOPS\n", w ? "write" : "read",
-			       qd, median(iops, o->runs));
+			if (nq > 1)
+				printf("blk rand%-5s 4 KiB QD%-3u x%-2u %6.0f IOPS\n", w ? "write" : "read",
+				       qd, nq, median(iops, o->runs));
+			else
+				printf("blk rand%-5s 4 KiB QD%-3u  %9.0f IOPS\n", w ? "write" : "read",
+				       qd, median(iops, o->runs));
 			fflush(stdout);
 		}
 	}
@@ -595,6 +675,8 @@ static void usage(FILE *f)
 		"  -p, --packed        packed rings instead of split rings\n"
 		"  -q, --qd LIST       blk queue depths, comma-separated, 1 to %d\n"
 		"                      (default 1,32,128)\n"
+		"  -Q, --queues N      blk: N queues, each at that depth on its own thread\n"
+		"                      (the IOPS of all of them; default 1, at most %d)\n"
 		"      --prefill       blk: write the whole disk before measuring\n"
 		"  -o, --op OP         blk: randread or randwrite only (default both)\n"
 		"      --no-poll       device worker sleeps until kicked (default: busy-poll)\n"
@@ -611,7 +693,7 @@ static void usage(FILE *f)
 		"                      frame or request, no cross-core traffic; in-process)\n"
 		"      --vhost-user PATH  run over libuvdpa's vhost-user front end against the\n"
 		"                      back end at PATH (one test: net or blk, as it serves)\n"
-		"  -h, --help          this text\n", MAX_RUNS, BLK_QD_MAX);
+		"  -h, --help          this text\n", MAX_RUNS, BLK_QD_MAX, QUEUES_MAX);
 }
 
 /* "1,32,128" into o->qds; 0, or -1 after saying why. */
@@ -645,6 +727,7 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "packed", no_argument, NULL, 'p' },
 		{ "qd", required_argument, NULL, 'q' },
+		{ "queues", required_argument, NULL, 'Q' },
 		{ "prefill", no_argument, NULL, 'F' },
 		{ "op", required_argument, NULL, 'o' },
 		{ "no-poll", no_argument, NULL, 'P' },
@@ -661,7 +744,7 @@ int main(int argc, char **argv)
 	int c, err = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "d:r:pq:o:1zs:n:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:pq:Q:o:1zs:n:h", lopts, NULL)) != -1) {
 		unsigned long val;
 
 		switch (c) {
@@ -685,6 +768,16 @@ int main(int argc, char **argv)
 		case 'q':
 			if (parse_qds(optarg, &o))
 				return 2;
+			break;
+		case 'Q':
+			errno = 0;
+			val = strtoul(optarg, &end, 10);
+			if (errno || *end || !val || val > QUEUES_MAX) {
+				fprintf(stderr, "uvdpa-bench: bad --queues \"%s\" (1 to %d)\n", optarg,
+					QUEUES_MAX);
+				return 2;
+			}
+			o.queues = (unsigned)val;
 			break;
 		case 'F':
 			o.prefill = true;
@@ -750,8 +843,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uvdpa-bench: --vhost-user needs one test, net or blk\n");
 		return 2;
 	}
-	if (o.one_core && o.vhost_user) {
-		fprintf(stderr, "uvdpa-bench: --one-core is for the in-process tests\n");
+	if (o.one_core && (o.vhost_user || o.queues > 1)) {
+		fprintf(stderr, "uvdpa-bench: --one-core is for the in-process tests, one thread "
+			"(not with --queues)\n");
+		return 2;
+	}
+	if (o.queues > 1 && (o.zero_copy || o.net)) {
+		fprintf(stderr, "uvdpa-bench: --queues is for the blk test, without --zero-copy "
+			"(all queues share one pool)\n");
 		return 2;
 	}
 	if (!o.net && !o.blk)

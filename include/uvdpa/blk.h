@@ -18,7 +18,17 @@
  * Results: 0 on success; -EIO when the device answers VIRTIO_BLK_S_IOERR or
  * no valid status; -EOPNOTSUPP for VIRTIO_BLK_S_UNSUPP.
  *
- * Threading: one thread at a time per struct uvdpa_blk.
+ * Threading: one thread at a time per struct uvdpa_blk, except that the
+ * per-queue calls (submit, submit_burst, poll, wait, set_poll, inflight) on
+ * different queues may run at the same time, one thread per queue; on one
+ * queue, one thread at a time. Everything else (open, close, the
+ * synchronous helpers, which use queue 0) only while no per-queue call
+ * runs. The zero-copy pool is shared by all queues and its buffers go back
+ * to it when their requests complete: an application that uses it drives
+ * all queues from one thread. Over vhost-user
+ * with reconnect_ms set, a hang-up is handled by the waiting call that sees
+ * it: use one thread for all queues then (a reconnect rewrites every ring's
+ * state).
  */
 #ifndef UVDPA_BLK_H
 #define UVDPA_BLK_H

@@ -242,7 +242,8 @@ void uvdpa_device_get_config(struct uvdpa_device *d, unsigned offset, void *buf,
  * One driver at a time: a face takes the device before its driver touches
  * it (features, map, rings, status) and lets go when that driver is gone
  * and the device reset. owner is a static string naming the driver, for
- * the loser's message ("vhost-user front end", "kernel (VDUSE)"); owners
+ * the loser's message ("vhost-user front end", "kernel (VDUSE)",
+ * "in-process driver (libuvdpa)"); owners
  * are told apart by the pointer. 0, or -EBUSY (also when owner holds it
  * already) with *holder (may be NULL) set to the owner in the way.
  */

@@ -31,7 +31,10 @@ extern "C" {
  *
  * Returns 0 and sets *out, or:
  *   -EINVAL  dev or out NULL
- *   -EBUSY   dev is already bound to a face (dev->face_priv is set)
+ *   -EBUSY   dev is already bound to a face (dev->face_priv is set), or
+ *            another face's driver holds it (uvdpa_device_claim: a vhost-user
+ *            front end, the kernel's driver through VDUSE); the binding
+ *            holds the claim until uvdpa_virtio_close
  *   -ENOMEM  out of memory or eventfds
  *   -EIO     the device refused the reset
  *

@@ -487,6 +487,40 @@ struct poll_state {
 	bool armed;                /* kicks re-armed, one last pass to go */
 };
 
+/* True if this pass stopped a queue on purpose (out of RX buffers). */
+static bool pass_stalled(const struct devrt *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->attr.nvqs; i++)
+		if (s->vqs[i].stalled)
+			return true;
+	return false;
+}
+
+/*
+ * No polling (mutex held): returns true to sleep in epoll. The worker still
+ * turns kicks off while its passes make progress, and back on, with one
+ * more pass, when they stop, as vhost-net does: a driver that keeps a queue
+ * busy then pays no kick per batch (a syscall on its side, a wake-up on
+ * ours). A pass that ran with kicks on needs no second look. A stalled
+ * queue (a frame lost for want of RX buffers) is not progress: it waits
+ * for the driver's kick, as the kernel's simulator does.
+ */
+static bool settle_decide(struct devrt *s, unsigned handled, bool again)
+{
+	if (again || (handled && !pass_stalled(s))) {
+		if (!s->kicks_off)
+			disarm_kicks(s);
+		return false;
+	}
+	if (s->kicks_off) {
+		arm_kicks(s);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Poll mode after a pass (mutex held): returns true to sleep in epoll.
  * Going to sleep takes two steps: re-arm kicks, then one more pass; only if
@@ -498,7 +532,11 @@ struct poll_state {
  */
 static bool poll_decide(struct devrt *s, struct poll_state *p, unsigned handled, bool again)
 {
-	uint64_t now = now_ns();
+	uint64_t now;
+
+	if (s->poll == UVDPA_POLL_OFF)
+		return settle_decide(s, handled, again);
+	now = now_ns();
 
 	if (p->slept_at_ns) {
 		uint64_t slept = now - p->slept_at_ns;
@@ -576,7 +614,7 @@ static void *sim_worker(void *arg)
 		pthread_mutex_lock(&s->mutex);
 		kicked = drain_events(s, ev, n);
 		handled = sim_pass(s, kicked, &again);
-		if (s->poll && s->running && (s->status & UVDPA_STATUS_DRIVER_OK)) {
+		if (s->running && (s->status & UVDPA_STATUS_DRIVER_OK)) {
 			sleep = poll_decide(s, &ps, handled, again);
 		} else {
 			if (s->kicks_off)

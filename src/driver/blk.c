@@ -336,35 +336,44 @@ int uvdpa_blk_zbuf_put(struct uvdpa_blk *b, void *buf)
 	return zbuf_put(&b->zp, buf);
 }
 
+/* One completion: the slot freed and the data buffer handed back before
+ * the callback runs, as the callback may submit again. */
+static void blk_complete(struct uvdpa_blk *b, struct blk_queue *bq, void *tok, uint32_t used)
+{
+	unsigned s = (unsigned)((uintptr_t)tok - 1);
+	struct blk_req_state st = bq->reqs[s];
+	int res = status_to_errno(slot_hdr(b, bq, s)->status);
+
+	/* A status byte but no room for it in the used length means the
+	 * device did not finish the request. */
+	if (used < 1)
+		res = -EIO;
+	if (!res && st.rbuf)
+		memcpy(st.rbuf, slot_host(b, bq, s, b->data_off), st.rlen);
+	bq->free_slots[bq->nfree++] = (uint16_t)s;
+	if (st.zbuf)
+		zbuf_return(&b->zp, st.zbuf - 1);
+	if (st.cb)
+		st.cb(st.opaque, res);
+}
+
+#define BLK_REAP_BURST 32
+
 int uvdpa_blk_poll(struct uvdpa_blk *b, unsigned q)
 {
+	uint32_t used[BLK_REAP_BURST];
+	void *tok[BLK_REAP_BURST];
 	struct blk_queue *bq;
-	uint32_t used;
-	void *tok;
+	unsigned got, i;
 	int cnt = 0;
 
 	if (q >= b->nq)
 		return -EINVAL;
 	bq = &b->qs[q];
-	while ((tok = uvdpa_vq_drv_get_used(&bq->vq.drv, &used))) {
-		unsigned s = (unsigned)((uintptr_t)tok - 1);
-		struct blk_req_state st = bq->reqs[s];
-		int res = status_to_errno(slot_hdr(b, bq, s)->status);
-
-		/* A status byte but no room for it in the used length means the
-		 * device did not finish the request. */
-		if (used < 1)
-			res = -EIO;
-		if (!res && st.rbuf)
-			memcpy(st.rbuf, slot_host(b, bq, s, b->data_off), st.rlen);
-		/* Free the slot and hand the data buffer back first: the
-		 * callback may submit again. */
-		bq->free_slots[bq->nfree++] = (uint16_t)s;
-		if (st.zbuf)
-			zbuf_return(&b->zp, st.zbuf - 1);
-		if (st.cb)
-			st.cb(st.opaque, res);
-		cnt++;
+	while ((got = uvdpa_vq_drv_get_used_burst(&bq->vq.drv, tok, used, BLK_REAP_BURST))) {
+		for (i = 0; i < got; i++)
+			blk_complete(b, bq, tok[i], used[i]);
+		cnt += (int)got;
 	}
 	return cnt;
 }

@@ -61,19 +61,26 @@ static struct net_pair *net_pair(struct uvdpa_net *n, unsigned q)
 
 static int tx_reclaim(struct uvdpa_net *n, struct net_queue *tx)
 {
-	uint32_t len;
-	void *tok;
+	uint32_t len[NET_USED_BURST];
+	void *tok[NET_USED_BURST];
 	int cnt = 0;
 
-	while ((tok = uvdpa_vq_drv_get_used(&tx->vq.drv, &len))) {
-		cnt++;
-		if (net_slot(tok) >= NET_ZC_TOKEN) {
-			zbuf_release(&n->zp, net_slot(tok) - NET_ZC_TOKEN);
-			tx->zc_inflight--;
-			continue;
+	unsigned got, i;
+
+	do {
+		got = uvdpa_vq_drv_get_used_burst(&tx->vq.drv, tok, len, NET_USED_BURST);
+		for (i = 0; i < got; i++) {
+			unsigned slot = net_slot(tok[i]);
+
+			if (slot >= NET_ZC_TOKEN) {
+				zbuf_release(&n->zp, slot - NET_ZC_TOKEN);
+				tx->zc_inflight--;
+				continue;
+			}
+			tx->free_slots[tx->nfree++] = (uint16_t)slot;
 		}
-		tx->free_slots[tx->nfree++] = (uint16_t)net_slot(tok);
-	}
+		cnt += (int)got;
+	} while (got == NET_USED_BURST);
 	return cnt;
 }
 
@@ -183,16 +190,29 @@ int uvdpa_net_send_burst(struct uvdpa_net *n, unsigned q, const struct iovec *fr
 }
 
 /* Next used receive buffer, the one wait_rx saw first. */
+/* True if a used RX entry is waiting, taking a burst from the ring if none is. */
+static bool rx_peek(struct net_queue *rx)
+{
+	if (rx->used_at == rx->used_n) {
+		rx->used_at = 0;
+		rx->used_n = uvdpa_vq_drv_get_used_burst(&rx->vq.drv, rx->used_tok, rx->used_len,
+							 NET_USED_BURST);
+	}
+	return rx->used_at < rx->used_n;
+}
+
 static void *rx_next(struct net_queue *rx, uint32_t *len)
 {
-	void *tok = rx->stash;
+	if (!rx_peek(rx))
+		return NULL;
+	*len = rx->used_len[rx->used_at];
+	return rx->used_tok[rx->used_at++];
+}
 
-	if (tok) {
-		*len = rx->stash_len;
-		rx->stash = NULL;
-		return tok;
-	}
-	return uvdpa_vq_drv_get_used(&rx->vq.drv, len);
+/* Gives back the entry rx_next just returned. */
+static void rx_unget(struct net_queue *rx)
+{
+	rx->used_at--;
 }
 
 static void copy_out(void *buf, size_t cap, size_t at, const void *src, size_t len)
@@ -324,9 +344,7 @@ int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 	rx = &p->rx;
 	deadline = timeout_ms < 0 ? -1 : vdrv_now_ms() + timeout_ms;
 	for (;;) {
-		if (!rx->stash)
-			rx->stash = uvdpa_vq_drv_get_used(&rx->vq.drv, &rx->stash_len);
-		if (rx->stash)
+		if (rx_peek(rx))
 			return 1;
 		if (rx->vq.poll) {
 			r = vdrv_spin(&rx->vq, deadline);
@@ -348,8 +366,7 @@ int uvdpa_net_wait_rx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 			return r;
 		if (r == 0) {
 			/* Timed out: one last look, a frame may beat the clock. */
-			rx->stash = uvdpa_vq_drv_get_used(&rx->vq.drv, &rx->stash_len);
-			return rx->stash ? 1 : 0;
+			return rx_peek(rx) ? 1 : 0;
 		}
 	}
 }
@@ -464,8 +481,7 @@ int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame)
 			return rx_drop(n, rx, slot);
 		if (le16toh(h->num_buffers) != 1) {
 			/* Spread over several buffers: left for uvdpa_net_recv. */
-			rx->stash = tok;
-			rx->stash_len = len;
+			rx_unget(rx);
 			return -EMSGSIZE;
 		}
 	} else if (len < NET_HDR_LEN || len - NET_HDR_LEN > (size_t)n->nseg * n->seg_len) {

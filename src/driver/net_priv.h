@@ -29,6 +29,8 @@
  * A queue and the buffers it owns. Buffers are slots of mem; a chain's
  * token is its slot number + 1.
  */
+#define NET_USED_BURST 32
+
 struct net_queue {
 	struct vdrv_vq vq;
 	struct vdma mem;
@@ -36,8 +38,11 @@ struct net_queue {
 	size_t stride;                  /* bytes per slot */
 	uint16_t *free_slots;           /* TX: stack of free slots */
 	unsigned nfree;
-	void *stash;                    /* RX: a used entry seen by wait_rx */
-	uint32_t stash_len;
+	/* RX: used entries taken from the ring in a burst and not yet read
+	 * (wait_rx looks ahead into it too) */
+	void *used_tok[NET_USED_BURST];
+	uint32_t used_len[NET_USED_BURST];
+	unsigned used_at, used_n;
 	unsigned zc_inflight;           /* TX: zero-copy buffers lent to the device */
 	uint8_t *held;                  /* RX: slots the application reads in place */
 };

@@ -34,6 +34,11 @@ struct local_transport {
 	int *call_fds;                  /* per queue, created on first set-up */
 };
 
+/* The driver claim's owner tag (uvdpa_device_claim): a vhost-user front end
+ * or the kernel's driver through VDUSE and an in-process driver never share
+ * a device. */
+static const char local_owner[] = "in-process driver (libuvdpa)";
+
 static struct local_transport *to_local(struct vtransport *t)
 {
 	return (struct local_transport *)t;
@@ -252,6 +257,7 @@ static void local_close(struct vtransport *t)
 		if (lt->call_fds[i] >= 0)
 			close(lt->call_fds[i]);
 	lt->dev->face_priv = NULL;
+	uvdpa_device_release(lt->dev, local_owner);
 	uvdpa_memmap_free(lt->map);
 	free(lt->call_fds);
 	free(lt);
@@ -285,9 +291,13 @@ int vtransport_local_open(struct uvdpa_device *dev, struct vtransport **out)
 
 	if (dev->face_priv)
 		return -EBUSY;
+	if (uvdpa_device_claim(dev, local_owner, NULL))
+		return -EBUSY;
 	lt = calloc(1, sizeof(*lt));
-	if (!lt)
+	if (!lt) {
+		uvdpa_device_release(dev, local_owner);
 		return -ENOMEM;
+	}
 	lt->t.ops = &local_ops;
 	lt->dev = dev;
 	lt->nvqs = dev->nvqs;
@@ -298,6 +308,7 @@ int vtransport_local_open(struct uvdpa_device *dev, struct vtransport **out)
 		uvdpa_memmap_free(lt->map);
 		free(lt->call_fds);
 		free(lt);
+		uvdpa_device_release(dev, local_owner);
 		return -ENOMEM;
 	}
 	for (i = 0; i < lt->nvqs; i++)

@@ -289,6 +289,10 @@ int uvdpa_vq_drv_add_indirect(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf
 bool uvdpa_vq_drv_publish(struct uvdpa_vq_drv *vq);
 /* Reclaims one used chain: returns its token and sets *len, or NULL. */
 void *uvdpa_vq_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
+/* Reclaims up to n used chains into tok[] and len[]; returns how many. The
+ * same checks as get_used; the split ring reads the used index once. */
+unsigned uvdpa_vq_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				     unsigned n);
 /* Interrupt suppression from the driver side. enable returns true if used
  * entries arrived meanwhile. */
 bool uvdpa_vq_drv_enable_cb(struct uvdpa_vq_drv *vq);

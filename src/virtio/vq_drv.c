@@ -121,6 +121,15 @@ void *uvdpa_vq_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
 	return vq->packed ? vq_packed_drv_get_used(vq, len) : vq_split_drv_get_used(vq, len);
 }
 
+unsigned uvdpa_vq_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				     unsigned n)
+{
+	if (!n)
+		return 0;
+	return vq->packed ? vq_packed_drv_get_used_burst(vq, tok, len, n)
+			  : vq_split_drv_get_used_burst(vq, tok, len, n);
+}
+
 bool uvdpa_vq_drv_enable_cb(struct uvdpa_vq_drv *vq)
 {
 	vq->cb_disabled = false;

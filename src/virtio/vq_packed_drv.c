@@ -130,22 +130,15 @@ static uint16_t used_off_wrap(const struct uvdpa_vq_drv *vq)
 	return vq->last_used_idx | (vq->used_wrap ? PACKED_WRAP_BIT : 0);
 }
 
-void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
+/* The used descriptor at the driver's position, known to be used: its
+ * token, its chain's descriptors freed; NULL (nothing moves) for an id the
+ * driver has not in flight. */
+static inline __attribute__((always_inline)) void *packed_take(struct uvdpa_vq_drv *vq, uint32_t *len)
 {
-	struct vring_packed_desc *d = &vq->pdesc[vq->last_used_idx];
-	uint16_t id, ndesc;
+	const struct vring_packed_desc *d = &vq->pdesc[vq->last_used_idx];
+	uint16_t id = le16toh(load_once(&d->id)), ndesc;
 	void *token;
 
-	if (!packed_more_used(vq)) {
-		if (!vq->event_idx || vq->cb_disabled)
-			return NULL;
-		/* about to go idle: ask for a notification at the next entry */
-		store_once(&vq->drv_event->off_wrap, htole16(used_off_wrap(vq)));
-		full_fence();
-		if (!packed_more_used(vq))
-			return NULL;
-	}
-	id = le16toh(load_once(&d->id));
 	if (id >= vq->num || !vq->state[id].token)
 		return NULL;
 	if (len)
@@ -161,9 +154,46 @@ void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
 		vq->last_used_idx -= vq->num;
 		vq->used_wrap = !vq->used_wrap;
 	}
-	if (vq->event_idx && !vq->cb_disabled)
+	return token;
+}
+
+void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
+{
+	void *token;
+
+	if (!packed_more_used(vq)) {
+		if (!vq->event_idx || vq->cb_disabled)
+			return NULL;
+		/* about to go idle: ask for a notification at the next entry */
+		store_once(&vq->drv_event->off_wrap, htole16(used_off_wrap(vq)));
+		full_fence();
+		if (!packed_more_used(vq))
+			return NULL;
+	}
+	token = packed_take(vq, len);
+	if (token && vq->event_idx && !vq->cb_disabled)
 		store_once(&vq->drv_event->off_wrap, htole16(used_off_wrap(vq)));
 	return token;
+}
+
+/* get_used's loop with the driver event written once for the burst. */
+unsigned vq_packed_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				      unsigned n)
+{
+	unsigned k;
+
+	if (!packed_more_used(vq)) {
+		tok[0] = vq_packed_drv_get_used(vq, &len[0]);   /* sets the event if idle */
+		return tok[0] ? 1 : 0;
+	}
+	for (k = 0; k < n && packed_more_used(vq); k++) {
+		tok[k] = packed_take(vq, &len[k]);
+		if (!tok[k])
+			break;
+	}
+	if (k && vq->event_idx && !vq->cb_disabled)
+		store_once(&vq->drv_event->off_wrap, htole16(used_off_wrap(vq)));
+	return k;
 }
 
 bool vq_packed_drv_enable_cb(struct uvdpa_vq_drv *vq)

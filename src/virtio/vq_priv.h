@@ -287,6 +287,8 @@ void vq_split_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, 
 			  void *token);
 bool vq_split_drv_publish(struct uvdpa_vq_drv *vq);
 void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
+unsigned vq_split_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				     unsigned n);
 bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq);
 void vq_split_drv_disable_cb(struct uvdpa_vq_drv *vq);
 
@@ -296,6 +298,8 @@ void vq_packed_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len,
 			   void *token);
 bool vq_packed_drv_publish(struct uvdpa_vq_drv *vq);
 void *vq_packed_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len);
+unsigned vq_packed_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				      unsigned n);
 bool vq_packed_drv_enable_cb(struct uvdpa_vq_drv *vq);
 void vq_packed_drv_disable_cb(struct uvdpa_vq_drv *vq);
 

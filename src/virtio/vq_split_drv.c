@@ -92,10 +92,33 @@ static bool split_more_used(const struct uvdpa_vq_drv *vq)
 	return le16toh(load_acquire(&vq->used->idx)) != vq->last_used_idx;
 }
 
+/* The used entry at position last, known to be there: its token, its
+ * chain's descriptors freed; NULL for an id the driver has not in flight,
+ * which is ignored rather than allowed to corrupt the free list. The
+ * caller moves last_used_idx (kept in a register over a burst). */
+static inline __attribute__((always_inline)) void *split_take(struct uvdpa_vq_drv *vq,
+							       uint16_t num, uint16_t last,
+							       uint32_t *len)
+{
+	const struct vring_used_elem *e = &vq->used->ring[last & (num - 1)];
+	uint32_t id = le32toh(load_once(&e->id));
+	void *token;
+
+	if (id >= num || !vq->state[id].token)
+		return NULL;
+	if (len)
+		*len = le32toh(load_once(&e->len));
+	token = vq->state[id].token;
+	vq->state[id].token = NULL;
+	vq->next[vq->state[id].last] = vq->free_head;
+	vq->free_head = (uint16_t)id;
+	vq->num_free += vq->state[id].ndesc;
+	return token;
+}
+
 void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
 {
-	uint16_t num = vq->num, last = vq->last_used_idx, idx, id;
-	struct vring_used_elem *e;
+	uint16_t num = vq->num, last = vq->last_used_idx, idx;
 	void *token;
 
 	idx = le16toh(load_acquire(&vq->used->idx));
@@ -109,25 +132,44 @@ void *vq_split_drv_get_used(struct uvdpa_vq_drv *vq, uint32_t *len)
 		if (idx == last)
 			return NULL;
 	}
-	/* a device returning more than it got, or an unknown id, is ignored
-	 * rather than allowed to corrupt the free list */
+	/* a device returning more than it got is ignored */
 	if ((uint16_t)(idx - last) > num)
 		return NULL;
-	e = &vq->used->ring[last & (num - 1)];
-	id = le32toh(load_once(&e->id));
-	if (id >= num || !vq->state[id].token)
+	token = split_take(vq, num, last, len);
+	if (!token)
 		return NULL;
-	if (len)
-		*len = le32toh(load_once(&e->len));
-	token = vq->state[id].token;
-	vq->state[id].token = NULL;
-	vq->next[vq->state[id].last] = vq->free_head;
-	vq->free_head = id;
-	vq->num_free += vq->state[id].ndesc;
 	vq->last_used_idx = ++last;
 	if (vq->event_idx && !vq->cb_disabled)
 		store_once(split_used_event(vq->avail, num), htole16(last));
 	return token;
+}
+
+/* get_used's loop with the used index read once, and the used event
+ * written once, for the whole burst. */
+unsigned vq_split_drv_get_used_burst(struct uvdpa_vq_drv *vq, void **tok, uint32_t *len,
+				     unsigned n)
+{
+	uint16_t num = vq->num, last = vq->last_used_idx;
+	uint16_t ready = (uint16_t)(le16toh(load_acquire(&vq->used->idx)) - last);
+	unsigned k;
+
+	if (!ready || ready > num) {
+		/* idle (the event is set by the single call), or a device
+		 * returning more than it got: left to it */
+		tok[0] = vq_split_drv_get_used(vq, &len[0]);
+		return tok[0] ? 1 : 0;
+	}
+	if (n > ready)
+		n = ready;
+	for (k = 0; k < n; k++, last++) {
+		tok[k] = split_take(vq, num, last, &len[k]);
+		if (!tok[k])
+			break;
+	}
+	vq->last_used_idx = last;
+	if (k && vq->event_idx && !vq->cb_disabled)
+		store_once(split_used_event(vq->avail, num), htole16(last));
+	return k;
 }
 
 bool vq_split_drv_enable_cb(struct uvdpa_vq_drv *vq)

@@ -9,6 +9,7 @@
 static const uint8_t mac1[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac2[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static uint8_t f[2048], r[2048];
+static const char other_face[] = "vhost-user front end";   /* owners are told apart by pointer */
 
 static bool loop_one(struct uvdpa_net *n, const uint8_t mac[6], size_t len, unsigned seed)
 {
@@ -32,6 +33,14 @@ static void reprobe_net(struct uvdpa_device *d)
 	REQUIRE(uvdpa_virtio_open_local(d, &v) == 0, "open_local");
 	CHECK(uvdpa_virtio_status(v) == UVDPA_STATUS_ACKNOWLEDGE, "bound: status ACKNOWLEDGE");
 	CHECK(uvdpa_virtio_open_local(d, &v2) == -EBUSY, "second bind of the same device: -EBUSY");
+	{
+		const char *holder = NULL;
+
+		CHECK(uvdpa_device_claim(d, other_face, &holder) == -EBUSY && holder &&
+		      strstr(holder, "in-process"),
+		      "another face cannot claim a device an in-process driver holds (holder: %s)",
+		      holder ? holder : "none");
+	}
 	CHECK(uvdpa_blk_open(v, NULL, &b) == -ENODEV, "blk driver on a net device: -ENODEV");
 	{
 		uint8_t tmp[6];
@@ -77,7 +86,12 @@ static void reprobe_net(struct uvdpa_device *d)
 	CHECK(loop_one(n, mac1, 64, 5), "and the new instance works");
 	uvdpa_net_close(n);
 	uvdpa_virtio_close(v);
-	CHECK(d->face_priv == NULL, "unbound: face_priv cleared");
+	CHECK(d->face_priv == NULL && uvdpa_device_owner(d) == NULL,
+	      "unbound: face_priv cleared, the device claimed by nobody");
+	REQUIRE(uvdpa_device_claim(d, other_face, NULL) == 0, "another face claims it");
+	CHECK(uvdpa_virtio_open_local(d, &v) == -EBUSY,
+	      "no in-process bind while another face's driver holds the device: -EBUSY");
+	uvdpa_device_release(d, other_face);
 	REQUIRE(uvdpa_virtio_open_local(d, &v) == 0, "bind again after close");
 	uvdpa_virtio_close(v);
 }

@@ -218,16 +218,37 @@ static void batch(struct ctx *c, unsigned want, int indirect_mode, unsigned max_
 	for (i = 0; i < n; i++)
 		uvdpa_vq_dev_push(&c->p.dev, &chains[i], written[i]);
 	uvdpa_vq_dev_flush(&c->p.dev);
-	for (i = 0; i < n; i++) {
-		uint32_t len = 0;
-		struct req *r = uvdpa_vq_drv_get_used(&c->p.drv, &len);
+	/* reclaimed one by one or in bursts of random size */
+	for (i = 0; i < n;) {
+		uint32_t lens[16];
+		void *toks[16];
+		unsigned got, k, bn = rnd(2) ? 1 + rnd(16) : 0;
 
-		REQUIRE(r && r->busy, "get_used %u returns a busy request", i);
-		REQUIRE(drv_check(c, r, len), "reply of seq %u intact, len %u", r->seq, len);
-		r->busy = false;
-		c->done++;
+		if (bn) {
+			got = uvdpa_vq_drv_get_used_burst(&c->p.drv, toks, lens, bn);
+			REQUIRE(got == (bn < n - i ? bn : n - i), "burst of %u gave %u of %u",
+				bn, got, n - i);
+		} else {
+			toks[0] = uvdpa_vq_drv_get_used(&c->p.drv, &lens[0]);
+			got = 1;
+		}
+		for (k = 0; k < got; k++, i++) {
+			struct req *r = toks[k];
+
+			REQUIRE(r && r->busy, "get_used %u returns a busy request", i);
+			REQUIRE(drv_check(c, r, lens[k]), "reply of seq %u intact, len %u", r->seq, lens[k]);
+			r->busy = false;
+			c->done++;
+		}
 	}
 	REQUIRE(uvdpa_vq_drv_get_used(&c->p.drv, NULL) == NULL, "nothing more used");
+	{
+		void *tok;
+		uint32_t len;
+
+		REQUIRE(uvdpa_vq_drv_get_used_burst(&c->p.drv, &tok, &len, 1) == 0,
+			"nothing more used (burst)");
+	}
 }
 
 static void run(uint16_t num, bool packed, bool event_idx, int indirect_mode, unsigned iters,
@@ -285,6 +306,57 @@ static void single(bool packed)
 	ctx_fini(&c);
 }
 
+/* A device that returns an id it never got, or more than it got: the
+ * burst reclaims what comes before and never touches the free list with it. */
+static void hostile_used(bool packed)
+{
+	struct iovec iov[4][4];
+	struct uvdpa_chain ch[4];
+	uint32_t lens[8];
+	void *toks[8];
+	struct ctx c;
+	bool err = false;
+	unsigned i;
+
+	ctx_init(&c, 8, packed, true);
+	for (i = 0; i < 4; i++)
+		REQUIRE(drv_add_one(&c, false, 1, 0, &err), "add %u", i);
+	uvdpa_vq_drv_publish(&c.p.drv);
+	for (i = 0; i < 4; i++) {
+		ch[i].iov = iov[i];
+		ch[i].iov_cap = 4;
+		REQUIRE(uvdpa_vq_dev_pop(&c.p.dev, &ch[i]) == 1, "pop %u", i);
+		uvdpa_vq_dev_push(&c.p.dev, &ch[i], 0);
+	}
+	uvdpa_vq_dev_flush(&c.p.dev);
+	if (packed)
+		c.p.drv.pdesc[2].id = htole16(200);
+	else
+		c.p.drv.used->ring[2].id = htole32(200);
+	CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 2 &&
+	      toks[0] == &c.reqs[0] && toks[1] == &c.reqs[1],
+	      "%s: burst stops before an unknown id", packed ? "packed" : "split");
+	CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 0 &&
+	      !uvdpa_vq_drv_get_used(&c.p.drv, &lens[0]) && uvdpa_vq_drv_num_free(&c.p.drv) == 6,
+	      "%s: the unknown id is never reclaimed, 6 descriptors free", packed ? "packed" : "split");
+	if (!packed) {
+		/* 32 bits on the wire: an id that is 2 only in its low 16 bits */
+		c.p.drv.used->ring[2].id = htole32(0x10002);
+		CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 0 &&
+		      !uvdpa_vq_drv_get_used(&c.p.drv, &lens[0]),
+		      "split: used id 0x10002 is not id 2");
+		c.p.drv.used->ring[2].id = htole32(2);
+		c.p.drv.used->idx = htole16(2 + 9);
+		CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 0,
+		      "split: a used index 9 ahead on a ring of 8 is ignored");
+		c.p.drv.used->idx = htole16(4);
+		CHECK(uvdpa_vq_drv_get_used_burst(&c.p.drv, toks, lens, 8) == 2 &&
+		      toks[0] == &c.reqs[2] && toks[1] == &c.reqs[3] &&
+		      uvdpa_vq_drv_num_free(&c.p.drv) == 8, "split: repaired, the rest comes back");
+	}
+	ctx_fini(&c);
+}
+
 int main(int argc, char **argv)
 {
 	bool packed = arg_packed(argc, argv);
@@ -292,6 +364,7 @@ int main(int argc, char **argv)
 
 	printf("%s ring\n", f);
 	single(packed);
+	hostile_used(packed);
 	run(8, packed, false, 0, 4000, "direct");
 	run(8, packed, true, 1, 4000, "indirect");
 	run(256, packed, true, -1, 1500, "mixed");
