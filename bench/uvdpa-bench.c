@@ -690,7 +690,7 @@ static void usage(FILE *f)
 		"                      them (no copy on the application's side)\n"
 		"  -1, --one-core      no device worker: the driver's kicks run the device's work\n"
 		"                      in the same thread, pinned to one CPU (engine cost per\n"
-		"                      frame, no cross-core traffic; net only, in-process)\n"
+		"                      frame or request, no cross-core traffic; in-process)\n"
 		"      --vhost-user PATH  run over libuvdpa's vhost-user front end against the\n"
 		"                      back end at PATH (one test: net or blk, as it serves)\n"
 		"  -h, --help          this text\n", MAX_RUNS, BLK_QD_MAX, QUEUES_MAX);
@@ -843,8 +843,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uvdpa-bench: --vhost-user needs one test, net or blk\n");
 		return 2;
 	}
-	if (o.one_core && (o.vhost_user || o.blk)) {
-		fprintf(stderr, "uvdpa-bench: --one-core is for the in-process net test\n");
+	if (o.one_core && (o.vhost_user || o.queues > 1)) {
+		fprintf(stderr, "uvdpa-bench: --one-core is for the in-process tests, one thread "
+			"(not with --queues)\n");
 		return 2;
 	}
 	if (o.queues > 1 && (o.zero_copy || o.net)) {

@@ -8,7 +8,7 @@
  * reference. The region is an exact-size heap block, so ASan flags any
  * access one byte outside the map. The device pops (one by one, or in the
  * bursts vdpasim_net uses), touches, pushes and flushes until the ring is
- * empty or broken.
+ * empty or broken; chain_read_nt must read what chain_read reads.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,6 +20,7 @@
 #define IOVA 0x1000ull
 #define TAIL 256
 #define BURST 16
+#define NT_LEN 480      /* < scratch's 512 minus the offsets below */
 
 /* The burst calls vdpasim_net uses: bursts of 1..16 chains, each completed
  * with one push_burst, every chain's data touched. */
@@ -65,8 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct uvdpa_vq_dev vq;
 	struct iovec iov[16];
 	struct uvdpa_chain c = { .iov = iov };
-	uint8_t scratch[512], *mem, *tail;
+	uint8_t scratch[512], nt[NT_LEN + 32], *mem, *tail;
 	uint64_t need, len;
+	size_t off, want;
 	unsigned i, limit;
 
 	if (size < 3)
@@ -110,6 +112,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ret != 1 && ret != -E2BIG)
 			break;
 		n = uvdpa_chain_read(&c, 0, scratch, sizeof(scratch));
+		/* the streaming copy (vdpasim_blk's writes) reads the same bytes,
+		 * from an offset into a misaligned destination */
+		off = i % 7;
+		want = n > off ? n - off : 0;
+		if (want > NT_LEN)
+			want = NT_LEN;
+		if (uvdpa_chain_read_nt(&c, off, nt + i % 32, NT_LEN) != want ||
+		    memcmp(nt + i % 32, scratch + off, want))
+			abort();
 		uvdpa_chain_write(&c, n / 2, scratch, n);
 		if (c.n_out && c.n_in)
 			uvdpa_chain_copy(&c, 1, &c, 3, 4096);

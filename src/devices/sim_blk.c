@@ -86,6 +86,7 @@ struct vdpasim_blk {
 	uintptr_t **dir;                /* one leaf per page << leaf_shift bytes of disk */
 	size_t ndir;
 	struct blk_pool pool;
+	bool nt_pending;                /* streaming stores not fenced yet */
 	struct iovec iov[VDPASIM_CHAIN_IOV];
 };
 
@@ -320,7 +321,14 @@ static bool blk_write(struct vdpasim_blk *b, const struct uvdpa_chain *c, size_t
 
 		if (!pg)
 			return false;
-		uvdpa_chain_read(c, coff + (size_t)(pos - off), pg + in, n);
+		/* A whole page is not read before it is overwritten: its lines
+		 * (cold, on a disk larger than the caches) skip the cache. */
+		if (n == b->page) {
+			uvdpa_chain_read_nt(c, coff + (size_t)(pos - off), pg, n);
+			b->nt_pending = true;
+		} else {
+			uvdpa_chain_read(c, coff + (size_t)(pos - off), pg + in, n);
+		}
 		pos += n;
 	}
 	return true;
@@ -503,6 +511,12 @@ static unsigned blk_queue_work(struct devrt *s, struct devrt_vq *vq, bool *again
 		if (r == 1)
 			written = blk_request(b, &c);
 		uvdpa_vq_dev_push(&vq->dev, &c, written);
+	}
+	/* The disk's streaming stores are ordered before the used entries
+	 * that complete them (once per pass, not per request). */
+	if (b->nt_pending) {
+		uvdpa_chain_nt_fence();
+		b->nt_pending = false;
 	}
 	devrt_flush(s, vq);
 	if (done == VDPASIM_BURST)

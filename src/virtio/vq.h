@@ -209,6 +209,17 @@ int uvdpa_vq_dev_set_inflight(struct uvdpa_vq_dev *vq, void *area, size_t len,
 /* Copies between a chain's segments and a flat buffer; return bytes copied. */
 size_t uvdpa_chain_read(const struct uvdpa_chain *c, size_t off, void *buf, size_t len);
 size_t uvdpa_chain_write(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len);
+/*
+ * uvdpa_chain_read into memory nobody reads soon (a block device's disk):
+ * stores bypass the cache (SSE2 streaming stores on x86-64), so a cold
+ * destination costs no read-for-ownership. They are weakly ordered: call
+ * uvdpa_chain_nt_fence before publishing anything that depends on them.
+ * Elsewhere the same as uvdpa_chain_read.
+ */
+size_t uvdpa_chain_read_nt(const struct uvdpa_chain *c, size_t off, void *buf, size_t len);
+void uvdpa_chain_nt_fence(void);
+/* Tests: true makes chain_read_nt use SSE2 even where the CPU has AVX. */
+void uvdpa_chain_nt_sse2_only(bool on);
 /* Copies from the readable part of src (from src_off) into the writable part
  * of dst (from dst_off) with no bounce buffer; returns bytes copied. */
 size_t uvdpa_chain_copy(const struct uvdpa_chain *dst, size_t dst_off,
