@@ -18,7 +18,7 @@ int vq_packed_indirect(struct uvdpa_vq_dev *vq, struct chain_walk *w, const stru
 	n = d->len / sizeof(*tab);
 	if (n > vq->l.num - w->count)
 		return -EIO;
-	tab = uvdpa_memmap_translate(vq->map, d->addr, d->len, UVDPA_MAP_READ);
+	tab = walk_table(w, d->addr, d->len);
 	if (!tab)
 		return -EIO;
 	for (k = 0; k < n; k++) {

@@ -215,6 +215,22 @@ static inline int walk_add(struct chain_walk *w, uint64_t addr, uint32_t len, bo
 	return 0;
 }
 
+/* An indirect table, found in the walk's last region when it lies there
+ * whole and readable (no search), else through the map: NULL if it is not
+ * one readable run of mapped memory. */
+static inline const void *walk_table(const struct chain_walk *w, uint64_t addr, uint32_t len)
+{
+	const struct uvdpa_map_region *r = w->hint;
+	uint64_t off;
+
+	if (!r || !region_has(r, addr) || !(r->perm & UVDPA_MAP_READ))
+		return uvdpa_memmap_translate(w->map, addr, len, UVDPA_MAP_READ);
+	off = addr - r->iova;
+	if (len > r->size - off)
+		return NULL;
+	return (const char *)r->host + off;
+}
+
 /*
  * 1; -E2BIG when the segments or totals do not fit the chain; -EIO for a
  * chain that carries no byte at all: no device has a use for one, and

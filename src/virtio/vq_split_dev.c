@@ -27,7 +27,7 @@ static __attribute__((noinline)) int split_walk_all(struct uvdpa_vq_dev *vq, uin
 			if (in_indirect || !vq->l.indirect || (d.flags & VRING_DESC_F_NEXT) ||
 			    !d.len || d.len % sizeof(struct vring_desc))
 				return -EIO;
-			tab = uvdpa_memmap_translate(vq->map, d.addr, d.len, UVDPA_MAP_READ);
+			tab = walk_table(&w, d.addr, d.len);
 			if (!tab)
 				return -EIO;
 			tab_n = d.len / sizeof(struct vring_desc);
