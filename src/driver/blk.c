@@ -16,6 +16,7 @@
 
 #include <uvdpa/blk.h>
 #include "driver/virtio_priv.h"
+#include "driver/slot_fifo.h"
 #include "driver/zbuf.h"
 
 #define BIT(b) (1ULL << (b))
@@ -46,8 +47,8 @@ struct blk_queue {
 	struct vdrv_vq vq;
 	struct vdma mem;
 	struct blk_req_state *reqs;
-	uint16_t *free_slots;
-	unsigned nfree, nslots;
+	struct slot_fifo free;
+	unsigned nslots;
 };
 
 struct uvdpa_blk {
@@ -124,7 +125,7 @@ unsigned uvdpa_blk_num_queues(const struct uvdpa_blk *b)
 
 unsigned uvdpa_blk_inflight(const struct uvdpa_blk *b, unsigned q)
 {
-	return q < b->nq ? b->qs[q].nslots - b->qs[q].nfree : 0;
+	return q < b->nq ? b->qs[q].nslots - b->qs[q].free.n : 0;
 }
 
 static int status_to_errno(uint8_t st)
@@ -230,9 +231,9 @@ static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa
 		if (zi < 0)
 			return zi;
 	}
-	if (!bq->nfree)
+	if (!bq->free.n)
 		return -EAGAIN;
-	s = bq->free_slots[bq->nfree - 1];
+	s = slot_fifo_peek(&bq->free);
 	type = blk_prepare(b, req, slot_hdr(b, bq, s));
 	if (type < 0)
 		return type;
@@ -254,7 +255,7 @@ static int blk_add(struct uvdpa_blk *b, struct blk_queue *bq, const struct uvdpa
 		err = uvdpa_vq_drv_add(&bq->vq.drv, bufs, n, (void *)(uintptr_t)(s + 1));
 	if (err)
 		return -EAGAIN;
-	bq->nfree--;
+	slot_fifo_take(&bq->free);
 	st = &bq->reqs[s];
 	st->cb = cb;
 	st->opaque = opaque;
@@ -350,7 +351,7 @@ static void blk_complete(struct uvdpa_blk *b, struct blk_queue *bq, void *tok, u
 		res = -EIO;
 	if (!res && st.rbuf)
 		memcpy(st.rbuf, slot_host(b, bq, s, b->data_off), st.rlen);
-	bq->free_slots[bq->nfree++] = (uint16_t)s;
+	slot_fifo_put(&bq->free, s);
 	if (st.zbuf)
 		zbuf_return(&b->zp, st.zbuf - 1);
 	if (st.cb)
@@ -407,7 +408,7 @@ static int blk_spin(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int6
 
 	for (;;) {
 		done += (unsigned)uvdpa_blk_poll(b, q);
-		if (done >= min_complete || bq->nfree == bq->nslots)
+		if (done >= min_complete || bq->free.n == bq->nslots)
 			return (int)done;
 		r = vdrv_spin(&bq->vq, deadline);
 		if (r <= 0)
@@ -430,7 +431,7 @@ int uvdpa_blk_wait(struct uvdpa_blk *b, unsigned q, unsigned min_complete, int t
 		int r = uvdpa_blk_poll(b, q);
 
 		done += (unsigned)r;
-		if (done >= min_complete || bq->nfree == bq->nslots)
+		if (done >= min_complete || bq->free.n == bq->nslots)
 			return (int)done;
 		if (uvdpa_vq_drv_enable_cb(&bq->vq.drv)) {
 			uvdpa_vq_drv_disable_cb(&bq->vq.drv);
@@ -592,7 +593,7 @@ static void blk_free(struct uvdpa_blk *b)
 		vdrv_vq_free(b->v, &b->qs[i].vq);
 		vdrv_dma_free(b->v, &b->qs[i].mem);
 		free(b->qs[i].reqs);
-		free(b->qs[i].free_slots);
+		slot_fifo_fini(&b->qs[i].free);
 	}
 	free(b->qs);
 	zbuf_pool_fini(v, &b->zp);
@@ -653,7 +654,6 @@ static int blk_geometry(struct uvdpa_blk *b)
 
 static int blk_queue_setup(struct uvdpa_blk *b, struct blk_queue *q, uint16_t idx)
 {
-	unsigned i;
 	int err;
 
 	err = vdrv_vq_alloc(b->v, &q->vq, idx, b->qsize);
@@ -662,12 +662,8 @@ static int blk_queue_setup(struct uvdpa_blk *b, struct blk_queue *q, uint16_t id
 	uvdpa_vq_drv_disable_cb(&q->vq.drv);    /* wait asks when it sleeps */
 	q->nslots = b->qd;
 	q->reqs = calloc(q->nslots, sizeof(*q->reqs));
-	q->free_slots = malloc(q->nslots * sizeof(*q->free_slots));
-	if (!q->reqs || !q->free_slots)
+	if (!q->reqs || slot_fifo_init(&q->free, q->nslots))
 		return -ENOMEM;
-	for (i = 0; i < q->nslots; i++)
-		q->free_slots[i] = (uint16_t)(q->nslots - 1 - i);
-	q->nfree = q->nslots;
 	return vdrv_dma_alloc(b->v, q->nslots * b->stride, &q->mem);
 }
 

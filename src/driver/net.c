@@ -114,7 +114,7 @@ static int net_ctrl(struct uvdpa_net *n, uint8_t class, uint8_t cmd, const void 
 		return -EOPNOTSUPP;
 	if (!n->cvq_ring)
 		return n->v->t->ops->net_ctrl(n->v->t, class, cmd, data, len);
-	if (!q->nfree)
+	if (q->busy)
 		return -EIO;    /* an earlier command never came back */
 	h->class = class;
 	h->cmd = cmd;
@@ -122,7 +122,7 @@ static int net_ctrl(struct uvdpa_net *n, uint8_t class, uint8_t cmd, const void 
 	*ack = VIRTIO_NET_ERR;
 	if (uvdpa_vq_drv_add(&q->vq.drv, bufs, 3, net_token(0)))
 		return -EIO;
-	q->nfree = 0;
+	q->busy = true;
 	vdrv_vq_notify(n->v, &q->vq);
 	while (!uvdpa_vq_drv_get_used(&q->vq.drv, &used)) {
 		int r;
@@ -140,7 +140,7 @@ static int net_ctrl(struct uvdpa_net *n, uint8_t class, uint8_t cmd, const void 
 		if (r == 0)
 			break;
 	}
-	q->nfree = 1;
+	q->busy = false;
 	return *ack == VIRTIO_NET_OK ? 0 : -EIO;
 }
 
@@ -166,7 +166,7 @@ static void net_queue_free(struct uvdpa_net *n, struct net_queue *q)
 {
 	vdrv_vq_free(n->v, &q->vq);
 	vdrv_dma_free(n->v, &q->mem);
-	free(q->free_slots);
+	slot_fifo_fini(&q->free);
 	free(q->held);
 	memset(q, 0, sizeof(*q));
 }
@@ -238,7 +238,7 @@ static int rx_setup(struct uvdpa_net *n, struct net_queue *q, uint16_t idx)
 
 static int tx_setup(struct uvdpa_net *n, struct net_queue *q, uint16_t idx)
 {
-	unsigned nslots = n->qsize < NET_SLOTS_MAX ? n->qsize : NET_SLOTS_MAX, i;
+	unsigned nslots = n->qsize < NET_SLOTS_MAX ? n->qsize : NET_SLOTS_MAX;
 	int err;
 
 	err = vdrv_vq_alloc(n->v, &q->vq, idx, n->qsize);
@@ -249,14 +249,7 @@ static int tx_setup(struct uvdpa_net *n, struct net_queue *q, uint16_t idx)
 	err = queue_mem(n, q, nslots, big_stride(n));
 	if (err)
 		return err;
-	q->free_slots = malloc(nslots * sizeof(*q->free_slots));
-	if (!q->free_slots)
-		return -ENOMEM;
-	/* Highest first, so slot 0 goes out first. */
-	for (i = 0; i < nslots; i++)
-		q->free_slots[i] = (uint16_t)(nslots - 1 - i);
-	q->nfree = nslots;
-	return 0;
+	return slot_fifo_init(&q->free, nslots);
 }
 
 static int cvq_setup(struct uvdpa_net *n, uint16_t idx)
@@ -269,7 +262,6 @@ static int cvq_setup(struct uvdpa_net *n, uint16_t idx)
 	if (err)
 		return err;
 	uvdpa_vq_drv_disable_cb(&n->cvq.vq.drv);
-	n->cvq.nfree = 1;
 	return queue_mem(n, &n->cvq, 1, CVQ_MEM);
 }
 

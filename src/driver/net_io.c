@@ -77,7 +77,7 @@ static int tx_reclaim(struct uvdpa_net *n, struct net_queue *tx)
 				tx->zc_inflight--;
 				continue;
 			}
-			tx->free_slots[tx->nfree++] = (uint16_t)slot;
+			slot_fifo_put(&tx->free, slot);
 		}
 		cnt += (int)got;
 	} while (got == NET_USED_BURST);
@@ -101,7 +101,7 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 		return -EINVAL;
 	for (;;) {
 		cnt = tx_reclaim(n, &p->tx);
-		if (cnt || (p->tx.nfree == p->tx.nslots && !p->tx.zc_inflight))
+		if (cnt || (p->tx.free.n == p->tx.nslots && !p->tx.zc_inflight))
 			return cnt;
 		if (p->tx.vq.poll) {
 			r = vdrv_spin(&p->tx.vq, deadline);
@@ -126,9 +126,9 @@ static int net_xmit(struct uvdpa_net *n, struct net_queue *tx, const void *frame
 	struct uvdpa_vq_buf bufs[NET_MAX_CHAIN];
 	unsigned slot, cnt;
 
-	if (!tx->nfree)
+	if (!tx->free.n)
 		return -EAGAIN;
-	slot = tx->free_slots[tx->nfree - 1];
+	slot = slot_fifo_peek(&tx->free);
 	/* The headers stay all-zero (no offloads, num_buffers unused on TX). */
 	if (len <= NET_SMALL_MAX) {
 		/* Header and frame in one descriptor, on adjacent lines: no
@@ -137,14 +137,14 @@ static int net_xmit(struct uvdpa_net *n, struct net_queue *tx, const void *frame
 		if (uvdpa_vq_drv_add_one(&tx->vq.drv, slot_iova(tx, slot, NET_SLOT_SMALL),
 					 (uint32_t)(NET_HDR_LEN + len), false, net_token(slot)))
 			return -EAGAIN;
-		tx->nfree--;
+		slot_fifo_take(&tx->free);
 		return 0;
 	}
 	memcpy(slot_host(tx, slot, NET_SLOT_DATA), frame, len);
 	cnt = net_chain(n, tx, slot, len, false, bufs);
 	if (net_add(n, tx, slot, bufs, cnt))
 		return -EAGAIN;
-	tx->nfree--;
+	slot_fifo_take(&tx->free);
 	return 0;
 }
 

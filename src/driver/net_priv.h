@@ -8,6 +8,7 @@
 
 #include <uvdpa/net.h>
 #include "driver/virtio_priv.h"
+#include "driver/slot_fifo.h"
 #include "driver/zbuf.h"
 
 #define NET_HDR_LEN     sizeof(struct virtio_net_hdr_v1)   /* VERSION_1 only */
@@ -36,8 +37,8 @@ struct net_queue {
 	struct vdma mem;
 	unsigned nslots;
 	size_t stride;                  /* bytes per slot */
-	uint16_t *free_slots;           /* TX: stack of free slots */
-	unsigned nfree;
+	struct slot_fifo free;          /* TX: free slots */
+	bool busy;                      /* CVQ: a command is out */
 	/* RX: used entries taken from the ring in a burst and not yet read
 	 * (wait_rx looks ahead into it too) */
 	void *used_tok[NET_USED_BURST];

@@ -252,6 +252,7 @@ struct uvdpa_vq_drv {
 	struct vring_packed_desc_event *drv_event, *dev_event;
 	/* free descriptor list / bookkeeping */
 	uint16_t free_head, num_free;
+	uint16_t free_tail;           /* split: the free list is a queue */
 	uint16_t avail_idx_shadow;    /* split: next avail idx; packed: next slot */
 	bool avail_wrap;              /* packed */
 	uint16_t last_used_idx;       /* split: free-running; packed: slot */

@@ -193,12 +193,24 @@ bool vq_split_has_avail(const struct uvdpa_vq_dev *vq)
 	       le16toh(load_acquire(&vq->avail->idx)) != vq->last_avail_idx;
 }
 
+/*
+ * A ring used in order with the same buffers (a driver's fixed receive
+ * buffers, say) gets the same used entry at the same place every round.
+ * Storing it again would still take the line out of the driver's cache, and
+ * the driver's next read of it would miss: an entry that holds the value
+ * already is left alone.
+ */
+static inline void used_put(struct vring_used_elem *e, uint32_t id, uint32_t len)
+{
+	if (load_once(&e->id) != htole32(id))
+		store_once(&e->id, htole32(id));
+	if (load_once(&e->len) != htole32(len))
+		store_once(&e->len, htole32(len));
+}
+
 void vq_split_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32_t written)
 {
-	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->l.num - 1)];
-
-	store_once(&e->id, htole32(c->id));
-	store_once(&e->len, htole32(written));
+	used_put(&vq->used->ring[vq->used_idx & (vq->l.num - 1)], c->id, written);
 	vq->used_idx++;
 	vq->pending++;
 }
@@ -209,12 +221,8 @@ void vq_split_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, u
 	uint16_t mask = vq->l.num - 1, idx = vq->used_idx;
 	unsigned k;
 
-	for (k = 0; k < n; k++, idx++) {
-		struct vring_used_elem *e = &vq->used->ring[idx & mask];
-
-		store_once(&e->id, htole32(c[k].id));
-		store_once(&e->len, htole32(written));
-	}
+	for (k = 0; k < n; k++, idx++)
+		used_put(&vq->used->ring[idx & mask], c[k].id, written);
 	vq->used_idx = idx;
 	vq->pending += n;
 }

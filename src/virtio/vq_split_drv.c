@@ -6,13 +6,42 @@
  */
 #include "vq_priv.h"
 
+/*
+ * Descriptors and avail entries are only stored when they change. The free
+ * list is a queue, so a ring the device completes in order hands each
+ * buffer the descriptor it had last time (a receive ring's fixed buffers,
+ * the net driver's transmit slots): the same values at the same places.
+ * Storing them again would take their lines out of the device's cache, and
+ * the device's next read of each would miss.
+ */
+static inline void desc_put(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
+			    uint16_t next)
+{
+	if (d->addr == htole64(addr) && d->len == htole32(len) && d->flags == htole16(flags) &&
+	    d->next == htole16(next))
+		return;
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->flags = htole16(flags);
+	d->next = htole16(next);
+}
+
+static inline void avail_put(struct uvdpa_vq_drv *vq, uint16_t head)
+{
+	__virtio16 *e = &vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)];
+
+	if (load_once(e) != htole16(head))
+		store_once(e, htole16(head));
+	vq->avail_idx_shadow++;
+	vq->added_since_kick++;
+}
+
 static void fill_desc(struct vring_desc *d, const struct uvdpa_vq_buf *b, bool more,
 		      uint16_t next)
 {
-	d->addr = htole64(b->addr);
-	d->len = htole32(b->len);
-	d->flags = htole16((b->write ? VRING_DESC_F_WRITE : 0) | (more ? VRING_DESC_F_NEXT : 0));
-	d->next = htole16(more ? next : 0);
+	desc_put(d, b->addr, b->len,
+		 (b->write ? VRING_DESC_F_WRITE : 0) | (more ? VRING_DESC_F_NEXT : 0),
+		 more ? next : 0);
 }
 
 /* table == NULL: direct chain of n descriptors; else one indirect descriptor */
@@ -24,14 +53,11 @@ int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 
 	if (table) {
 		struct vring_desc *t = table;
-		struct vring_desc *d = &vq->sdesc[head];
 
 		for (k = 0; k < n; k++)
 			fill_desc(&t[k], &bufs[k], k + 1 < n, k + 1);
-		d->addr = htole64(table_iova);
-		d->len = htole32(n * sizeof(*t));
-		d->flags = htole16(VRING_DESC_F_INDIRECT);
-		d->next = 0;
+		desc_put(&vq->sdesc[head], table_iova, (uint32_t)(n * sizeof(*t)),
+			 VRING_DESC_F_INDIRECT, 0);
 		i = vq->next[head];
 	} else {
 		for (k = 0; k < n; k++) {
@@ -45,9 +71,7 @@ int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 	vq->state[head].token = token;
 	vq->state[head].ndesc = used;
 	vq->state[head].last = last;
-	store_once(&vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)], htole16(head));
-	vq->avail_idx_shadow++;
-	vq->added_since_kick++;
+	avail_put(vq, head);
 	return 0;
 }
 
@@ -56,20 +80,14 @@ void vq_split_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, 
 			  void *token)
 {
 	uint16_t head = vq->free_head;
-	struct vring_desc *d = &vq->sdesc[head];
 
-	d->addr = htole64(addr);
-	d->len = htole32(len);
-	d->flags = htole16(write ? VRING_DESC_F_WRITE : 0);
-	d->next = 0;
+	desc_put(&vq->sdesc[head], addr, len, write ? VRING_DESC_F_WRITE : 0, 0);
 	vq->free_head = vq->next[head];
 	vq->num_free--;
 	vq->state[head].token = token;
 	vq->state[head].ndesc = 1;
 	vq->state[head].last = head;
-	store_once(&vq->avail->ring[vq->avail_idx_shadow & (vq->num - 1)], htole16(head));
-	vq->avail_idx_shadow++;
-	vq->added_since_kick++;
+	avail_put(vq, head);
 }
 
 bool vq_split_drv_publish(struct uvdpa_vq_drv *vq)
@@ -110,8 +128,12 @@ static inline __attribute__((always_inline)) void *split_take(struct uvdpa_vq_dr
 		*len = le32toh(load_once(&e->len));
 	token = vq->state[id].token;
 	vq->state[id].token = NULL;
-	vq->next[vq->state[id].last] = vq->free_head;
-	vq->free_head = (uint16_t)id;
+	/* to the tail: the queue order desc_put counts on */
+	if (vq->num_free)
+		vq->next[vq->free_tail] = (uint16_t)id;
+	else
+		vq->free_head = (uint16_t)id;
+	vq->free_tail = vq->state[id].last;
 	vq->num_free += vq->state[id].ndesc;
 	return token;
 }
