@@ -120,6 +120,26 @@ int uvdpa_net_wait_tx(struct uvdpa_net *n, unsigned q, int timeout_ms)
 	}
 }
 
+/*
+ * The device read the slots the burst will write last time round, so
+ * each line is still in its CPU's cache: asking for them all at once, for
+ * writing, lets those misses overlap instead of filling the store buffer
+ * one frame at a time.
+ */
+static void tx_prefetch(const struct net_queue *tx, unsigned cnt)
+{
+	unsigned k;
+
+	if (cnt > tx->free.n)
+		cnt = tx->free.n;
+	for (k = 0; k < cnt; k++) {
+		const uint8_t *at = slot_host(tx, slot_fifo_ahead(&tx->free, k), NET_SLOT_SMALL);
+
+		__builtin_prefetch(at, 1);
+		__builtin_prefetch(at + 64, 1);
+	}
+}
+
 /* Copies and adds one frame; 0, or -EAGAIN when no slot or descriptors. */
 static int net_xmit(struct uvdpa_net *n, struct net_queue *tx, const void *frame, size_t len)
 {
@@ -176,6 +196,7 @@ int uvdpa_net_send_burst(struct uvdpa_net *n, unsigned q, const struct iovec *fr
 
 	if (!p || (cnt && !frame_len_ok(frames[0].iov_len)))
 		return -EINVAL;
+	tx_prefetch(&p->tx, cnt);
 	for (i = 0; i < cnt; i++) {
 		if (!frame_len_ok(frames[i].iov_len))
 			break;

@@ -45,6 +45,14 @@ static inline unsigned slot_fifo_peek(const struct slot_fifo *f)
 	return f->slot[f->at];
 }
 
+/* The k-th slot take would return; only when k < n. */
+static inline unsigned slot_fifo_ahead(const struct slot_fifo *f, unsigned k)
+{
+	unsigned at = f->at + k;
+
+	return f->slot[at >= f->cap ? at - f->cap : at];
+}
+
 static inline unsigned slot_fifo_take(struct slot_fifo *f)
 {
 	unsigned s = f->slot[f->at];
