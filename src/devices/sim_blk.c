@@ -299,7 +299,12 @@ static size_t blk_read(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint6
 		size_t n = (size_t)(end - pos < b->page - in ? end - pos : b->page - in), w;
 		const uint8_t *pg = page_get(b, pos / b->page);
 
-		w = uvdpa_chain_write(c, (size_t)(pos - off), pg ? pg + in : zero_src + in, n);
+		if (n == b->page) {
+			w = uvdpa_chain_write_nt(c, (size_t)(pos - off), pg ? pg : zero_src, n);
+			b->nt_pending = true;
+		} else {
+			w = uvdpa_chain_write(c, (size_t)(pos - off), pg ? pg + in : zero_src + in, n);
+		}
 		done += w;
 		if (w < n)
 			break;

@@ -80,7 +80,10 @@ size_t uvdpa_chain_read(const struct uvdpa_chain *c, size_t off, void *buf, size
 	return read_out(c, off, buf, len, copy_plain);
 }
 
-size_t uvdpa_chain_write(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len)
+/* buf into the writable segments from off, through copy (see read_out). */
+static inline __attribute__((always_inline)) size_t
+write_in(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len,
+	 void (*copy)(char *dst, const char *src, size_t n))
 {
 	struct seg_pos p;
 	size_t done = 0;
@@ -94,11 +97,16 @@ size_t uvdpa_chain_write(const struct uvdpa_chain *c, size_t off, const void *bu
 			break;
 		if (n > len - done)
 			n = len - done;
-		memcpy(seg_ptr(&p), (const char *)buf + done, n);
+		copy(seg_ptr(&p), (const char *)buf + done, n);
 		p.off += n;
 		done += n;
 	}
 	return done;
+}
+
+size_t uvdpa_chain_write(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len)
+{
+	return write_in(c, off, buf, len, copy_plain);
 }
 
 size_t uvdpa_chain_copy(const struct uvdpa_chain *dst, size_t dst_off,
@@ -250,4 +258,9 @@ void uvdpa_chain_nt_fence(void)
 size_t uvdpa_chain_read_nt(const struct uvdpa_chain *c, size_t off, void *buf, size_t len)
 {
 	return read_out(c, off, buf, len, copy_nt);
+}
+
+size_t uvdpa_chain_write_nt(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len)
+{
+	return write_in(c, off, buf, len, copy_nt);
 }

@@ -217,6 +217,14 @@ size_t uvdpa_chain_write(const struct uvdpa_chain *c, size_t off, const void *bu
  * Elsewhere the same as uvdpa_chain_read.
  */
 size_t uvdpa_chain_read_nt(const struct uvdpa_chain *c, size_t off, void *buf, size_t len);
+/*
+ * uvdpa_chain_write whose stores bypass the cache, for big copies into
+ * buffers the other side reads next: the lines go to memory instead of
+ * being fetched for ownership from the CPU that read them last. The same
+ * ordering rule as uvdpa_chain_read_nt.
+ */
+size_t uvdpa_chain_write_nt(const struct uvdpa_chain *c, size_t off, const void *buf,
+			    size_t len);
 void uvdpa_chain_nt_fence(void);
 /* Tests: true makes chain_read_nt use SSE2 even where the CPU has AVX. */
 void uvdpa_chain_nt_sse2_only(bool on);
