@@ -218,19 +218,20 @@ static void copy_nt_sse2(char *dst, const char *src, size_t len)
 	memcpy(dst, src, len);
 }
 
-static bool nt_sse2_only;
-
-void uvdpa_chain_nt_sse2_only(bool on)
-{
-	nt_sse2_only = on;
-}
-
 static void copy_nt(char *dst, const char *src, size_t len)
 {
 	if (len < 128)
 		memcpy(dst, src, len);          /* a block or two: not worth it */
-	else if (!nt_sse2_only && __builtin_cpu_supports("avx"))
+	else if (__builtin_cpu_supports("avx"))
 		copy_nt_avx(dst, src, len);
+	else
+		copy_nt_sse2(dst, src, len);
+}
+
+static void copy_nt_baseline(char *dst, const char *src, size_t len)
+{
+	if (len < 128)
+		memcpy(dst, src, len);
 	else
 		copy_nt_sse2(dst, src, len);
 }
@@ -240,12 +241,12 @@ void uvdpa_chain_nt_fence(void)
 	_mm_sfence();
 }
 #else
-void uvdpa_chain_nt_sse2_only(bool on)
+static void copy_nt(char *dst, const char *src, size_t len)
 {
-	(void)on;
+	memcpy(dst, src, len);
 }
 
-static void copy_nt(char *dst, const char *src, size_t len)
+static void copy_nt_baseline(char *dst, const char *src, size_t len)
 {
 	memcpy(dst, src, len);
 }
@@ -263,4 +264,16 @@ size_t uvdpa_chain_read_nt(const struct uvdpa_chain *c, size_t off, void *buf, s
 size_t uvdpa_chain_write_nt(const struct uvdpa_chain *c, size_t off, const void *buf, size_t len)
 {
 	return write_in(c, off, buf, len, copy_nt);
+}
+
+size_t uvdpa_chain_read_nt_baseline(const struct uvdpa_chain *c, size_t off, void *buf,
+				    size_t len)
+{
+	return read_out(c, off, buf, len, copy_nt_baseline);
+}
+
+size_t uvdpa_chain_write_nt_baseline(const struct uvdpa_chain *c, size_t off, const void *buf,
+				     size_t len)
+{
+	return write_in(c, off, buf, len, copy_nt_baseline);
 }

@@ -226,8 +226,12 @@ size_t uvdpa_chain_read_nt(const struct uvdpa_chain *c, size_t off, void *buf, s
 size_t uvdpa_chain_write_nt(const struct uvdpa_chain *c, size_t off, const void *buf,
 			    size_t len);
 void uvdpa_chain_nt_fence(void);
-/* Tests: true makes chain_read_nt use SSE2 even where the CPU has AVX. */
-void uvdpa_chain_nt_sse2_only(bool on);
+/* The two above with x86-64's baseline (SSE2) stores whatever the CPU has,
+ * so that tests reach the copy CPUs without AVX take. */
+size_t uvdpa_chain_read_nt_baseline(const struct uvdpa_chain *c, size_t off, void *buf,
+				    size_t len);
+size_t uvdpa_chain_write_nt_baseline(const struct uvdpa_chain *c, size_t off, const void *buf,
+				     size_t len);
 /* Copies from the readable part of src (from src_off) into the writable part
  * of dst (from dst_off) with no bounce buffer; returns bytes copied. */
 size_t uvdpa_chain_copy(const struct uvdpa_chain *dst, size_t dst_off,
