@@ -485,7 +485,24 @@ struct poll_state {
 	uint64_t last_work_ns;
 	uint64_t slept_at_ns;      /* 0: not sleeping */
 	bool armed;                /* kicks re-armed, one last pass to go */
+	/* no polling: how long an idle worker keeps looking before it asks
+	 * for kicks (0: not at all), and since when it has been looking */
+	uint64_t linger_ns, linger_from;
 };
+
+/*
+ * No polling: a driver that kicks again soon after the worker went to sleep
+ * is busy, and the worker's wake-up and the driver's kick (a system call)
+ * cost more than a few microseconds of looking at the rings. So after a
+ * sleep shorter than SETTLE_DENSE_NS an idle worker keeps looking, kicks
+ * still off, for up to linger_ns before it asks for them: doubled (to
+ * SETTLE_LINGER_MAX_NS) each time work turns up meanwhile, halved (to 0
+ * below SETTLE_LINGER_MIN_NS) each time none does, so traffic too sparse
+ * to be caught costs at most about SETTLE_LINGER_MIN_NS per wake-up.
+ */
+#define SETTLE_DENSE_NS      1000000ULL
+#define SETTLE_LINGER_MIN_NS   20000ULL
+#define SETTLE_LINGER_MAX_NS   80000ULL
 
 /* True if this pass stopped a queue on purpose (out of RX buffers). */
 static bool pass_stalled(const struct devrt *s)
@@ -505,19 +522,44 @@ static bool pass_stalled(const struct devrt *s)
  * busy then pays no kick per batch (a syscall on its side, a wake-up on
  * ours). A pass that ran with kicks on needs no second look. A stalled
  * queue (a frame lost for want of RX buffers) is not progress: it waits
- * for the driver's kick, as the kernel's simulator does.
+ * for the driver's kick, as the kernel's simulator does. While the driver
+ * keeps the worker's sleeps short, it lingers a little first (see
+ * SETTLE_DENSE_NS).
  */
-static bool settle_decide(struct devrt *s, unsigned handled, bool again)
+static bool settle_decide(struct devrt *s, struct poll_state *p, unsigned handled, bool again)
 {
-	if (again || (handled && !pass_stalled(s))) {
+	bool stalled = pass_stalled(s);
+	uint64_t now;
+
+	if (p->slept_at_ns) {
+		if (!p->linger_ns && now_ns() - p->slept_at_ns < SETTLE_DENSE_NS)
+			p->linger_ns = SETTLE_LINGER_MIN_NS;
+		p->slept_at_ns = 0;
+	}
+	if (again || (handled && !stalled)) {
+		if (p->linger_from) {
+			p->linger_ns = p->linger_ns * 2 < SETTLE_LINGER_MAX_NS ?
+				       p->linger_ns * 2 : SETTLE_LINGER_MAX_NS;
+			p->linger_from = 0;
+		}
 		if (!s->kicks_off)
 			disarm_kicks(s);
 		return false;
 	}
+	if (s->kicks_off && p->linger_ns && !stalled) {
+		now = now_ns();
+		if (!p->linger_from)
+			p->linger_from = now;
+		if (now - p->linger_from < p->linger_ns)
+			return false;
+		p->linger_ns = p->linger_ns / 2 < SETTLE_LINGER_MIN_NS ? 0 : p->linger_ns / 2;
+	}
+	p->linger_from = 0;
 	if (s->kicks_off) {
 		arm_kicks(s);
 		return false;
 	}
+	p->slept_at_ns = now_ns();
 	return true;
 }
 
@@ -535,7 +577,7 @@ static bool poll_decide(struct devrt *s, struct poll_state *p, unsigned handled,
 	uint64_t now;
 
 	if (s->poll == UVDPA_POLL_OFF)
-		return settle_decide(s, handled, again);
+		return settle_decide(s, p, handled, again);
 	now = now_ns();
 
 	if (p->slept_at_ns) {
@@ -621,6 +663,7 @@ static void *sim_worker(void *arg)
 				arm_kicks(s);
 			ps.slept_at_ns = 0;
 			ps.armed = false;
+			ps.linger_ns = ps.linger_from = 0;
 			sleep = !again;
 		}
 		nirq = collect_irqs(s);
