@@ -299,8 +299,13 @@ static size_t blk_read(struct vdpasim_blk *b, const struct uvdpa_chain *c, uint6
 		size_t n = (size_t)(end - pos < b->page - in ? end - pos : b->page - in), w;
 		const uint8_t *pg = page_get(b, pos / b->page);
 
-		if (n == b->page) {
-			w = uvdpa_chain_write_nt(c, (size_t)(pos - off), pg ? pg : zero_src, n);
+		/* A whole written page, most likely from memory (a disk larger
+		 * than the caches), goes out with streaming stores: over
+		 * vhost-user, 4 KiB QD128 reads of a written disk 1.0 -> 1.7 M
+		 * IOPS. A hole copies cache-hot zeroes: plain stores (fresh
+		 * reads were 7% slower with streaming ones). */
+		if (n == b->page && pg) {
+			w = uvdpa_chain_write_nt(c, (size_t)(pos - off), pg, n);
 			b->nt_pending = true;
 		} else {
 			w = uvdpa_chain_write(c, (size_t)(pos - off), pg ? pg + in : zero_src + in, n);
