@@ -502,6 +502,20 @@ static uint32_t blk_request(struct vdpasim_blk *b, const struct uvdpa_chain *c)
 	return written + 1;
 }
 
+#define BLK_FLUSH_EVERY 8
+
+/* Publishes the completions so far. */
+static void blk_flush(struct devrt *s, struct vdpasim_blk *b, struct devrt_vq *vq)
+{
+	/* The streaming stores are ordered before the used index that
+	 * publishes them (once per flush, not per request). */
+	if (b->nt_pending) {
+		uvdpa_chain_nt_fence();
+		b->nt_pending = false;
+	}
+	devrt_flush(s, vq);
+}
+
 static unsigned blk_queue_work(struct devrt *s, struct devrt_vq *vq, bool *again)
 {
 	struct vdpasim_blk *b = sim_to_blk(s);
@@ -521,14 +535,12 @@ static unsigned blk_queue_work(struct devrt *s, struct devrt_vq *vq, bool *again
 		if (r == 1)
 			written = blk_request(b, &c);
 		uvdpa_vq_dev_push(&vq->dev, &c, written);
+		/* A driver that waits for completions gets them in groups,
+		 * not only at the end of the pass. */
+		if ((done + 1) % BLK_FLUSH_EVERY == 0)
+			blk_flush(s, b, vq);
 	}
-	/* The disk's streaming stores are ordered before the used entries
-	 * that complete them (once per pass, not per request). */
-	if (b->nt_pending) {
-		uvdpa_chain_nt_fence();
-		b->nt_pending = false;
-	}
-	devrt_flush(s, vq);
+	blk_flush(s, b, vq);
 	if (done == VDPASIM_BURST)
 		*again = true;
 	return done;
