@@ -24,7 +24,18 @@ struct uvdpa_bus {
 	uvdpa_bus_added_fn added;
 	uvdpa_bus_notify_fn removed;
 	void *opaque;
+	bool keep_devices;              /* uvdpa_bus_keep_devices; atomic access */
 };
+
+void uvdpa_bus_keep_devices(struct uvdpa_bus *bus)
+{
+	__atomic_store_n(&bus->keep_devices, true, __ATOMIC_SEQ_CST);
+}
+
+bool uvdpa_bus_keeps_devices(const struct uvdpa_bus *bus)
+{
+	return __atomic_load_n(&bus->keep_devices, __ATOMIC_SEQ_CST);
+}
 
 /* Grows *arr (elements of size sz) so that it holds at least n + 1. */
 static int grow(void **arr, unsigned *cap, unsigned n, size_t sz)

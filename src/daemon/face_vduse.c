@@ -55,11 +55,6 @@ static const char *vduse_without(void *face, struct uvdpa_device *d)
 	return uvdpa_vduse_face_subset(face, d);
 }
 
-void vduse_face_keep_at_exit(void)
-{
-	uvdpa_vduse_keep_records_at_exit();
-}
-
 const struct face_ops vduse_face_ops = {
 	.name = "vduse",
 	.create = vduse_create,

@@ -29,9 +29,6 @@ extern const struct face_ops vhost_face_ops;   /* face_vhost.c */
 
 #ifdef UVDPAD_HAVE_VDUSE_FACE
 extern const struct face_ops vduse_face_ops;   /* face_vduse.c */
-/* Stopping with a state file: VDUSE devices the kernel still holds keep
- * their records for the next start to take them over (face_vduse.c). */
-void vduse_face_keep_at_exit(void);
 #endif
 
 #define FACES_MAX 4

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <uvdpa/bus.h>
+#include "core/bus_priv.h"
 #include "daemon/faces.h"
-#include "devices/net_tap.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
@@ -270,13 +270,10 @@ static void daemon_teardown(struct daemon *d)
 	if (d->listening)
 		unlink(d->sock_path);
 	/* Devices the state file keeps come back at the next start: the TAPs
-	 * net_tap created for them stay, configured, to be re-attached. */
-	if (d->state) {
-		net_tap_keep_at_exit();
-#ifdef UVDPAD_HAVE_VDUSE_FACE
-		vduse_face_keep_at_exit();
-#endif
-	}
+	 * net_tap created for them stay, configured, to be re-attached, and
+	 * VDUSE devices the kernel still holds keep their takeover records. */
+	if (d->state && d->bus)
+		uvdpa_bus_keep_devices(d->bus);
 	if (d->bus)
 		delete_all_devices(d->bus);
 	faces_stop(&d->faces);

@@ -10,7 +10,7 @@
  * addresses, namespace and up state, and the restarted daemon re-attaches
  * to the same interface (same ifindex, queues and vnet header flags).
  * `dev del` and a failed `dev add` delete it; a clean exit keeps it when
- * the device is kept (state file, net_tap_keep_at_exit) and deletes it
+ * the device is kept (state file, uvdpa_bus_keep_devices) and deletes it
  * otherwise. A TAP that existed before `dev add` is never deleted.
  *
  * The host side owns the TAP's own MAC; the guest's MAC is the config
@@ -19,7 +19,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "core/bus_priv.h"
 #include "devices/net_tap.h"
 
 #define F(bit) (1ULL << (bit))
@@ -339,14 +339,6 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Set by uvdpad at a clean exit with a state file (net_tap.h). */
-static atomic_bool keep_at_exit;
-
-void net_tap_keep_at_exit(void)
-{
-	atomic_store(&keep_at_exit, true);
-}
-
 /* Our TAP goes once its last fd closes (nt_free). */
 static void unpersist(struct net_tap *t)
 {
@@ -604,14 +596,14 @@ static int nt_dev_add(struct uvdpa_mgmtdev *m, const char *name,
 }
 
 /* `dev del`, a vetoed `dev add`, or uvdpad's exit: the TAP we own goes,
- * unless the device is kept for the next start (net_tap_keep_at_exit). */
+ * unless the device is kept for the next start (uvdpa_bus_keep_devices). */
 static void nt_dev_del(struct uvdpa_mgmtdev *m, struct uvdpa_device *d)
 {
 	struct devrt *s = vdpa_to_sim(d);
 
 	(void)m;
 	devrt_stop(s);
-	if (!atomic_load(&keep_at_exit))
+	if (!uvdpa_bus_keeps_devices(d->bus))
 		unpersist(rt_to_nt(s));
 }
 

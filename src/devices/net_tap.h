@@ -73,14 +73,6 @@ void nt_link_check(struct net_tap *t);
 int nt_tap_sync(struct net_tap *t);
 void nt_apply_queues(struct net_tap *t);
 
-/*
- * uvdpad calls this before it stops its devices at a clean exit when it has
- * a state file: the devices come back at the next start, so the TAPs net_tap
- * created stay (persistent, configured) for them to re-attach. Without it a
- * device's teardown deletes the TAP it created, as `dev del` does.
- */
-void net_tap_keep_at_exit(void);
-
 extern const struct uvdpa_mgmtdev net_tap_mgmtdev;
 /* Bytes of error message each mgmtdev copy carries in priv (builtin.c). */
 extern const size_t net_tap_msg_len;

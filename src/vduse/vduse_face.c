@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The kernel face's thread and device registry (see vduse_face.h). */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,17 +9,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "core/bus_priv.h"
 #include "vduse/vduse_priv.h"
 
 #define ORPHAN_RETRY_MS 1000
-
-/* uvdpad stops and its state file brings the devices back: records stay. */
-static atomic_bool keep_records;
-
-void uvdpa_vduse_keep_records_at_exit(void)
-{
-	atomic_store(&keep_records, true);
-}
 
 void vduse_log(struct uvdpa_vduse_face *f, enum uvdpa_vduse_log_level level,
 	       const char *fmt, ...)
@@ -289,7 +281,7 @@ void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_de
 		err = vduse_dev_destroy(f, v);
 		/* Deleted: no uvdpad after us has it to take over; unless we are
 		 * stopping and the next start brings it back (state file). */
-		if (err != -EBUSY || !atomic_load(&keep_records))
+		if (err != -EBUSY || !uvdpa_bus_keeps_devices(d->bus))
 			vduse_record_remove(v);
 		if (err == -EBUSY && v->fd >= 0) {
 			vduse_log(f, UVDPA_VDUSE_LOG_ERROR, "VDUSE device %s kept: the kernel's vdpa "

@@ -62,13 +62,6 @@ int uvdpa_vduse_face_device_added(struct uvdpa_vduse_face *f, struct uvdpa_devic
 void uvdpa_vduse_face_device_removed(struct uvdpa_vduse_face *f, struct uvdpa_device *d);
 
 /*
- * The daemon stops and its state file brings the devices back at the next
- * start: a device removed now whose kernel vdpa device still exists keeps
- * its record, so the next uvdpad takes it over (else removal deletes it).
- */
-void uvdpa_vduse_keep_records_at_exit(void);
-
-/*
  * What the kernel sees of d ("" until exported): the features dropped
  * because VDUSE refuses them. NULL when d is not exported.
  */
