@@ -11,6 +11,9 @@
  * whose mgmtdevs are allocated per bus so the library keeps no global state.
  * On error m is not registered and still belongs to the caller.
  */
+int uvdpa_bus_adopt_mgmtdev(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m,
+			    void (*release)(struct uvdpa_mgmtdev *m));
+
 /*
  * The daemon stops and its state file brings every device back at the next
  * start: from now on, parents deleting a device keep what that start needs
@@ -18,8 +21,5 @@
  */
 void uvdpa_bus_keep_devices(struct uvdpa_bus *bus);
 bool uvdpa_bus_keeps_devices(const struct uvdpa_bus *bus);
-
-int uvdpa_bus_adopt_mgmtdev(struct uvdpa_bus *bus, struct uvdpa_mgmtdev *m,
-			    void (*release)(struct uvdpa_mgmtdev *m));
 
 #endif

@@ -218,22 +218,20 @@ static void copy_nt_sse2(char *dst, const char *src, size_t len)
 	memcpy(dst, src, len);
 }
 
-static void copy_nt(char *dst, const char *src, size_t len)
+static void copy_nt_baseline(char *dst, const char *src, size_t len)
 {
 	if (len < 128)
 		memcpy(dst, src, len);          /* a block or two: not worth it */
-	else if (__builtin_cpu_supports("avx"))
-		copy_nt_avx(dst, src, len);
 	else
 		copy_nt_sse2(dst, src, len);
 }
 
-static void copy_nt_baseline(char *dst, const char *src, size_t len)
+static void copy_nt(char *dst, const char *src, size_t len)
 {
-	if (len < 128)
-		memcpy(dst, src, len);
+	if (len >= 128 && __builtin_cpu_supports("avx"))
+		copy_nt_avx(dst, src, len);
 	else
-		copy_nt_sse2(dst, src, len);
+		copy_nt_baseline(dst, src, len);
 }
 
 void uvdpa_chain_nt_fence(void)
