@@ -116,8 +116,12 @@ static unsigned load(struct run *r, struct fe_peer *p, unsigned *last_kill_seq)
 			CHECK(0, "wait: %d (%s) with %u in flight", w, strerror(-w), r->inflight);
 		if (w < 0)
 			break;
-		if (restarting && r->inflight < QD / 2) {
-			/* The queue moves again: the new daemon took over. */
+		if (restarting && *last_kill_seq < NREQ && r->done[*last_kill_seq]) {
+			/*
+			 * A request submitted after the kill completed: only the
+			 * new daemon can have served it. (A count of requests in
+			 * flight cannot tell: a fast daemon keeps the queue full.)
+			 */
 			pthread_join(th, NULL);
 			restarting = false;
 		}
