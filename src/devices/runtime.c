@@ -181,6 +181,7 @@ static int vq_setup(struct devrt *s, struct devrt_vq *vq)
 		.packed = devrt_has_feature(s, VIRTIO_F_RING_PACKED),
 		.event_idx = devrt_has_feature(s, VIRTIO_RING_F_EVENT_IDX),
 		.indirect = devrt_has_feature(s, VIRTIO_RING_F_INDIRECT_DESC),
+		.in_order = devrt_has_feature(s, VIRTIO_F_IN_ORDER),
 		.desc = vq->desc_addr,
 		.driver = vq->driver_addr,
 		.device = vq->device_addr,

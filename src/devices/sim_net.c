@@ -23,13 +23,15 @@
  * The kernel's device feature word: MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR
  * ANY_LAYOUT VERSION_1 ACCESS_PLATFORM. A device offers it plus what the
  * virtqueue engine implements (INDIRECT_DESC, EVENT_IDX, RING_PACKED),
- * MRG_RXBUF, and MQ when it has more than one queue pair. The mgmtdev
+ * MRG_RXBUF, IN_ORDER (every queue is served in the order its buffers are
+ * made available), and MQ when it has more than one queue pair. The mgmtdev
  * advertises the union, NET_OFFERED(NET_MAX_VQP): exactly what device_features
  * may hold (uvdpa(8) says why this differs from the kernel's `mgmtdev show`).
  */
 #define NET_CLASS_FEATURES 0x308830028ULL
 #define NET_OFFERED(pairs) \
 	(NET_CLASS_FEATURES | VDPASIM_TRANSPORT_FEATURES | (1ULL << VIRTIO_NET_F_MRG_RXBUF) | \
+	 (1ULL << VIRTIO_F_IN_ORDER) | \
 	 ((pairs) > 1 ? (1ULL << VIRTIO_NET_F_MQ) : 0))
 
 #define NET_DEFAULT_MTU   1500

@@ -42,6 +42,11 @@ struct uvdpa_vq_layout {
 	bool packed;
 	bool event_idx;        /* VIRTIO_F_EVENT_IDX / RING_EVENT_IDX negotiated */
 	bool indirect;         /* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool in_order;         /* VIRTIO_F_IN_ORDER negotiated: the caller uses
+	                        * chains in the order popped (packed: a burst of
+	                        * chains nothing was written to takes one used
+	                        * descriptor: the spec's in-order use of
+	                        * descriptors) */
 	uint64_t desc;         /* IOVA of descriptor area */
 	uint64_t driver;       /* IOVA of driver area (split: avail; packed: driver event) */
 	uint64_t device;       /* IOVA of device area (split: used; packed: device event) */

@@ -185,8 +185,24 @@ void vq_packed_push(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, uint32
 void vq_packed_push_burst(struct uvdpa_vq_dev *vq, const struct uvdpa_chain *c, unsigned n,
 			  uint32_t written)
 {
+	struct uvdpa_chain batch;
 	unsigned k;
 
+	if (vq->l.in_order && !written && n > 1) {
+		/*
+		 * In order, one used descriptor with the last buffer's id
+		 * covers the batch (the spec's in-order use of descriptors):
+		 * the driver frees every buffer up to it and needs no lengths,
+		 * as nothing was written. The driver's CPU keeps the lines of
+		 * the other slots, which it is about to fill with new buffers.
+		 */
+		batch.id = c[n - 1].id;
+		batch.ndesc = 0;
+		for (k = 0; k < n; k++)
+			batch.ndesc += c[k].ndesc;
+		vq_packed_push(vq, &batch, 0);
+		return;
+	}
 	for (k = 0; k < n; k++)
 		vq_packed_push(vq, &c[k], written);
 }

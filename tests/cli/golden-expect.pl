@@ -49,7 +49,7 @@ sub parse {
 # the kernel's words (uvdpa(8), DIFFERENCES).
 my $k_feat = 'MTU MAC STATUS CTRL_VQ CTRL_MAC_ADDR ANY_LAYOUT VERSION_1 ACCESS_PLATFORM';
 my $u_feat = 'MTU MAC MRG_RXBUF STATUS CTRL_VQ MQ CTRL_MAC_ADDR ANY_LAYOUT ' .
-	'RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED';
+	'RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED IN_ORDER';
 my $k_json = join(',', map { "\"$_\"" } split(/ /, $k_feat));
 my $u_json = join(',', map { "\"$_\"" } split(/ /, $u_feat));
 my $b_feat = 'SIZE_MAX SEG_MAX BLK_SIZE FLUSH TOPOLOGY MQ DISCARD WRITE_ZEROES ANY_LAYOUT ' .

@@ -132,7 +132,7 @@ start "$work/run3"
 check "mgmtdev show vdpasim_net: 129 queues, MQ" 0 "vdpasim_net: 
   supported_classes net
   max_supported_vqs 129
-  dev_features MTU MAC MRG_RXBUF STATUS CTRL_VQ MQ CTRL_MAC_ADDR ANY_LAYOUT RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED
+  dev_features MTU MAC MRG_RXBUF STATUS CTRL_VQ MQ CTRL_MAC_ADDR ANY_LAYOUT RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED IN_ORDER
 " "" -- uvdpa mgmtdev show vdpasim_net
 check "which dev add accepts: max_vqp 64" 0 "" "" -- uvdpa dev add name mq mgmtdev vdpasim_net max_vqp 64
 ok "a device with 129 queues" sh -c 'uvdpa dev show mq | grep -q " max_vqs 129 "'

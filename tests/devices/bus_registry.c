@@ -119,8 +119,8 @@ int main(void)
 	      strcmp(uvdpa_bus_mgmtdev_at(bus, 3)->dev_name, "net_tap") == 0,
 	      "builtin mgmtdevs: vdpasim_net, vdpasim_blk, then blk_file and net_tap, bus-less");
 	CHECK(net->id_classes == 0x2 && net->max_supported_vqs == 129 &&
-	      net->supported_features == 0x738c38028ULL && net->config_attr_mask == 0x103400,
-	      "vdpasim_net: classes 0x2, max vqs 129, features 0x738c38028 (what dev add accepts), "
+	      net->supported_features == 0xf38c38028ULL && net->config_attr_mask == 0x103400,
+	      "vdpasim_net: classes 0x2, max vqs 129, features 0xf38c38028 (what dev add accepts), "
 	      "attrs MAC|MTU|MAX_VQP|FEATURES");
 	CHECK(blk->id_classes == 0x4 && blk->max_supported_vqs == 64 &&
 	      blk->supported_features == 0x738007646ULL &&

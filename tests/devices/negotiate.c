@@ -51,8 +51,9 @@ static void net_checks(struct uvdpa_bus *bus)
 	CHECK(o->get_device_id(d) == 1 && o->get_vendor_id(d) == 0 && d->nvqs == 3 &&
 	      o->get_vq_num_max(d) == 256 && o->get_vq_num_min(d) == 1 &&
 	      o->get_vq_align(d) == 4096, "net: id 1, vendor 0, 3 vqs, max vq size 256");
-	CHECK(o->get_device_features(d) == (NET_WORD | TRANSPORT | F(15)),
-	      "net offers the kernel word + INDIRECT, EVENT_IDX, RING_PACKED, MRG_RXBUF (%#llx)",
+	CHECK(o->get_device_features(d) == (NET_WORD | TRANSPORT | F(15) | F(35)),
+	      "net offers the kernel word + INDIRECT, EVENT_IDX, RING_PACKED, MRG_RXBUF, "
+	      "IN_ORDER (%#llx)",
 	      (unsigned long long)o->get_device_features(d));
 	CHECK(o->get_config_size(d) == sizeof(c), "net config size %zu", sizeof(c));
 	memset(&c, 0x5a, sizeof(c));

@@ -3,8 +3,10 @@
 # vhost-user in io-forward mode. `start tx_first` puts 32 frames in flight; they
 # circulate for a few seconds; then forwarding stops, the frames still in the
 # rings are drained (rxonly) and the port counters must equal the device's.
-# Four variants: split/packed rings x mrg_rxbuf on/off; with the uvdpa back end,
-# then again (--poll-variants) with uvdpad's devices in poll mode (uvdpad -P).
+# Variants: split/packed rings x mrg_rxbuf on/off, and with VIRTIO_F_IN_ORDER
+# (-inorder: the device may answer a batch of TX buffers with one used entry,
+# testpmd's in-order TX path frees by it); with the uvdpa back end, then again
+# (--poll-variants) with uvdpad's devices in poll mode (uvdpad -P).
 #
 #   testpmd.sh [--backend uvdpa|stock] [--variants split-mrg,split-nomrg,packed-mrg,packed-nomrg]
 #              [--poll-variants split-mrg,packed-nomrg] [--seconds N]
@@ -17,8 +19,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 backend=${BACKEND:-uvdpa}
-variants=split-mrg,split-nomrg,packed-mrg,packed-nomrg
-poll_variants=split-mrg,packed-nomrg
+variants=split-mrg,split-nomrg,packed-mrg,packed-nomrg,split-mrg-inorder,packed-mrg-inorder
+poll_variants=split-mrg,packed-nomrg,packed-nomrg-inorder
 secs=3
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -83,16 +85,17 @@ negotiated() {
 }
 
 run_variant() { # VARIANT [TAG]
-	local v=$1 t=testpmd-$1${2:+-$2} packed=0 mrg=0 fe=fe-$1${2:+-$2}
+	local v=$1 t=testpmd-$1${2:+-$2} packed=0 mrg=0 inorder=0 fe=fe-$1${2:+-$2}
 	case $v in packed-*) packed=1 ;; esac
-	case $v in *-mrg) mrg=1 ;; esac
+	case $v in *-mrg | *-mrg-*) mrg=1 ;; esac
+	case $v in *-inorder) inorder=1 ;; esac
 	if ! "${backend}_up" "$v"; then
 		fail "$t/backend" "could not start the $backend back end"
 		return
 	fi
 	# shellcheck disable=SC2046
 	pty_start "$fe" dpdk-testpmd $(testpmd_eal 1 "fe-$v") --log-level=pmd.net.virtio.init:debug \
-		--vdev "net_virtio_user0,path=$sock,queues=1,queue_size=256,packed_vq=$packed,mrg_rxbuf=$mrg,in_order=0" \
+		--vdev "net_virtio_user0,path=$sock,queues=1,queue_size=256,packed_vq=$packed,mrg_rxbuf=$mrg,in_order=$inorder" \
 		-- $testpmd_app --eth-peer="0,$mac" --txpkts=64
 	if ! pty_expect "$fe" 0 'testpmd> ' 300; then
 		fail "$t/start" "testpmd did not start: $(tail -n 5 "$(pty_log "$fe")" | tr -d '\r' | paste -sd'|')"
@@ -104,10 +107,11 @@ run_variant() { # VARIANT [TAG]
 	f=$(negotiated "$fe")
 	[ $packed = 1 ] && want_bits=$((want_bits | 1 << 34))
 	[ $mrg = 1 ] && want_bits=$((want_bits | 1 << 15))
-	if [ -n "$f" ] && [ $((0x$f & (1 << 34 | 1 << 15))) -eq $want_bits ]; then
+	[ $inorder = 1 ] && want_bits=$((want_bits | 1 << 35))
+	if [ -n "$f" ] && [ $((0x$f & (1 << 35 | 1 << 34 | 1 << 15))) -eq $want_bits ]; then
 		pass "$t/features" "negotiated 0x$f"
 	else
-		fail "$t/features" "negotiated 0x${f:-?}, want packed=$packed mrg_rxbuf=$mrg"
+		fail "$t/features" "negotiated 0x${f:-?}, want packed=$packed mrg_rxbuf=$mrg in_order=$inorder"
 	fi
 
 	pty_cmd "$fe" 'start tx_first' 'testpmd> ' 50 || true
