@@ -22,16 +22,6 @@ static void start(struct tdev *t)
 	REQUIRE(!(tdev_status(t) & UVDPA_STATUS_NEEDS_RESET), "clean start");
 }
 
-static bool needs_reset(struct tdev *t, int ms)
-{
-	for (; ms > 0; ms -= 5) {
-		if (tdev_status(t) & UVDPA_STATUS_NEEDS_RESET)
-			return true;
-		tsleep_ms(5);
-	}
-	return false;
-}
-
 /* Makes split descriptor head available on queue q, bypassing the driver helper. */
 static void raw_post(struct tdev *t, uint16_t q, uint16_t head, uint16_t advance)
 {
@@ -85,14 +75,14 @@ int main(void)
 	used_before = t.vq[1].drv.used->idx;
 	desc(&t, 1, 0, BAD_IOVA, 100, 0, 0);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "TX buffer outside the map -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "TX buffer outside the map -> NEEDS_RESET");
 	CHECK(t.vq[1].drv.used->idx == used_before, "nothing was completed for it");
 	recovers(&t, "out of map");
 
 	start(&t);
 	desc(&t, 1, 0, t.iova + t.size - 8, 100, 0, 0);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "TX buffer running past the end of the map -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "TX buffer running past the end of the map -> NEEDS_RESET");
 	recovers(&t, "past the map");
 
 	start(&t);
@@ -100,26 +90,26 @@ int main(void)
 	desc(&t, 1, 0, tiova(&t, buf), 12, VRING_DESC_F_NEXT, 1);
 	desc(&t, 1, 1, tiova(&t, buf), 12, VRING_DESC_F_NEXT, 0);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "descriptor loop -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "descriptor loop -> NEEDS_RESET");
 	recovers(&t, "loop");
 
 	start(&t);
 	buf = talloc(&t, 4096, 64);
 	desc(&t, 1, 0, tiova(&t, buf), 12, VRING_DESC_F_NEXT, 200);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "next index past the ring -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "next index past the ring -> NEEDS_RESET");
 	recovers(&t, "next past ring");
 
 	start(&t);
 	raw_post(&t, 1, 500, 1);
-	CHECK(needs_reset(&t, 2000), "head index past the ring -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "head index past the ring -> NEEDS_RESET");
 	recovers(&t, "head past ring");
 
 	start(&t);
 	buf = talloc(&t, 4096, 64);
 	desc(&t, 1, 0, tiova(&t, buf), 64, 0, 0);
 	raw_post(&t, 1, 0, 1000);
-	CHECK(needs_reset(&t, 2000), "avail index jumping 1000 ahead -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "avail index jumping 1000 ahead -> NEEDS_RESET");
 	recovers(&t, "index jump");
 
 	start(&t);
@@ -132,14 +122,14 @@ int main(void)
 		desc(&t, 1, 0, tiova(&t, t1), 16, VRING_DESC_F_INDIRECT, 0);
 		raw_post(&t, 1, 0, 1);
 	}
-	CHECK(needs_reset(&t, 2000), "indirect table inside an indirect table -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "indirect table inside an indirect table -> NEEDS_RESET");
 	recovers(&t, "nested indirect");
 
 	start(&t);
 	buf = talloc(&t, 4096, 64);
 	desc(&t, 1, 0, tiova(&t, buf), 64, VRING_DESC_F_INDIRECT, 0);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "indirect table whose length is not a multiple of 16 -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "indirect table whose length is not a multiple of 16 -> NEEDS_RESET");
 	recovers(&t, "bad indirect length");
 
 	start(&t);
@@ -147,7 +137,7 @@ int main(void)
 	desc(&t, 1, 0, tiova(&t, buf), 64, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
 	desc(&t, 1, 1, tiova(&t, buf + 64), 64, 0, 0);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "readable descriptor after a writable one -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "readable descriptor after a writable one -> NEEDS_RESET");
 	recovers(&t, "direction");
 
 	start(&t);
@@ -157,7 +147,7 @@ int main(void)
 	memset(buf, 0xff, 6 + 12);
 	desc(&t, 1, 0, tiova(&t, buf), 12 + 60, 0, 0);
 	raw_post(&t, 1, 0, 1);
-	CHECK(needs_reset(&t, 2000), "RX buffer outside the map -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "RX buffer outside the map -> NEEDS_RESET");
 	recovers(&t, "rx out of map");
 
 	start(&t);
@@ -177,14 +167,14 @@ int main(void)
 	t.ops->set_vq_ready(t.d, 1, false);
 	t.ops->set_vq_ready(t.d, 1, true);
 	tdev_driver_ok(&t);
-	CHECK(needs_reset(&t, 2000), "ring areas outside the map at DRIVER_OK -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "ring areas outside the map at DRIVER_OK -> NEEDS_RESET");
 	recovers(&t, "rings out of map");
 
 	/* the map taken away under a running device */
 	start(&t);
 	CHECK(t.ops->set_map(t.d, NULL) == 0, "empty map while running");
 	t.ops->kick_vq(t.d, 1);
-	CHECK(needs_reset(&t, 2000), "rings no longer mapped -> NEEDS_RESET");
+	CHECK(tdev_needs_reset(&t, 2000), "rings no longer mapped -> NEEDS_RESET");
 	CHECK(t.ops->set_map(t.d, t.map) == 0, "map restored");
 	recovers(&t, "map removed");
 

@@ -79,9 +79,9 @@ int main(void)
 	CHECK(tvq_wait(&t, 0, &len, 5000) == rx && rx[12 + 6] == 1, "a write on the caller's fd kicks TX");
 
 	/* After work the worker takes a pass or two more (kicks off while it
-	 * finds work, back on with one more look): let it settle before adding
-	 * a frame only a kick may find. */
-	usleep(20000);
+	 * finds work, back on with one more look, a linger): a frame only a
+	 * kick may find is added once it sleeps. */
+	CHECK(tworker_asleep("net0", 5000), "the worker sleeps");
 	CHECK(t.ops->set_vq_kick_fd(t.d, 1, k2) == 0, "replace the kick fd");
 	rx = post_rx_quiet(&t);
 	add_frame(&t, 2);

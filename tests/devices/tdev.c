@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -402,13 +403,20 @@ int64_t tstat(struct tdev *t, uint16_t idx, const char *name)
 
 int tworker_tid(const char *name)
 {
-	char want[16], path[300], comm[32];
+	char want[16];
+
+	snprintf(want, sizeof(want), "vdev:%s", name);
+	return tthread_tid(want);
+}
+
+int tthread_tid(const char *want)
+{
+	char path[300], comm[32];
 	DIR *d = opendir("/proc/self/task");
 	struct dirent *e;
 	int tid = 0;
 
 	REQUIRE(d, "opendir /proc/self/task");
-	snprintf(want, sizeof(want), "vdev:%s", name);
 	while (!tid && (e = readdir(d))) {
 		FILE *f;
 
@@ -427,6 +435,60 @@ int tworker_tid(const char *name)
 	}
 	closedir(d);
 	return tid;
+}
+
+bool tdev_needs_reset(struct tdev *t, int ms)
+{
+	for (; ms > 0; ms -= 5) {
+		if (tdev_status(t) & UVDPA_STATUS_NEEDS_RESET)
+			return true;
+		tsleep_ms(5);
+	}
+	return false;
+}
+
+/* Blocked in syscall nr (or nr2), its 4th argument arg4 if arg4 is not -1? */
+static bool blocked_in(int tid, long nr1, long nr2, long arg4)
+{
+	char path[64], buf[128];
+	unsigned long nr, a4;
+	bool in = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (f && fgets(buf, sizeof(buf), f) &&
+	    sscanf(buf, "%lu %*s %*s %*s %lx", &nr, &a4) == 2)
+		in = ((long)nr == nr1 || (long)nr == nr2) &&
+		     (arg4 == -1 || (uint32_t)a4 == (uint32_t)arg4);
+	if (f)
+		fclose(f);
+	return in;
+}
+
+static bool wait_blocked(int tid, long nr1, long nr2, long arg4, int ms)
+{
+	double end = tnow_ms() + ms;
+
+	if (!tid)
+		return false;
+	do {
+		if (blocked_in(tid, nr1, nr2, arg4))
+			return true;
+		tsleep_ms(1);
+	} while (tnow_ms() < end);
+	return false;
+}
+
+bool tworker_asleep(const char *name, int ms)
+{
+	/* epoll_wait(2) or epoll_pwait(2) with no timeout (int -1) */
+	return wait_blocked(tworker_tid(name), SYS_epoll_wait, SYS_epoll_pwait, 0xffffffff, ms);
+}
+
+bool tthread_waits(const char *comm, int ms)
+{
+	return wait_blocked(tthread_tid(comm), SYS_futex, SYS_futex, -1, ms);
 }
 
 uint64_t tthread_cpu_ns(int tid)

@@ -127,6 +127,16 @@ void tsleep_ms(int ms);
 /* ---- the device's worker thread, as /proc shows it ---- */
 /* Thread id of the worker of device name ("vdev:<name>"), or 0 if none. */
 int tworker_tid(const char *name);
+/* Thread id of this process' thread named comm, or 0 if none. */
+int tthread_tid(const char *comm);
+/* Waits up to ms for thread comm to block on a futex (a lock or condition
+ * wait: a helper thread with nothing to do); false if it never did. */
+bool tthread_waits(const char *comm, int ms);
+/* Waits up to ms for the device to set NEEDS_RESET (its worker does). */
+bool tdev_needs_reset(struct tdev *t, int ms);
+/* Waits up to ms for the worker of device name to sleep until an event
+ * (blocked in epoll_wait with no timeout); false if it never did. */
+bool tworker_asleep(const char *name, int ms);
 /* CPU time the thread has used, in ns. */
 uint64_t tthread_cpu_ns(int tid);
 /* Entries in /proc/self/task and /proc/self/fd. */

@@ -72,8 +72,7 @@ int main(void)
 	tdev_setup_vq(&t, 1, 16);
 	tdev_driver_ok(&t);
 	t.ops->kick_vq(t.d, 1);
-	tsleep_ms(20);
-	CHECK(tdev_status(&t) & UVDPA_STATUS_NEEDS_RESET,
+	CHECK(tdev_needs_reset(&t, 2000),
 	      "but a queue that cannot start from it is refused: NEEDS_RESET");
 	tdev_close(&t);
 	return 0;

@@ -21,7 +21,13 @@
 
 #include "fe_test.h"
 
-#define TIMEOUT_MS 200
+/*
+ * The reply timeout: short where the fake is silent or never accepts (the
+ * case waits it out), long elsewhere, so that a fake thread the scheduler
+ * holds back for a while is not mistaken for a silent one.
+ */
+#define SILENT_TIMEOUT_MS 200
+#define TIMEOUT_MS        5000
 
 enum fault {
 	F_NONE, F_WRONG_REQ, F_SHORT, F_OVERSIZE, F_NO_REPLY_FLAG, F_BAD_VERSION, F_SILENT,
@@ -284,9 +290,9 @@ static int expected(enum fault fault)
 }
 
 /* open, blk open, blk close, blk open again, close: the first error seen. */
-static int drive(const char *path, int *later)
+static int drive(const char *path, int timeout_ms, int *later)
 {
-	struct uvdpa_vhost_user_opts o = { .timeout_ms = TIMEOUT_MS };
+	struct uvdpa_vhost_user_opts o = { .timeout_ms = timeout_ms };
 	struct uvdpa_virtio *v;
 	struct uvdpa_blk *b;
 	int r;
@@ -313,7 +319,7 @@ static int drive(const char *path, int *later)
 			if (!*later)            /* a refusal leaves the connection usable */
 				uvdpa_blk_close(b);
 		}
-		if (now_ms() - t0 > TIMEOUT_MS / 2)
+		if (now_ms() - t0 > timeout_ms / 2)
 			*later = 1;
 	}
 	uvdpa_virtio_close(v);
@@ -337,17 +343,18 @@ static void one_case(const char *path, uint32_t req, enum fault fault)
 {
 	struct fake f;
 	int fds0 = count_fds(), r, later, want = expected(fault);
+	int timeout_ms = fault == F_SILENT ? SILENT_TIMEOUT_MS : TIMEOUT_MS;
 	int64_t t0 = now_ms(), ms;
 
 	fake_start(&f, path, req, fault);
-	r = drive(path, &later);
+	r = drive(path, timeout_ms, &later);
 	ms = now_ms() - t0;
 	fake_stop(&f);
 	/* A refusal only fails the request it answers; the connection lives. */
 	CHECK(r == want && (r == 0 || r == -EIO || later == r),
 	      "request %u, %s: %d (%s), then %d", req, fault_names[fault], r,
 	      r ? strerror(-r) : "ok", later);
-	CHECK(ms < 3 * TIMEOUT_MS + 1000, "  ... within %lld ms", (long long)ms);
+	CHECK(ms < 3 * timeout_ms + 1000, "  ... within %lld ms", (long long)ms);
 	CHECK(count_fds() == fds0, "  ... and no fd left open (%d, was %d)", count_fds(), fds0);
 	if (fault == F_NONE)
 		check_memory(&f.mem);
@@ -356,7 +363,7 @@ static void one_case(const char *path, uint32_t req, enum fault fault)
 /* A back end that never accepts: its backlog full, connect() would sleep. */
 static void never_accepts(const char *path)
 {
-	struct uvdpa_vhost_user_opts o = { .timeout_ms = TIMEOUT_MS };
+	struct uvdpa_vhost_user_opts o = { .timeout_ms = SILENT_TIMEOUT_MS };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fill[4], i, r;
 	struct uvdpa_virtio *v = NULL;
@@ -372,7 +379,7 @@ static void never_accepts(const char *path)
 	}
 	t0 = now_ms();
 	r = uvdpa_virtio_open_vhost_user(path, &o, &v);
-	CHECK(r == -ETIMEDOUT && now_ms() - t0 < 3 * TIMEOUT_MS + 1000,
+	CHECK(r == -ETIMEDOUT && now_ms() - t0 < 3 * SILENT_TIMEOUT_MS + 1000,
 	      "connect to a back end that never accepts: %d in %lld ms", r,
 	      (long long)(now_ms() - t0));
 	if (!r)
