@@ -51,6 +51,8 @@ static inline void packed_prefetch_data(const struct uvdpa_vq_dev *vq, uint16_t 
 	uint64_t addr;
 	void *p;
 
+	if (vq->l.num <= PACKED_PREFETCH_DATA)
+		return;   /* the slot ahead would wrap more than once */
 	i += PACKED_PREFETCH_DATA;
 	if (i >= vq->l.num) {
 		i -= vq->l.num;
