@@ -157,6 +157,13 @@ net_check() {
 	if [ "$p" = ok ]; then pass "$id/tcp-upload"; else fail "$id/tcp-upload" "$p"; fi
 }
 
+# flows_in R0 R1: the RX queues of both pairs counted 32 frames since R0 / R1.
+flows_in() {
+	local a b
+	a=$(rxq 0) b=$(rxq 2)
+	[ $((${a:-0} - $1 + ${b:-0} - $2)) -ge 32 ]
+}
+
 # queues_check ID PAIRS: the TAP has PAIRS queues attached, and 32 new UDP
 # flows from the host land on exactly the RX queues of those pairs.
 queues_check() {
@@ -169,7 +176,8 @@ queues_check() {
 	# each redirection is a new socket, so a new source port: a new flow
 	in_ns bash -c 'for i in $(seq 32); do echo "flow $i" >/dev/udp/10.88.0.2/9; done' ||
 		true
-	sleep 1
+	# until all 32 are in (a slow uvdpad or guest may take a while)
+	wait_for $((50 * mult)) flows_in "$r0" "$r1" || true
 	d0=$(($(rxq 0) - r0)) d1=$(($(rxq 2) - r1))
 	if [ "$pairs" = 2 ] && [ $((d0 + d1)) -ge 32 ] && [ "$d0" -gt 0 ] && [ "$d1" -gt 0 ]; then
 		pass "$id/rx-spread" "pair 0: $d0, pair 1: $d1 frames"

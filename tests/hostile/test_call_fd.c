@@ -99,8 +99,9 @@ static void saturated_eventfd(struct hd *d, const char *path)
 	CHECK(hd_dev_del(d, "net0") == 0 && now() - t < 2, "the device is deleted (%.2f s)",
 	      now() - t);
 	t = now();
-	st = hd_stop(d, 2000);
-	CHECK(st == 0, "SIGTERM: uvdpad exits 0 within 2 s (status %d, %.2f s)", st, now() - t);
+	st = hd_stop(d, 2000 * hd_mult());
+	CHECK(st == 0, "SIGTERM: uvdpad exits 0 within %u s (status %d, %.2f s)", 2 * hd_mult(), st,
+	      now() - t);
 	close(efd);
 }
 

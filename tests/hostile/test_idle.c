@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	hd_net_session(&f, hd_vhost_path(&d, "idle0500", path, sizeof(path)), 4u << 20);
 	CHECK(fe_net_loopback(&f, 0, 1, 20, 9, 0) == 20, "a front end on idle0500 loops frames");
 	fe_close(&f);
-	for (t = 0; t < 200 && hd_threads(d.pid) > idle; t++)
+	for (t = 0; t < 200 * hd_mult() && hd_threads(d.pid) > idle; t++)
 		usleep(10000);
 	if (hd_threads(d.pid) > idle)
 		hd_print_threads(d.pid);

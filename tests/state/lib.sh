@@ -46,7 +46,7 @@ start() {
 # stop SIGNAL: sends it and waits for the daemon to be gone.
 stop() {
 	kill -"$1" "$daemon"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 100 * ${UVDPA_TIMEOUT_MULT:-1}; i++)); do
 		# -d: the daemon is not our child; a zombie nobody reaped yet is gone too.
 		st=$(awk '{ print $3 }' "/proc/$daemon/stat" 2>/dev/null)
 		if [ -z "$st" ] || [ "$st" = Z ]; then

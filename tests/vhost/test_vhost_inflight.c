@@ -43,6 +43,26 @@ struct hdr {
 	struct ent desc[];
 };
 
+/*
+ * cond, looked at again every millisecond for up to 2 s: the back end
+ * updates the region just after it publishes the used entries, so a front
+ * end that saw a completion may look before the back end's last store.
+ */
+#define SETTLES(cond) ({                                        \
+	int settle_ms_ = 0;                                     \
+	while (!(cond) && settle_ms_++ < 2000)                  \
+		usleep(1000);                                   \
+	(cond);                                                 \
+})
+
+static bool none_inflight(const struct hdr *rg)
+{
+	for (unsigned k = 0; k < QSIZE; k++)
+		if (rg->desc[k].inflight)
+			return false;
+	return true;
+}
+
 /* The spec's packed layout. */
 struct pent {
 	uint8_t inflight, pad;
@@ -59,6 +79,14 @@ struct phdr {
 	struct pent desc[];
 };
 _Static_assert(sizeof(struct pent) == 32 && sizeof(struct phdr) == 32, "packed layout");
+
+static bool none_inflight_packed(const struct phdr *rg)
+{
+	for (unsigned k = 0; k < QSIZE; k++)
+		if (rg->desc[k].inflight)
+			return false;
+	return true;
+}
 
 struct req {
 	struct virtio_blk_outhdr *h;
@@ -285,12 +313,9 @@ static void crash_and_recover(struct fe *f, struct harness *h, void *region, int
 		      resubmit_order[k], 100 + cnt_order[resubmit_order[k]]);
 	usleep(100000);
 	CHECK(!uvdpa_vq_drv_get_used(&r->drv, &base), "nothing completed twice");
-	CHECK(used->idx == (uint16_t)(u0 + 6) && rg->used_idx == used->idx,
+	CHECK(SETTLES(used->idx == (uint16_t)(u0 + 6) && rg->used_idx == used->idx),
 	      "used->idx %u = record's used_idx %u", used->idx, rg->used_idx);
-	for (k = 0; k < QSIZE; k++)
-		if (rg->desc[k].inflight)
-			break;
-	CHECK(k == QSIZE, "no entry left in flight");
+	CHECK(SETTLES(none_inflight(rg)), "no entry left in flight");
 	check_after_recovery(f, 6, 1u << 1 | 1u << 3);
 }
 
@@ -371,13 +396,10 @@ static void crash_and_recover_packed(struct fe *f, struct harness *h, void *regi
 	      "q[0] and q[3] resubmitted in counter order, status OK");
 	usleep(100000);
 	CHECK(!uvdpa_vq_drv_get_used(&r->drv, &base), "nothing completed twice");
-	CHECK(rg->used_idx == r->drv.last_used_idx && rg->old_used_idx == rg->used_idx &&
-	      rg->used_wrap_counter == r->drv.used_wrap,
+	CHECK(SETTLES(rg->used_idx == r->drv.last_used_idx && rg->old_used_idx == rg->used_idx &&
+		      rg->used_wrap_counter == r->drv.used_wrap),
 	      "record's used index %u = the driver's %u", rg->used_idx, r->drv.last_used_idx);
-	for (k = 0; k < QSIZE; k++)
-		if (rg->desc[k].inflight)
-			break;
-	CHECK(k == QSIZE, "no entry left in flight");
+	CHECK(SETTLES(none_inflight_packed(rg)), "no entry left in flight");
 	check_after_recovery(f, 4, 1u << 1 | 1u << 2);
 }
 
@@ -481,11 +503,8 @@ int main(int argc, char **argv)
 	if (!packed) {
 		struct req q[4], *done[4];
 
-		for (i = 0; i < QSIZE; i++)
-			if (rg->desc[i].inflight)
-				break;
-		CHECK(i == QSIZE, "no entry in flight after the requests");
-		CHECK(rg->used_idx == f.ring[0].drv.used->idx && rg->used_idx == NREQ + 2,
+		CHECK(SETTLES(none_inflight(rg)), "no entry in flight after the requests");
+		CHECK(SETTLES(rg->used_idx == f.ring[0].drv.used->idx && rg->used_idx == NREQ + 2),
 		      "record's used_idx = used->idx = %u", rg->used_idx);
 		/* one burst of four: each head's counter is above the previous one */
 		for (i = 0; i < 4; i++)
