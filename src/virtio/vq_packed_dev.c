@@ -40,16 +40,12 @@ int vq_packed_indirect(struct uvdpa_vq_dev *vq, struct chain_walk *w, const stru
 /*
  * Starts the miss on the buffer of the chain PACKED_PREFETCH_DATA slots
  * ahead, as the split ring does. Only a slot the driver has made available
- * is looked at (its contents are final), and only a buffer inside the
- * region of the last one hit (a search costs more than the miss it saves).
+ * is looked at: its contents are final.
  */
 static inline void packed_prefetch_data(const struct uvdpa_vq_dev *vq, uint16_t i, bool wrap)
 {
-	const struct uvdpa_map_region *r = vq->hint;
 	const struct vring_packed_desc *d;
 	uint16_t flags;
-	uint64_t addr;
-	void *p;
 
 	if (vq->l.num <= PACKED_PREFETCH_DATA)
 		return;   /* the slot ahead would wrap more than once */
@@ -60,19 +56,8 @@ static inline void packed_prefetch_data(const struct uvdpa_vq_dev *vq, uint16_t 
 	}
 	d = &vq->pdesc[i];
 	flags = le16toh(load_acquire(&d->flags));
-	if (!r || !packed_is_avail(flags, wrap))
-		return;
-	addr = le64toh(load_once(&d->addr));
-	if (!region_has(r, addr))
-		return;
-	p = (char *)r->host + (addr - r->iova);
-	/* a buffer the device fills is fetched for writing: no second miss
-	 * to take the line from the driver's CPU; an indirect table the
-	 * driver may still hold is only read */
-	if ((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) == VRING_DESC_F_WRITE)
-		__builtin_prefetch(p, 1);
-	else
-		__builtin_prefetch(p, 0);
+	if (packed_is_avail(flags, wrap))
+		prefetch_buffer(vq->hint, le64toh(load_once(&d->addr)), flags);
 }
 
 int vq_packed_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)

@@ -41,6 +41,28 @@ static inline uint16_t packed_used_flags(bool wrap)
 	return wrap ? (PACKED_AVAIL | PACKED_USED) : 0;
 }
 
+/*
+ * Starts the miss on the buffer of a descriptor the device will pop soon.
+ * Only a hint: an address outside the region of the last buffer (a search
+ * costs more than the miss it could save) is simply not prefetched. A
+ * buffer the device fills is fetched for writing, so its line comes from
+ * the driver's CPU once; an indirect table is read next and the driver may
+ * still write that line, so it is only read, as other buffers.
+ */
+static inline void prefetch_buffer(const struct uvdpa_map_region *r, uint64_t addr,
+				   uint16_t flags)
+{
+	const void *p;
+
+	if (!r || !region_has(r, addr))
+		return;
+	p = (const char *)r->host + (addr - r->iova);
+	if ((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) == VRING_DESC_F_WRITE)
+		__builtin_prefetch(p, 1);
+	else
+		__builtin_prefetch(p, 0);
+}
+
 static inline bool packed_is_avail(uint16_t flags, bool wrap)
 {
 	return !!(flags & PACKED_AVAIL) == wrap && !!(flags & PACKED_USED) != wrap;

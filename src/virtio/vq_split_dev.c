@@ -92,11 +92,8 @@ static void split_prefetch_descs(const struct uvdpa_vq_dev *vq, uint16_t from, u
 
 static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
 {
-	uint16_t ahead = vq->last_avail_idx + SPLIT_PREFETCH_DATA, head, flags;
+	uint16_t ahead = vq->last_avail_idx + SPLIT_PREFETCH_DATA, head;
 	const struct vring_desc *d;
-	const struct uvdpa_map_region *r = vq->hint;
-	uint64_t addr;
-	void *p;
 
 	if ((uint16_t)(vq->shadow_avail_idx - ahead - 1) >= vq->l.num)
 		return;   /* not published yet: the entry may still change */
@@ -104,21 +101,7 @@ static inline void split_prefetch_data(const struct uvdpa_vq_dev *vq)
 	if (head >= vq->l.num)
 		return;
 	d = &vq->sdesc[head];
-	flags = le16toh(load_once(&d->flags));
-	/* only a hint: a bad address, or one outside the region of the last
-	 * buffer (a search costs more than the miss it could save), is simply
-	 * not prefetched */
-	addr = le64toh(load_once(&d->addr));
-	if (!r || !region_has(r, addr))
-		return;
-	p = (char *)r->host + (addr - r->iova);
-	/* An indirect table is read next; fetching a line the driver may
-	 * still write for ownership would pull it away from the driver, so
-	 * only buffers the device fills are fetched for writing. */
-	if ((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) == VRING_DESC_F_WRITE)
-		__builtin_prefetch(p, 1);
-	else
-		__builtin_prefetch(p, 0);
+	prefetch_buffer(vq->hint, le64toh(load_once(&d->addr)), le16toh(load_once(&d->flags)));
 }
 
 int vq_split_pop(struct uvdpa_vq_dev *vq, struct uvdpa_chain *c)
