@@ -10,7 +10,6 @@
  * path). With the default pool the worker thread must not take the page
  * faults: the pool's thread does.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,38 +27,23 @@ static uint8_t img[CAP_BYTES];              /* what the disk must hold */
 static uint8_t rbuf[256 * 1024];
 static uint32_t order[NPAGES];
 
-/* Minor faults of this process' thread named comm so far. */
+/* Minor faults of this process' thread named comm so far (0 if none). */
 static unsigned long thread_minflt(const char *comm)
 {
-	DIR *d = opendir("/proc/self/task");
+	int tid = tthread_tid(comm);
+	char path[64], buf[512];
 	unsigned long v = 0;
-	struct dirent *e;
+	FILE *f;
 
-	REQUIRE(d, "/proc/self/task");
-	while ((e = readdir(d))) {
-		char path[300], buf[512], name[32] = "";
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(name, sizeof(name), f))
-			name[strcspn(name, "\n")] = 0;
-		fclose(f);
-		if (strcmp(name, comm))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		REQUIRE(f && fgets(buf, sizeof(buf), f), "%s", path);
-		fclose(f);
-		/* After "(comm)": state ppid pgrp session tty tpgid flags minflt. */
-		REQUIRE(sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %lu", &v) == 1,
-			"minflt");
-	}
-	closedir(d);
+	if (!tid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	REQUIRE(f && fgets(buf, sizeof(buf), f), "%s", path);
+	fclose(f);
+	/* After "(comm)": state ppid pgrp session tty tpgid flags minflt. */
+	REQUIRE(sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %lu", &v) == 1,
+		"minflt");
 	return v;
 }
 

@@ -447,7 +447,7 @@ bool tdev_needs_reset(struct tdev *t, int ms)
 	return false;
 }
 
-/* Blocked in syscall nr (or nr2), its 4th argument arg4 if arg4 is not -1? */
+/* Is thread tid blocked in syscall nr1 or nr2, with 4th argument arg4 (any if -1)? */
 static bool blocked_in(int tid, long nr1, long nr2, long arg4)
 {
 	char path[64], buf[128];
