@@ -97,6 +97,7 @@ void devrt_unlock(struct devrt *s)
  */
 static void irq_fence(struct devrt *s)
 {
+	wake(s);   /* a worker trapped in a write gets out (runtime_irq.c) */
 	pthread_mutex_lock(&s->fence);
 	pthread_mutex_unlock(&s->fence);
 }
@@ -628,11 +629,12 @@ static void *sim_worker(void *arg)
 	unsigned handled, nirq;
 
 	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
-	if (!devrt_irq_ring_up(&s->irq))
+	if (!devrt_irq_ring_up(&s->irq, s->ctl_fd))
 		add_fd(s, s->irq.efd, TAG_IRQ);
 	else
 		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written with write(), and a "
-			"driver that lets its call fd block stalls this device\n",
+			"driver that lets its call fd block stalls this device and its "
+			"control operations\n",
 			s->vdev.name ? s->vdev.name : "device");
 	while (!atomic_load(&s->stop)) {
 		bool kicked;

@@ -177,11 +177,13 @@ struct devrt_irq {
 	uint32_t *resend;               /* owed targets whose write completed */
 	unsigned nresend;
 	int efd;                        /* signalled for io-wq completions; in the worker's epoll */
+	int wake_fd;                    /* the worker's ctl fd: its poll breaks a trapped write */
+	bool wake_armed;
 };
 
 int devrt_irq_open(struct devrt_irq *q, unsigned ntargets);
 void devrt_irq_close(struct devrt_irq *q);
-int devrt_irq_ring_up(struct devrt_irq *q);
+int devrt_irq_ring_up(struct devrt_irq *q, int wake_fd);
 void devrt_irq_ring_down(struct devrt_irq *q);
 void devrt_irq_reap(struct devrt_irq *q);
 bool devrt_irq_wanted(struct devrt_irq *q, uint32_t t, uint32_t seq);

@@ -25,10 +25,21 @@
  * an eventfd the ring signals for io-wq completions (register_eventfd_async)
  * and, for poll-armed writes, by the task work that wakes it from epoll. A
  * target whose fd was replaced gets its old write cancelled. The ring never
- * holds more requests than it has entries, so its completion queue cannot
- * overflow.
+ * holds more writes than it has entries.
+ *
+ * A driver can still trap the worker inside the submission: the kernel's
+ * inline attempt checks O_NONBLOCK, then eventfd_write() checks it again
+ * and sleeps on a saturated counter, so a driver that clears the flag
+ * between the two holds the worker (in io_uring_enter, with the fence)
+ * until it reads. That sleep is interruptible, and io_uring's own task work
+ * interrupts it: the ring keeps a multishot poll on the worker's wake fd,
+ * whose wakeup queues task work on the worker with TWA_SIGNAL. Whoever
+ * waits for the worker (a control op at the fence, stop) signals that fd
+ * first; the trapped write ends with -EINTR (the counter was full: the
+ * driver has its interrupt) and the worker moves on.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +52,8 @@
 
 /* user_data: bit 63 marks a cancel; bits 32..62 the target's seq; 0..31 the target. */
 #define UD_CANCEL (1ULL << 63)
+/* The wake fd's poll: no write or cancel has it (no target is UINT32_MAX). */
+#define UD_WAKE UINT64_MAX
 
 /* Read by the kernel whenever a write is (re)issued, so it lives as long as
  * any ring: read-only, not state. */
@@ -76,7 +89,20 @@ int devrt_irq_open(struct devrt_irq *q, unsigned ntargets)
  * mappings behind.) Returns -errno if there is no io_uring here (seccomp,
  * kernel.io_uring_disabled): trigger fds are then written with write().
  */
-int devrt_irq_ring_up(struct devrt_irq *q)
+/* Queues the multishot poll on the wake fd; submitted with the next batch
+ * or reap. A full SQ leaves it for the next reap. */
+static void arm_wake(struct devrt_irq *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe)
+		return;
+	io_uring_prep_poll_multishot(sqe, q->wake_fd, POLLIN);
+	sqe->user_data = UD_WAKE;
+	q->wake_armed = true;
+}
+
+int devrt_irq_ring_up(struct devrt_irq *q, int wake_fd)
 {
 	unsigned entries = 8;
 	int r;
@@ -95,6 +121,12 @@ int devrt_irq_ring_up(struct devrt_irq *q)
 		devrt_irq_ring_down(q);
 		return r;
 	}
+	q->wake_fd = wake_fd;
+	arm_wake(q);
+	if (io_uring_submit(&q->ring) != 1) {
+		devrt_irq_ring_down(q);
+		return -EIO;
+	}
 	q->direct = false;
 	q->ring_up = true;
 	q->cap = entries;
@@ -111,6 +143,7 @@ void devrt_irq_ring_down(struct devrt_irq *q)
 		close(q->efd);   /* epoll forgets it */
 	q->efd = -1;
 	q->ring_up = false;
+	q->wake_armed = false;
 	q->direct = true;
 	q->inflight = 0;
 }
@@ -126,16 +159,25 @@ void devrt_irq_close(struct devrt_irq *q)
 	q->resend = NULL;
 }
 
-/* Takes completions without waiting; a target whose write landed may be
- * signalled again. */
+/* Takes completions without waiting (no syscall unless the completion
+ * queue overflowed); a target whose write landed may be signalled again. */
 void devrt_irq_reap(struct devrt_irq *q)
 {
 	struct io_uring_cqe *cqe;
 
-	while (q->inflight && io_uring_peek_cqe(&q->ring, &cqe) == 0) {
+	if (q->direct)
+		return;
+	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
 		uint64_t ud = cqe->user_data;
 		uint32_t t = (uint32_t)ud;
 
+		if (ud == UD_WAKE) {
+			/* Ended (an overflow, an error): armed again below. */
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				q->wake_armed = false;
+			io_uring_cqe_seen(&q->ring, cqe);
+			continue;
+		}
 		if (!(ud & UD_CANCEL) && t < q->ntargets && q->busy[t].on &&
 		    q->busy[t].seq == ((ud >> 32) & 0x7fffffffu)) {
 			q->busy[t].on = false;
@@ -145,7 +187,12 @@ void devrt_irq_reap(struct devrt_irq *q)
 			}
 		}
 		io_uring_cqe_seen(&q->ring, cqe);
-		q->inflight--;
+		if (q->inflight)
+			q->inflight--;
+	}
+	if (!q->wake_armed) {
+		arm_wake(q);
+		io_uring_submit(&q->ring);
 	}
 }
 
