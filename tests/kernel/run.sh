@@ -8,7 +8,9 @@
 #
 # The kernel is fetched by fetch-kernel.sh (apt-get download, cached). A
 # kernel or a QEMU that cannot be had is a failure here, not a skip.
-# Environment: KERNEL_QEMU_TIMEOUT (seconds per boot, default 600), KERNEL_KEEP=1.
+# Environment: KERNEL_QEMU_TIMEOUT (seconds per boot, default 600), KERNEL_KEEP=1,
+# UVDPA_TIMEOUT_MULT (scales that and the guest's own 240 s watchdog, as
+# meson's --timeout-multiplier scales the test's: ASan builds run slower).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 checks=base,qsd,blk,blkfile,net,tap,vhost,hostile,errors,export,claim
@@ -48,11 +50,12 @@ trap '[ -n "${KERNEL_KEEP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"' EXIT
 "$here/mkinitramfs.sh" "$kver" "$kroot" "$tmp/initramfs.gz" "${progs[@]}" ||
 	{ fail initramfs "mkinitramfs failed"; exit 1; }
 
+scale() { awk -v s="$1" -v m="${UVDPA_TIMEOUT_MULT:-1}" 'BEGIN { printf "%d", s * (m > 1 ? m : 1) }'; }
 start=$(date +%s.%N)
-timeout "${KERNEL_QEMU_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 \
+timeout "$(scale "${KERNEL_QEMU_TIMEOUT:-600}")" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 \
 	-nodefaults -display none -no-reboot -monitor none -serial "file:$tmp/console.log" \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$tmp/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=$checks ${KERNEL_APPEND:-}" \
+	-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=$checks uvdpa_watchdog=$(scale 240) ${KERNEL_APPEND:-}" \
 	>"$tmp/qemu.log" 2>&1
 qrc=$?
 end=$(date +%s.%N)
