@@ -3,10 +3,11 @@
  * libFuzzer harness for the driver side of a virtqueue against a hostile
  * device: what a vhost-user back end writes into the shared rings (the used
  * ring of a split queue, the descriptors of a packed one) is the parser's
- * input here. Byte 0 picks split/packed and event idx, byte 1 the queue
- * size; the rest is a program: add chains, publish, let the "device" write
- * bytes of its choice into the area it owns, reclaim one by one or in
- * bursts, toggle interrupts. Every token the driver gives back must be one
+ * input here. Byte 0 picks split/packed, event idx and in order (a used
+ * entry may stand for a batch of chains), byte 1 the queue size; the rest
+ * is a program: add chains, publish, let the "device" write bytes of its
+ * choice into the area it owns, reclaim one by one or in bursts, toggle
+ * interrupts. Every token the driver gives back must be one
  * it was given and has not given back yet; the ring memory is exact-size
  * heap blocks, so ASan flags any access outside it.
  */
@@ -119,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev = calloc(1, uvdpa_vq_device_size(num, packed, event_idx));
 	if (!desc || !drv || !dev || uvdpa_vq_drv_init(&vq, num, packed, event_idx, desc, drv, dev))
 		goto out;
+	vq.in_order = data[0] & 4;
 	/* the device owns the used ring, or writes packed descriptors in place */
 	own = packed ? desc : dev;
 	own_size = packed ? uvdpa_vq_desc_size(num, packed) : uvdpa_vq_device_size(num, packed, event_idx);

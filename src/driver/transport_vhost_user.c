@@ -790,17 +790,34 @@ static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *b
  * again, frames perhaps sent twice). Both halves of the base are that
  * position (the spec's last_avail_idx | wrap << 15, the used index alike).
  */
+static void advance(uint16_t *pos, bool *wrap, uint16_t n, uint16_t num)
+{
+	*pos = (uint16_t)(*pos + n);
+	if (*pos >= num) {
+		*pos = (uint16_t)(*pos - num);
+		*wrap = !*wrap;
+	}
+}
+
 static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
 {
 	const struct uvdpa_vq_drv *d = r->drv;
+	uint16_t pos, order, last;
 	unsigned walked = 0;
-	uint16_t pos;
 	bool wrap;
 
 	if (!d || !d->packed || d->num != r->num)
 		return -EPROTO;
 	pos = d->last_used_idx;
 	wrap = d->used_wrap;
+	/* In order, the rest of a batch the driver is handing out is used
+	 * (with no used descriptor of its own), and so is every chain up to
+	 * a used descriptor's id: the walk follows the order of the chains. */
+	order = d->in_order ? d->oldest : UVDPA_VQ_NO_ID;
+	if (d->in_order && d->in_batch) {
+		last = d->batch_last;
+		goto batch;
+	}
 	while (walked < d->num) {
 		const struct vring_packed_desc *desc = &d->pdesc[pos];
 		uint16_t flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
@@ -812,13 +829,24 @@ static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
 		/* An id the driver has not in flight: the old back end lied. */
 		if (id >= d->num || !d->state[id].token)
 			return -EPROTO;
-		ndesc = d->state[id].ndesc;
-		walked += ndesc;
-		pos = (uint16_t)(pos + ndesc);
-		if (pos >= d->num) {
-			pos = (uint16_t)(pos - d->num);
-			wrap = !wrap;
+		if (!d->in_order) {
+			ndesc = d->state[id].ndesc;
+			walked += ndesc;
+			advance(&pos, &wrap, ndesc, d->num);
+			continue;
 		}
+		last = id;
+batch:
+		for (;;) {
+			if (order == UVDPA_VQ_NO_ID || walked >= d->num)
+				return -EPROTO;
+			walked += d->state[order].ndesc;
+			advance(&pos, &wrap, d->state[order].ndesc, d->num);
+			if (order == last)
+				break;
+			order = order == d->newest ? UVDPA_VQ_NO_ID : d->state[order].after;
+		}
+		order = order == d->newest ? UVDPA_VQ_NO_ID : d->state[order].after;
 	}
 	*base = pos | (uint32_t)wrap << 15;
 	*base |= *base << 16;

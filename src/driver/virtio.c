@@ -277,6 +277,7 @@ int vdrv_vq_alloc(struct uvdpa_virtio *v, struct vdrv_vq *vq, uint16_t idx, uint
 		return err;
 	}
 	vq->drv.indirect = vdrv_has(v->features, VIRTIO_RING_F_INDIRECT_DESC);
+	vq->drv.in_order = vdrv_has(v->features, VIRTIO_F_IN_ORDER);
 	vq->set_up = true;
 	vq->driver_iova = vq->ring.iova + drv_off;
 	vq->device_iova = vq->ring.iova + dev_off;

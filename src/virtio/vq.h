@@ -259,6 +259,9 @@ struct uvdpa_vq_buf {
 struct uvdpa_vq_drv {
 	uint16_t num;
 	bool packed, event_idx, indirect;
+	/* VIRTIO_F_IN_ORDER: one used entry may complete a batch of chains (all
+	 * made available up to its id); set before the first add. */
+	bool in_order;
 	void *desc_mem, *driver_mem, *device_mem;   /* host pointers */
 	/* split */
 	struct vring_desc *sdesc;
@@ -279,8 +282,15 @@ struct uvdpa_vq_drv {
 	uint16_t batch_head_flags;    /* packed: flags of the batch head, stored at publish */
 	bool cb_disabled;             /* uvdpa_vq_drv_disable_cb in effect */
 	uint16_t *next;               /* per-descriptor free list links / chain length */
-	struct { void *token; uint16_t ndesc; uint16_t last; } *state; /* per id */
+	/* per id; after: in order, the id of the chain added next */
+	struct { void *token; uint16_t ndesc; uint16_t last; uint16_t after; } *state;
+	/* in order: chains in flight, oldest to newest (UVDPA_VQ_NO_ID: none),
+	 * and the batch being handed out: its last id and that one's length */
+	uint16_t oldest, newest, batch_last;
+	bool in_batch;
+	uint32_t batch_len;
 };
+#define UVDPA_VQ_NO_ID 0xffffu
 
 /*
  * Lays out and zeroes the rings in the given memory (sizes from

@@ -36,6 +36,7 @@ int uvdpa_vq_drv_init(struct uvdpa_vq_drv *vq, uint16_t num, bool packed, bool e
 		vq->next[i] = i + 1;
 	vq->num_free = num;
 	vq->free_tail = num - 1;
+	vq->oldest = vq->newest = UVDPA_VQ_NO_ID;
 	if (packed) {
 		vq->pdesc = desc_mem;
 		vq->drv_event = driver_mem;

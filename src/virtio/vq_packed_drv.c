@@ -60,6 +60,7 @@ int vq_packed_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 	vq->state[id].token = token;
 	vq->state[id].ndesc = slots;
 	vq->state[id].last = last;
+	drv_order_add(vq, id);
 	/* the head's flags make the chain visible: they go after the rest */
 	if (vq->added_since_kick)
 		store_release(&vq->pdesc[head].flags, htole16(head_flags));
@@ -84,6 +85,7 @@ void vq_packed_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len,
 	vq->state[id].token = token;
 	vq->state[id].ndesc = 1;
 	vq->state[id].last = head;
+	drv_order_add(vq, id);
 	/* the head's flags make the chain visible: they go after the rest */
 	if (vq->added_since_kick)
 		store_release(&vq->pdesc[head].flags, htole16(flags));
@@ -118,10 +120,15 @@ bool vq_packed_drv_publish(struct uvdpa_vq_drv *vq)
 	return vring_need_event(off, new, old);
 }
 
+/* In order, the rest of an open batch is used: its slots hold no used
+ * descriptor of their own. */
 static bool packed_more_used(const struct uvdpa_vq_drv *vq)
 {
-	uint16_t flags = le16toh(load_acquire(&vq->pdesc[vq->last_used_idx].flags));
+	uint16_t flags;
 
+	if (vq->in_batch)
+		return true;
+	flags = le16toh(load_acquire(&vq->pdesc[vq->last_used_idx].flags));
 	return packed_is_used(flags, vq->used_wrap);
 }
 
@@ -132,17 +139,27 @@ static uint16_t used_off_wrap(const struct uvdpa_vq_drv *vq)
 
 /* The used descriptor at the driver's position, known to be used: its
  * token, its chain's descriptors freed; NULL (nothing moves) for an id the
- * driver has not in flight. */
+ * driver has not in flight. In order, a used descriptor may stand for a
+ * batch (the batch's last id, the ring moved on by all of the batch's
+ * descriptors): its chains come out one per call. */
 static inline __attribute__((always_inline)) void *packed_take(struct uvdpa_vq_drv *vq, uint32_t *len)
 {
 	const struct vring_packed_desc *d = &vq->pdesc[vq->last_used_idx];
-	uint16_t id = le16toh(load_once(&d->id)), ndesc;
+	uint16_t id, ndesc;
 	void *token;
 
-	if (id >= vq->num || !vq->state[id].token)
-		return NULL;
-	if (len)
-		*len = le32toh(load_once(&d->len));
+	if (vq->in_order) {
+		if (!vq->in_batch && !drv_batch_open(vq, le16toh(load_once(&d->id)),
+						     le32toh(load_once(&d->len))))
+			return NULL;
+		id = drv_batch_next(vq, len);
+	} else {
+		id = le16toh(load_once(&d->id));
+		if (id >= vq->num || !vq->state[id].token)
+			return NULL;
+		if (len)
+			*len = le32toh(load_once(&d->len));
+	}
 	token = vq->state[id].token;
 	ndesc = vq->state[id].ndesc;
 	vq->state[id].token = NULL;

@@ -73,6 +73,49 @@ static inline bool packed_is_used(uint16_t flags, bool wrap)
 	return !!(flags & PACKED_AVAIL) == wrap && !!(flags & PACKED_USED) == wrap;
 }
 
+/* Driver, VIRTIO_F_IN_ORDER: chain id joins those in flight as the newest. */
+static inline void drv_order_add(struct uvdpa_vq_drv *vq, uint16_t id)
+{
+	if (!vq->in_order)
+		return;
+	if (vq->oldest == UVDPA_VQ_NO_ID)
+		vq->oldest = id;
+	else
+		vq->state[vq->newest].after = id;
+	vq->newest = id;
+}
+
+/* Driver, in order: the used entry (id, len) at the driver's position
+ * stands for every chain in flight up to id; false (nothing moves) for an
+ * id the driver has not in flight. */
+static inline bool drv_batch_open(struct uvdpa_vq_drv *vq, uint32_t id, uint32_t len)
+{
+	if (id >= vq->num || !vq->state[id].token || vq->oldest == UVDPA_VQ_NO_ID)
+		return false;
+	vq->batch_last = (uint16_t)id;
+	vq->batch_len = len;
+	vq->in_batch = true;
+	return true;
+}
+
+/* Driver, in order: the open batch's next chain, the oldest in flight, taken
+ * off the order; *len is the entry's length for the batch's last chain and
+ * 0 for the others (the device wrote nothing into those). */
+static inline uint16_t drv_batch_next(struct uvdpa_vq_drv *vq, uint32_t *len)
+{
+	uint16_t id = vq->oldest;
+	uint32_t l = 0;
+
+	if (id == vq->batch_last) {
+		vq->in_batch = false;
+		l = vq->batch_len;
+	}
+	if (len)
+		*len = l;
+	vq->oldest = id == vq->newest ? UVDPA_VQ_NO_ID : vq->state[id].after;
+	return id;
+}
+
 /* split: used_event lives after the avail ring, avail_event after the used ring */
 static inline uint16_t *split_used_event(struct vring_avail *avail, uint16_t num)
 {

@@ -71,6 +71,7 @@ int vq_split_drv_add(struct uvdpa_vq_drv *vq, const struct uvdpa_vq_buf *bufs,
 	vq->state[head].token = token;
 	vq->state[head].ndesc = used;
 	vq->state[head].last = last;
+	drv_order_add(vq, head);
 	avail_put(vq, head);
 	return 0;
 }
@@ -87,6 +88,7 @@ void vq_split_drv_add_one(struct uvdpa_vq_drv *vq, uint64_t addr, uint32_t len, 
 	vq->state[head].token = token;
 	vq->state[head].ndesc = 1;
 	vq->state[head].last = head;
+	drv_order_add(vq, head);
 	avail_put(vq, head);
 }
 
@@ -113,19 +115,30 @@ static bool split_more_used(const struct uvdpa_vq_drv *vq)
 /* The used entry at position last, known to be there: its token, its
  * chain's descriptors freed; NULL for an id the driver has not in flight,
  * which is ignored rather than allowed to corrupt the free list. The
- * caller moves last_used_idx (kept in a register over a burst). */
+ * caller moves last_used_idx (kept in a register over a burst). In order,
+XX
+ * last id and moves the used index by the batch's size): the chains of a
+ * batch come one per position, and only the first position is read. */
 static inline __attribute__((always_inline)) void *split_take(struct uvdpa_vq_drv *vq,
 							       uint16_t num, uint16_t last,
 							       uint32_t *len)
 {
 	const struct vring_used_elem *e = &vq->used->ring[last & (num - 1)];
-	uint32_t id = le32toh(load_once(&e->id));
+	uint32_t id;
 	void *token;
 
-	if (id >= num || !vq->state[id].token)
-		return NULL;
-	if (len)
-		*len = le32toh(load_once(&e->len));
+	if (vq->in_order) {
+		if (!vq->in_batch && !drv_batch_open(vq, le32toh(load_once(&e->id)),
+						     le32toh(load_once(&e->len))))
+			return NULL;
+		id = drv_batch_next(vq, len);
+	} else {
+		id = le32toh(load_once(&e->id));
+		if (id >= num || !vq->state[id].token)
+			return NULL;
+		if (len)
+			*len = le32toh(load_once(&e->len));
+	}
 	token = vq->state[id].token;
 	vq->state[id].token = NULL;
 	/* to the tail: the queue order desc_put counts on */

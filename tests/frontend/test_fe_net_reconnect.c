@@ -144,10 +144,15 @@ int main(int argc, char **argv)
 
 	struct uvdpa_net_opts no = { .flags = UVDPA_NET_PACKED | UVDPA_NET_INDIRECT |
 					      UVDPA_NET_EVENT_IDX | UVDPA_NET_MRG_RXBUF };
-	bool packed = !strcmp(argv[argc - 1], "packed");
+	/* packed-inorder: VIRTIO_F_IN_ORDER too (the back ends complete a
+	 * burst with one used descriptor, and the driver's base after a
+	 * hang-up is found through its batches) */
+	bool in_order = !strcmp(argv[argc - 1], "packed-inorder");
+	bool packed = in_order || !strcmp(argv[argc - 1], "packed");
 
 	REQUIRE(argc >= 2,
-		"usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA [packed] | testpmd [packed]");
+		"usage: test_fe_net_reconnect uvdpad UVDPAD UVDPA [packed|packed-inorder] | "
+		"testpmd [packed|packed-inorder]");
 	testpmd = !strcmp(argv[1], "testpmd");
 	if (testpmd) {
 		/* testpmd takes seconds to start on a loaded machine */
@@ -160,8 +165,12 @@ int main(int argc, char **argv)
 	}
 	r = fe_open(p.sock, &o, &v);
 	REQUIRE(r == 0, "open %s with reconnect_ms %d: %d", p.sock, o.reconnect_ms, r);
+	if (in_order)
+		no.flags |= UVDPA_NET_IN_ORDER;
 	r = uvdpa_net_open(v, packed ? &no : NULL, &n);
 	REQUIRE(r == 0, "net open, %s rings: %d", packed ? "packed" : "split", r);
+	CHECK(!in_order || (uvdpa_virtio_features(v) & (1ull << 35)),
+	      "VIRTIO_F_IN_ORDER negotiated");
 
 	for (seq = 0; seq < NFRAMES && errors == 0; seq++) {
 		if (kills < KILLS && seq >= (kills + 1) * NFRAMES / (KILLS + 2) && !restarting) {
