@@ -23,9 +23,6 @@
 #include <uvdpa/uvdpa.h>
 #include <uvdpa/vdpa_abi.h>
 
-#ifndef VIRTIO_F_IN_ORDER
-#define VIRTIO_F_IN_ORDER 35
-#endif
 
 #define MAX_RUNS 99
 #define NET_WINDOW 128          /* frames in flight: below the RX buffers */
@@ -40,7 +37,7 @@ struct opts {
 	bool blk_ops[2];                /* blk reads, blk writes */
 	bool one_core;                  /* device work run by the driver's thread, one CPU */
 	bool zero_copy;                 /* pool buffers, frames read in place */
-	bool no_in_order;               /* net: not VIRTIO_F_IN_ORDER even if offered */
+	bool in_order;                  /* net: VIRTIO_F_IN_ORDER */
 	size_t size;                    /* net: only this frame size (0: 64 and 1500) */
 	uint64_t frames;                /* net: frames per run instead of a duration */
 	unsigned runs, duration_ms;
@@ -284,8 +281,7 @@ static int bench_net(const struct opts *o)
 	v = open_target(o, bus, "vdpasim_net", "bench-net", &cfg, 1);
 	if (!v)
 		goto out;
-	/* In order when the device offers it, as DPDK's virtio-user asks. */
-	if (!o->no_in_order && (uvdpa_virtio_device_features(v) & (1ULL << VIRTIO_F_IN_ORDER)))
+	if (o->in_order)
 		no.flags |= UVDPA_NET_IN_ORDER;
 	if (uvdpa_net_open(v, &no, &n)) {
 		fprintf(stderr, "uvdpa-bench: cannot open the net driver\n");
@@ -699,8 +695,8 @@ static void usage(FILE *f)
 		"                      written once into every buffer, sent from them and\n"
 		"                      read in place; blk requests read into / written from\n"
 		"                      them (no copy on the application's side)\n"
-		"      --no-in-order   net: leave VIRTIO_F_IN_ORDER out (asked for by default\n"
-		"                      when the device offers it, as DPDK's virtio-user does)\n"
+		"      --in-order      net: negotiate VIRTIO_F_IN_ORDER (the device may complete\n"
+		"                      a batch of frames with one ring entry)\n"
 		"  -1, --one-core      no device worker: the driver's kicks run the device's work\n"
 		"                      in the same thread, pinned to one CPU (engine cost per\n"
 		"                      frame or request, no cross-core traffic; in-process)\n"
@@ -746,7 +742,7 @@ int main(int argc, char **argv)
 		{ "no-poll", no_argument, NULL, 'P' },
 		{ "one-core", no_argument, NULL, '1' },
 		{ "zero-copy", no_argument, NULL, 'z' },
-		{ "no-in-order", no_argument, NULL, 'I' },
+		{ "in-order", no_argument, NULL, 'I' },
 		{ "size", required_argument, NULL, 's' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "vhost-user", required_argument, NULL, 'V' },
@@ -815,7 +811,7 @@ int main(int argc, char **argv)
 			o.zero_copy = true;
 			break;
 		case 'I':
-			o.no_in_order = true;
+			o.in_order = true;
 			break;
 		case 's':
 			o.size = strcmp(optarg, "64") == 0 ? 64 :

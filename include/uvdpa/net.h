@@ -60,7 +60,9 @@ struct uvdpa_net;
 #define UVDPA_NET_MRG_RXBUF (1u << 3)   /* mergeable receive buffers */
 #define UVDPA_NET_CTRL_VQ   (1u << 4)   /* control virtqueue (MAC, queue pairs) */
 #define UVDPA_NET_IN_ORDER  (1u << 5)   /* VIRTIO_F_IN_ORDER: the device may complete a
-					 * batch of frames with one ring entry */
+					 * batch of frames with one ring entry (not in
+					 * the defaults: no faster against uvdpad or
+					 * DPDK's vhost here) */
 
 struct uvdpa_net_opts {
 	uint16_t queue_size;    /* entries per queue; 0 = the device's maximum */
@@ -85,7 +87,7 @@ struct uvdpa_net_config {
  * Initialises the device as a network card and starts its queues; receive
  * buffers are posted before DRIVER_OK. opts NULL means: one queue pair of
  * the device's maximum size, split rings, and every one of INDIRECT,
- * EVENT_IDX, MRG_RXBUF, CTRL_VQ and IN_ORDER that the device offers.
+ * EVENT_IDX, MRG_RXBUF and CTRL_VQ that the device offers.
  *
  * Returns 0 and sets *out, or:
  *   -ENODEV      v is not a network device

@@ -363,7 +363,7 @@ int uvdpa_net_open(struct uvdpa_virtio *v, const struct uvdpa_net_opts *opts,
 {
 	struct uvdpa_net_opts o = {
 		.flags = UVDPA_NET_INDIRECT | UVDPA_NET_EVENT_IDX | UVDPA_NET_MRG_RXBUF |
-			 UVDPA_NET_CTRL_VQ | UVDPA_NET_IN_ORDER,
+			 UVDPA_NET_CTRL_VQ,
 	};
 	uint64_t asked, wanted, required = BIT(VIRTIO_F_VERSION_1);
 	struct uvdpa_net *n;

@@ -149,10 +149,12 @@ static inline __attribute__((always_inline)) void *packed_take(struct uvdpa_vq_d
 	void *token;
 
 	if (vq->in_order) {
-		if (!vq->in_batch && !drv_batch_open(vq, le16toh(load_once(&d->id)),
-						     le32toh(load_once(&d->len))))
+		uint32_t t = vq->in_batch ? 0 : le16toh(load_once(&d->id));
+
+		t = drv_order_take(vq, t, vq->in_batch ? 0 : le32toh(load_once(&d->len)), len);
+		if (t == UVDPA_VQ_NO_ID)
 			return NULL;
-		id = drv_batch_next(vq, len);
+		id = (uint16_t)t;
 	} else {
 		id = le16toh(load_once(&d->id));
 		if (id >= vq->num || !vq->state[id].token)

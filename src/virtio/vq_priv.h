@@ -85,19 +85,6 @@ static inline void drv_order_add(struct uvdpa_vq_drv *vq, uint16_t id)
 	vq->newest = id;
 }
 
-/* Driver, in order: the used entry (id, len) at the driver's position
- * stands for every chain in flight up to id; false (nothing moves) for an
- * id the driver has not in flight. */
-static inline bool drv_batch_open(struct uvdpa_vq_drv *vq, uint32_t id, uint32_t len)
-{
-	if (id >= vq->num || !vq->state[id].token || vq->oldest == UVDPA_VQ_NO_ID)
-		return false;
-	vq->batch_last = (uint16_t)id;
-	vq->batch_len = len;
-	vq->in_batch = true;
-	return true;
-}
-
 /* Driver, in order: the open batch's next chain, the oldest in flight, taken
  * off the order; *len is the entry's length for the batch's last chain and
  * 0 for the others (the device wrote nothing into those). */
@@ -114,6 +101,39 @@ static inline uint16_t drv_batch_next(struct uvdpa_vq_drv *vq, uint32_t *len)
 		*len = l;
 	vq->oldest = id == vq->newest ? UVDPA_VQ_NO_ID : vq->state[id].after;
 	return id;
+}
+
+/* Driver, in order: the used entry (id, len) at the driver's position
+ * stands for every chain in flight up to id; false (nothing moves) for an
+ * id the driver has not in flight. */
+static inline bool drv_batch_open(struct uvdpa_vq_drv *vq, uint32_t id, uint32_t len)
+{
+	if (id >= vq->num || !vq->state[id].token || vq->oldest == UVDPA_VQ_NO_ID)
+		return false;
+	vq->batch_last = (uint16_t)id;
+	vq->batch_len = len;
+	vq->in_batch = true;
+	return true;
+}
+
+/* Driver, in order: the id of the chain a used entry (id, len) hands back
+ * first, with *len; UVDPA_VQ_NO_ID (nothing moves) for an id not in
+ * flight. An entry for the oldest chain (no batch: a device that writes
+ * every entry) takes the short way. */
+static inline uint32_t drv_order_take(struct uvdpa_vq_drv *vq, uint32_t id, uint32_t elen,
+				      uint32_t *len)
+{
+	if (vq->in_batch)
+		return drv_batch_next(vq, len);
+	if (id == vq->oldest && id != UVDPA_VQ_NO_ID) {
+		if (len)
+			*len = elen;
+		vq->oldest = id == vq->newest ? UVDPA_VQ_NO_ID : vq->state[id].after;
+		return id;
+	}
+	if (!drv_batch_open(vq, id, elen))
+		return UVDPA_VQ_NO_ID;
+	return drv_batch_next(vq, len);
 }
 
 /* split: used_event lives after the avail ring, avail_event after the used ring */

@@ -128,10 +128,10 @@ static inline __attribute__((always_inline)) void *split_take(struct uvdpa_vq_dr
 	void *token;
 
 	if (vq->in_order) {
-		if (!vq->in_batch && !drv_batch_open(vq, le32toh(load_once(&e->id)),
-						     le32toh(load_once(&e->len))))
+		id = vq->in_batch ? 0 : le32toh(load_once(&e->id));
+		id = drv_order_take(vq, id, vq->in_batch ? 0 : le32toh(load_once(&e->len)), len);
+		if (id == UVDPA_VQ_NO_ID)
 			return NULL;
-		id = drv_batch_next(vq, len);
 	} else {
 		id = le32toh(load_once(&e->id));
 		if (id >= num || !vq->state[id].token)

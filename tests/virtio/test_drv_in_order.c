@@ -140,6 +140,11 @@ static void split_batches(void)
 	      "split: an entry naming no chain in flight: nothing taken");
 	r.d.used->ring[(uint16_t)(r.d.used->idx - 1) % NUM].id = id_of(&r, &t[5]);
 	CHECK(uvdpa_vq_drv_get_used(&r.d, len) == &t[5], "split: taken once the entry is right");
+
+	/* nothing in flight, an entry with the driver's own "no chain" id */
+	split_used(&r, 0xffff, 1, 1);
+	CHECK(!uvdpa_vq_drv_get_used(&r.d, len) && r.d.num_free == NUM,
+	      "split: id 0xffff with nothing in flight: nothing taken");
 	ring_fini(&r);
 }
 
@@ -198,6 +203,13 @@ static void packed_batches(void)
 	packed_used(&r, 4, (uint16_t)((id_of(&r, &t[0]) + 1) % NUM), 1, false);
 	CHECK(!uvdpa_vq_drv_get_used(&r.d, len) && r.d.num_free == k && r.d.last_used_idx == 4,
 	      "packed: a used descriptor naming no chain in flight: nothing taken");
+	packed_used(&r, 4, id_of(&r, &t[0]), 1, false);
+	CHECK(uvdpa_vq_drv_get_used(&r.d, len) == &t[0], "packed: taken once it names the chain");
+
+	/* nothing in flight, a used descriptor with the driver's own "no chain" id */
+	packed_used(&r, 5, 0xffff, 1, false);
+	CHECK(!uvdpa_vq_drv_get_used(&r.d, len) && r.d.num_free == NUM,
+	      "packed: id 0xffff with nothing in flight: nothing taken");
 	ring_fini(&r);
 }
 
