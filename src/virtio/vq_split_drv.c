@@ -116,9 +116,9 @@ static bool split_more_used(const struct uvdpa_vq_drv *vq)
  * chain's descriptors freed; NULL for an id the driver has not in flight,
  * which is ignored rather than allowed to corrupt the free list. The
  * caller moves last_used_idx (kept in a register over a burst). In order,
-XX
- * last id and moves the used index by the batch's size): the chains of a
- * batch come one per position, and only the first position is read. */
+ * an entry may stand for a batch (the device writes the batch's last id
+ * and moves the used index by the batch's size): the chains of a batch
+ * come one per position, and only the first position is read. */
 static inline __attribute__((always_inline)) void *split_take(struct uvdpa_vq_drv *vq,
 							       uint16_t num, uint16_t last,
 							       uint32_t *len)
