@@ -777,6 +777,35 @@ static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *b
 	return 0;
 }
 
+/* pos moves on by n slots of a ring of num, the wrap counter with it. */
+static void advance(uint16_t *pos, bool *wrap, uint16_t n, uint16_t num)
+{
+	*pos = (uint16_t)(*pos + n);
+	if (*pos >= num) {
+		*pos = (uint16_t)(*pos - num);
+		*wrap = !*wrap;
+	}
+}
+
+/* In order: moves pos past every chain from *order up to and including
+ * last (a batch), *order then the chain after it; -EPROTO if last is not
+ * among the chains in flight. */
+static int walk_batch(const struct uvdpa_vq_drv *d, uint16_t *order, uint16_t last,
+		      uint16_t *pos, bool *wrap, unsigned *walked)
+{
+	for (;;) {
+		uint16_t id = *order;
+
+		if (id == UVDPA_VQ_NO_ID || *walked >= d->num)
+			return -EPROTO;
+		*walked += d->state[id].ndesc;
+		advance(pos, wrap, d->state[id].ndesc, d->num);
+		*order = uvdpa_vq_drv_order_after(d, id);
+		if (id == last)
+			return 0;
+	}
+}
+
 /*
  * Where a restarted back end resumes a packed net ring, which has no
  * inflight area: where the old one's used entries end. The driver knows
@@ -790,20 +819,11 @@ static int packed_resume_base(struct vu_transport *vt, uint16_t idx, uint32_t *b
  * again, frames perhaps sent twice). Both halves of the base are that
  * position (the spec's last_avail_idx | wrap << 15, the used index alike).
  */
-static void advance(uint16_t *pos, bool *wrap, uint16_t n, uint16_t num)
-{
-	*pos = (uint16_t)(*pos + n);
-	if (*pos >= num) {
-		*pos = (uint16_t)(*pos - num);
-		*wrap = !*wrap;
-	}
-}
-
 static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
 {
 	const struct uvdpa_vq_drv *d = r->drv;
-	uint16_t pos, order, last;
 	unsigned walked = 0;
+	uint16_t pos, order;
 	bool wrap;
 
 	if (!d || !d->packed || d->num != r->num)
@@ -814,10 +834,9 @@ static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
 	 * (with no used descriptor of its own), and so is every chain up to
 	 * a used descriptor's id: the walk follows the order of the chains. */
 	order = d->in_order ? d->oldest : UVDPA_VQ_NO_ID;
-	if (d->in_order && d->in_batch) {
-		last = d->batch_last;
-		goto batch;
-	}
+	if (d->in_order && d->in_batch &&
+	    walk_batch(d, &order, d->batch_last, &pos, &wrap, &walked))
+		return -EPROTO;
 	while (walked < d->num) {
 		const struct vring_packed_desc *desc = &d->pdesc[pos];
 		uint16_t flags = le16toh(__atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE));
@@ -829,24 +848,14 @@ static int packed_driver_base(const struct vu_ring *r, uint32_t *base)
 		/* An id the driver has not in flight: the old back end lied. */
 		if (id >= d->num || !d->state[id].token)
 			return -EPROTO;
-		if (!d->in_order) {
-			ndesc = d->state[id].ndesc;
-			walked += ndesc;
-			advance(&pos, &wrap, ndesc, d->num);
+		if (d->in_order) {
+			if (walk_batch(d, &order, id, &pos, &wrap, &walked))
+				return -EPROTO;
 			continue;
 		}
-		last = id;
-batch:
-		for (;;) {
-			if (order == UVDPA_VQ_NO_ID || walked >= d->num)
-				return -EPROTO;
-			walked += d->state[order].ndesc;
-			advance(&pos, &wrap, d->state[order].ndesc, d->num);
-			if (order == last)
-				break;
-			order = order == d->newest ? UVDPA_VQ_NO_ID : d->state[order].after;
-		}
-		order = order == d->newest ? UVDPA_VQ_NO_ID : d->state[order].after;
+		ndesc = d->state[id].ndesc;
+		walked += ndesc;
+		advance(&pos, &wrap, ndesc, d->num);
 	}
 	*base = pos | (uint32_t)wrap << 15;
 	*base |= *base << 16;

@@ -292,6 +292,12 @@ struct uvdpa_vq_drv {
 };
 #define UVDPA_VQ_NO_ID 0xffffu
 
+/* In order: the chain added after id, or UVDPA_VQ_NO_ID if id is the newest. */
+static inline uint16_t uvdpa_vq_drv_order_after(const struct uvdpa_vq_drv *vq, uint16_t id)
+{
+	return id == vq->newest ? UVDPA_VQ_NO_ID : vq->state[id].after;
+}
+
 /*
  * Lays out and zeroes the rings in the given memory (sizes from
  * uvdpa_vq_*_size). Allocates bookkeeping; free with uvdpa_vq_drv_fini.

@@ -99,7 +99,7 @@ static inline uint16_t drv_batch_next(struct uvdpa_vq_drv *vq, uint32_t *len)
 	}
 	if (len)
 		*len = l;
-	vq->oldest = id == vq->newest ? UVDPA_VQ_NO_ID : vq->state[id].after;
+	vq->oldest = uvdpa_vq_drv_order_after(vq, id);
 	return id;
 }
 
@@ -128,7 +128,7 @@ static inline uint32_t drv_order_take(struct uvdpa_vq_drv *vq, uint32_t id, uint
 	if (id == vq->oldest && id != UVDPA_VQ_NO_ID) {
 		if (len)
 			*len = elen;
-		vq->oldest = id == vq->newest ? UVDPA_VQ_NO_ID : vq->state[id].after;
+		vq->oldest = uvdpa_vq_drv_order_after(vq, id);
 		return id;
 	}
 	if (!drv_batch_open(vq, id, elen))
