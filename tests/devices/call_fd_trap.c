@@ -8,9 +8,11 @@
  * submission (replacing the call fd) must return, and the worker must go
  * on to serve the next request.
  *
- * Each round hands the device a fresh saturated eventfd (the old ones stay
- * open, so the flipping thread never touches a reused fd number), posts one
- * request and sees whether the worker got stuck in io_uring_enter.
+ * Each round hands the device a fresh saturated eventfd (the last KEEP stay
+ * open, so the flipping thread, which may hold a number for a while, flips
+ * one of ours), posts one request and sees whether the worker got stuck in
+ * io_uring_enter. The race needs the flipper on one CPU while the worker
+ * runs on the other: the test runs alone (meson is_parallel false).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,8 +27,9 @@
 #include "tblk.h"
 
 #define SATURATED 0xfffffffffffffffeULL
-#define MAX_ROUNDS 4000
+#define MAX_MS 20000.0      /* rounds until WANT_TRAPS catches or this long */
 #define WANT_TRAPS 5
+#define KEEP 64             /* eventfds kept open behind the current one */
 #define PROMPT_MS 1000.0
 
 struct flipper {
@@ -116,11 +119,11 @@ static bool served(struct tdev *t, void *tok, uint32_t *len)
 
 int main(void)
 {
-	static int fds[MAX_ROUNDS];
+	static int fds[KEEP];
 	struct flipper fl = { .fd = -1 };
 	struct virtio_blk_outhdr *h;
 	unsigned rounds, traps = 0, i;
-	double slowest = 0;
+	double slowest = 0, end;
 	pthread_t th;
 	struct tdev t;
 	uint8_t *st;
@@ -131,20 +134,26 @@ int main(void)
 	tdev_start(&t, F_ACCESS_PLATFORM | F_VERSION_1, 1, 32);
 	h = talloc(&t, sizeof(*h) + 1, 16);
 	st = (uint8_t *)(h + 1);
-	for (rounds = 0; rounds < MAX_ROUNDS && traps < WANT_TRAPS; rounds++) {
+	for (i = 0; i < KEEP; i++)
+		fds[i] = -1;
+	end = tnow_ms() + MAX_MS;
+	for (rounds = 0; tnow_ms() < end && traps < WANT_TRAPS; rounds++) {
+		int *fd = &fds[rounds % KEEP];
 		uint64_t v = SATURATED;
 		struct uvdpa_callback cb;
 		uint32_t len;
 		double t0;
 
-		fds[rounds] = eventfd(0, EFD_CLOEXEC);
-		REQUIRE(fds[rounds] >= 0 && write(fds[rounds], &v, 8) == 8, "saturated eventfd");
-		cb = (struct uvdpa_callback){ .trigger_fd = fds[rounds] };
+		if (*fd >= 0)
+			close(*fd);
+		*fd = eventfd(0, EFD_CLOEXEC);
+		REQUIRE(*fd >= 0 && write(*fd, &v, 8) == 8, "saturated eventfd");
+		cb = (struct uvdpa_callback){ .trigger_fd = *fd };
 		t0 = tnow_ms();
 		t.ops->set_vq_cb(t.d, 0, &cb);
 		if (tnow_ms() - t0 > slowest)
 			slowest = tnow_ms() - t0;
-		atomic_store(&fl.fd, fds[rounds]);
+		atomic_store(&fl.fd, *fd);
 		if (rounds == 0) {
 			pin(0, 0);
 			pin(tworker_tid("blk0"), 0);
@@ -169,7 +178,8 @@ int main(void)
 				  UVDPA_STATUS_FEATURES_OK | UVDPA_STATUS_DRIVER_OK),
 	      "the device still runs");
 	tdev_close(&t);
-	for (i = 0; i < rounds; i++)
-		close(fds[i]);
+	for (i = 0; i < KEEP; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return 0;
 }

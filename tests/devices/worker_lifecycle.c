@@ -58,6 +58,21 @@ static int wait_worker(const char *name)
 	return tid;
 }
 
+/*
+ * Threads of this process once a stopped worker is gone from /proc: its
+ * pthread_join returns when the kernel clears the thread's tid, and the
+ * kernel lists the thread until the rest of its exit (its io_uring's task
+ * work among it) is done. Waits up to 2 s for want, then says what is there.
+ */
+static unsigned threads_settled(unsigned want)
+{
+	unsigned n;
+
+	for (int i = 0; (n = tcount_threads()) != want && i < 2000; i++)
+		tsleep_ms(1);
+	return n;
+}
+
 int main(void)
 {
 	unsigned th0, fd0, th, fd, i;
@@ -86,7 +101,7 @@ int main(void)
 	loop_one(&t, 1);
 
 	uvdpa_device_reset(t.d);
-	th = tcount_threads();
+	th = threads_settled(th0);
 	fd = tcount_fds();
 	CHECK(tworker_tid("net0") == 0 && th == th0 && fd == fd0,
 	      "reset stops it and releases its fds (threads %u -> %u, fds %u -> %u)", th0, th, fd0, fd);
@@ -105,7 +120,7 @@ int main(void)
 			t.ops->set_status(t.d, 0);
 		t.ops->kick_vq(t.d, 1);
 	}
-	th = tcount_threads();
+	th = threads_settled(th0);
 	fd = tcount_fds();
 	CHECK(th == th0 && fd == fd0, "1000 DRIVER_OK/reset cycles: threads %u -> %u, fds %u -> %u",
 	      th0, th, fd0, fd);
@@ -116,7 +131,10 @@ int main(void)
 		loop_one(&t, (uint8_t)(100 + i));
 	CHECK(1, "loopback in poll mode after the cycles");
 	uvdpa_device_reset(t.d);
-	CHECK(tcount_threads() == th0 && tcount_fds() == fd0, "poll mode: reset releases too");
+	th = threads_settled(th0);
+	fd = tcount_fds();
+	CHECK(th == th0 && fd == fd0, "poll mode: reset releases too (threads %u -> %u, fds %u -> %u)",
+	      th0, th, fd0, fd);
 	tdev_close(&t);
 	return 0;
 }
