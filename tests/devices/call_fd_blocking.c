@@ -8,7 +8,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <time.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -58,50 +58,48 @@ static bool wait_irq_for(struct tdev *t, int fd, void *tok)
 	}
 }
 
-struct saturator {
-	int fd;
-	atomic_bool done;
-};
-
 static void *saturate_thread(void *arg)
 {
-	struct saturator *z = arg;
 	uint64_t v = SATURATED;
 
-	REQUIRE(write(z->fd, &v, 8) == 8, "saturate");
-	atomic_store(&z->done, true);
+	REQUIRE(write(*(int *)arg, &v, 8) == 8, "saturate");
 	return NULL;
 }
 
 /*
  * Sets the counter to its maximum. An interrupt of an earlier round may
  * still be on its way and land at any moment, and the write of the maximum
- * then waits for the counter to be drained: it is made by a helper thread
- * while this one drains what comes. A drain that takes the helper's own
- * value (it landed between the check and the read) starts over.
+ * then waits for the counter to be drained: it is made by a helper thread,
+ * and while it has not landed this thread drains the counter. Only the
+ * helper's landing ends the wait, never a readable counter (the helper's
+ * own value makes it readable too); a drain that takes the helper's value
+ * (it landed just after the wait gave up) starts over. This thread's read
+ * and the helper's write cannot both block: one needs the counter at 0,
+ * the other not.
  */
 static void saturate(int fd)
 {
-	struct saturator z = { .fd = fd };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	pthread_t th;
-	uint64_t v;
-
 	for (;;) {
-		bool again = false;
+		pthread_t th;
+		uint64_t v;
 
-		atomic_store(&z.done, false);
-		REQUIRE(pthread_create(&th, NULL, saturate_thread, &z) == 0, "thread");
-		while (!atomic_load(&z.done) && !again) {
-			/* Only this thread reads, so a readable counter reads at once. */
-			if (poll(&p, 1, 10) == 1) {
-				REQUIRE(read(fd, &v, 8) == 8, "read the call fd");
-				again = v >= SATURATED;
+		REQUIRE(pthread_create(&th, NULL, saturate_thread, &fd) == 0, "thread");
+		for (;;) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
 			}
+			if (pthread_timedjoin_np(th, NULL, &ts) == 0)
+				return;
+			REQUIRE(read(fd, &v, 8) == 8, "read the call fd");
+			if (v >= SATURATED)
+				break;
 		}
 		pthread_join(th, NULL);
-		if (!again)
-			return;
 	}
 }
 
