@@ -63,26 +63,11 @@ static void *flip(void *arg)
 	return NULL;
 }
 
-static bool in_uring_enter(int tid)
-{
-	char path[64], buf[128];
-	bool in = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-	f = fopen(path, "r");
-	if (f && fgets(buf, sizeof(buf), f))
-		in = atol(buf) == SYS_io_uring_enter;
-	if (f)
-		fclose(f);
-	return in;
-}
-
 /* Stuck: still in io_uring_enter after 20 ms (a submission takes us). */
 static bool trapped(int tid)
 {
 	for (int i = 0; i < 20; i++) {
-		if (!in_uring_enter(tid))
+		if (!tthread_in(tid, SYS_io_uring_enter, SYS_io_uring_enter, -1))
 			return false;
 		tsleep_ms(1);
 	}

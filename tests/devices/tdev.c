@@ -447,8 +447,7 @@ bool tdev_needs_reset(struct tdev *t, int ms)
 	return false;
 }
 
-/* Is thread tid blocked in syscall nr1 or nr2, with 4th argument arg4 (any if -1)? */
-static bool blocked_in(int tid, long nr1, long nr2, long arg4)
+bool tthread_in(int tid, long nr1, long nr2, long arg4)
 {
 	char path[64], buf[128];
 	unsigned long nr, a4;
@@ -473,7 +472,7 @@ static bool wait_blocked(int tid, long nr1, long nr2, long arg4, int ms)
 	if (!tid)
 		return false;
 	do {
-		if (blocked_in(tid, nr1, nr2, arg4))
+		if (tthread_in(tid, nr1, nr2, arg4))
 			return true;
 		tsleep_ms(1);
 	} while (tnow_ms() < end);
