@@ -197,7 +197,8 @@ static double net_run_zc(struct uvdpa_net *n, size_t len, uint64_t dur_ns, uint6
 	uint64_t sent = 0, got = 0, seen = 0, start = now_ns(), end = start + dur_ns, last = start, t = start;
 	struct iovec iov[32];
 	unsigned i, k, turn = 0;
-	const void *f;
+	const void *f, *fs[32];
+	int lens[32];
 
 	for (;;) {
 		unsigned room = (unsigned)(NET_WINDOW - (sent - got));
@@ -219,11 +220,16 @@ static double net_run_zc(struct uvdpa_net *n, size_t len, uint64_t dur_ns, uint6
 			for (i = (unsigned)r; i < k; i++)
 				uvdpa_net_zbuf_put(n, iov[i].iov_base);
 		}
-		while ((r = uvdpa_net_recv_zc(n, 0, &f)) >= 0) {
-			got++;
-			uvdpa_net_recv_zc_release(n, 0, f);
+		/* Read in place, given back once per burst. */
+		while ((r = uvdpa_net_recv_zc_burst(n, 0, fs, lens, 32)) > 0) {
+			for (i = 0; i < (unsigned)r; i++)
+				if (lens[i] < 0)
+					return -1;
+			got += (uint64_t)r;
+			if (uvdpa_net_recv_zc_release_burst(n, 0, fs, (unsigned)r) != r)
+				return -1;
 		}
-		if (r != -EAGAIN)
+		if (r < 0)
 			return -1;
 		if (++turn % 16)
 			continue;

@@ -279,11 +279,34 @@ int uvdpa_net_send_zc_burst(struct uvdpa_net *n, unsigned q, const struct iovec 
 int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame);
 
 /*
+ * uvdpa_net_recv_zc for up to cnt frames of pair q: frames[i] gets frame i
+ * in place and lens[i] its length, or -EIO for a malformed frame that was
+ * dropped (frames[i] NULL, nothing to release). A frame spread over several
+ * mergeable buffers ends the burst and stays first in the queue. Returns
+ * how many entries were filled (0: nothing received), -EMSGSIZE if that
+ * spread frame is the first, or -EINVAL (bad q, frames or lens NULL with
+ * cnt > 0).
+ */
+int uvdpa_net_recv_zc_burst(struct uvdpa_net *n, unsigned q, const void **frames, int *lens,
+			    unsigned cnt);
+
+/*
  * Gives the receive buffer of a frame from uvdpa_net_recv_zc on pair q back
  * to the device. Returns 0, or -EINVAL (bad q, frame not one this pair
  * handed out, or released already).
  */
 int uvdpa_net_recv_zc_release(struct uvdpa_net *n, unsigned q, const void *frame);
+
+/*
+ * uvdpa_net_recv_zc_release for frames[0..cnt-1] (NULL entries not
+ * allowed), with one notification for all of them: the way to give back
+ * what uvdpa_net_recv_zc_burst handed out. The first refused frame stops
+ * the burst and is left with the ones after it as they were. Returns how
+ * many were given back; -EINVAL if frames[0] is refused (or bad q, frames
+ * NULL with cnt > 0).
+ */
+int uvdpa_net_recv_zc_release_burst(struct uvdpa_net *n, unsigned q, const void *const *frames,
+				    unsigned cnt);
 
 #ifdef __cplusplus
 }

@@ -210,7 +210,6 @@ int uvdpa_net_send_burst(struct uvdpa_net *n, unsigned q, const struct iovec *fr
 	return (int)i;
 }
 
-/* Next used receive buffer, the one wait_rx saw first. */
 /* True if a used RX entry is waiting, taking a burst from the ring if none is. */
 static bool rx_peek(struct net_queue *rx)
 {
@@ -222,6 +221,7 @@ static bool rx_peek(struct net_queue *rx)
 	return rx->used_at < rx->used_n;
 }
 
+/* Next used receive buffer, the one wait_rx saw first. */
 static void *rx_next(struct net_queue *rx, uint32_t *len)
 {
 	if (!rx_peek(rx))
@@ -472,26 +472,22 @@ static size_t rx_data_off(const struct uvdpa_net *n)
 	return n->mrg ? NET_HDR_LEN : NET_SLOT_DATA;
 }
 
-/* Gives slot back to the device after a malformed frame; -EIO. */
+/* Posts slot again after a malformed frame (published by the caller); -EIO. */
 static int rx_drop(struct uvdpa_net *n, struct net_queue *rx, unsigned slot)
 {
 	net_rx_post(n, rx, slot);
-	vdrv_vq_notify(n->v, &rx->vq);
 	return -EIO;
 }
 
-int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame)
+/* One received frame in place, its slot held: its length, or -EAGAIN,
+ * -EIO (dropped, its slot posted but not published) or -EMSGSIZE (left
+ * first in the queue). */
+static int rx_take_zc(struct uvdpa_net *n, struct net_queue *rx, const void **frame)
 {
-	struct net_pair *p = net_pair(n, q);
-	struct net_queue *rx;
 	unsigned slot;
 	uint32_t len;
-	void *tok;
+	void *tok = rx_next(rx, &len);
 
-	if (!p || !frame)
-		return -EINVAL;
-	rx = &p->rx;
-	tok = rx_next(rx, &len);
 	if (!tok)
 		return -EAGAIN;
 	slot = net_slot(tok);
@@ -513,17 +509,49 @@ int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame)
 	return (int)(len - NET_HDR_LEN);
 }
 
-int uvdpa_net_recv_zc_release(struct uvdpa_net *n, unsigned q, const void *frame)
+int uvdpa_net_recv_zc(struct uvdpa_net *n, unsigned q, const void **frame)
 {
 	struct net_pair *p = net_pair(n, q);
-	uintptr_t base, at = (uintptr_t)frame;
-	struct net_queue *rx;
+	int r;
+
+	if (!p || !frame)
+		return -EINVAL;
+	r = rx_take_zc(n, &p->rx, frame);
+	if (r == -EIO)
+		vdrv_vq_notify(n->v, &p->rx.vq);
+	return r;
+}
+
+int uvdpa_net_recv_zc_burst(struct uvdpa_net *n, unsigned q, const void **frames, int *lens,
+			    unsigned cnt)
+{
+	struct net_pair *p = net_pair(n, q);
+	unsigned i;
+	bool dropped = false;
+	int r = 0;
+
+	if (!p || (cnt && (!frames || !lens)))
+		return -EINVAL;
+	for (i = 0; i < cnt; i++) {
+		frames[i] = NULL;
+		r = rx_take_zc(n, &p->rx, &frames[i]);
+		if (r == -EAGAIN || r == -EMSGSIZE)
+			break;
+		dropped |= r == -EIO;
+		lens[i] = r;
+	}
+	if (dropped)
+		vdrv_vq_notify(n->v, &p->rx.vq);
+	return i == 0 && r == -EMSGSIZE ? -EMSGSIZE : (int)i;
+}
+
+/* Takes the slot of frame back from the application and posts it (not
+ * published); 0 or -EINVAL. */
+static int rx_give_zc(struct uvdpa_net *n, struct net_queue *rx, const void *frame)
+{
+	uintptr_t base = (uintptr_t)rx->mem.host + rx_data_off(n), at = (uintptr_t)frame;
 	unsigned slot;
 
-	if (!p)
-		return -EINVAL;
-	rx = &p->rx;
-	base = (uintptr_t)rx->mem.host + rx_data_off(n);
 	if (at < base || (at - base) % rx->stride || (at - base) / rx->stride >= rx->nslots)
 		return -EINVAL;
 	slot = (unsigned)((at - base) / rx->stride);
@@ -531,6 +559,33 @@ int uvdpa_net_recv_zc_release(struct uvdpa_net *n, unsigned q, const void *frame
 		return -EINVAL;
 	rx->held[slot] = 0;
 	net_rx_post(n, rx, slot);
-	vdrv_vq_notify(n->v, &rx->vq);
 	return 0;
+}
+
+int uvdpa_net_recv_zc_release(struct uvdpa_net *n, unsigned q, const void *frame)
+{
+	struct net_pair *p = net_pair(n, q);
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	r = rx_give_zc(n, &p->rx, frame);
+	if (!r)
+		vdrv_vq_notify(n->v, &p->rx.vq);
+	return r;
+}
+
+int uvdpa_net_recv_zc_release_burst(struct uvdpa_net *n, unsigned q, const void *const *frames,
+				    unsigned cnt)
+{
+	struct net_pair *p = net_pair(n, q);
+	unsigned i;
+
+	if (!p || (cnt && !frames))
+		return -EINVAL;
+	for (i = 0; i < cnt && !rx_give_zc(n, &p->rx, frames[i]); i++)
+		;
+	if (i)
+		vdrv_vq_notify(n->v, &p->rx.vq);
+	return i == 0 && cnt ? -EINVAL : (int)i;
 }
