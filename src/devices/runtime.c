@@ -631,10 +631,10 @@ static void *sim_worker(void *arg)
 	pthread_setname_np(pthread_self(), s->tname);   /* prctl, no /proc write */
 	if (!devrt_irq_ring_up(&s->irq, s->ctl_fd))
 		add_fd(s, s->irq.efd, TAG_IRQ);
-	else
-		fprintf(stderr, "uvdpa: %s: no io_uring; call fds are written with write(), and a "
-			"driver that lets its call fd block stalls this device and its "
-			"control operations\n",
+	else if (devrt_irq_helper_up(&s->irq, s->irq_tname))
+		fprintf(stderr, "uvdpa: %s: no io_uring and no thread to write call fds; they are "
+			"written with write(), and a driver that lets its call fd block stalls "
+			"this device and its control operations\n",
 			s->vdev.name ? s->vdev.name : "device");
 	while (!atomic_load(&s->stop)) {
 		bool kicked;
@@ -1495,6 +1495,7 @@ static int sim_init(struct devrt *s, const char *name)
 		cb_clear(&vq->cb);
 	}
 	snprintf(s->tname, sizeof(s->tname), "vdev:%s", name ? name : "");
+	snprintf(s->irq_tname, sizeof(s->irq_tname), "virq:%s", name ? name : "");
 	return 0;
 }
 

@@ -165,6 +165,15 @@ struct devrt_irq_req {
 	int fd;
 };
 
+/* Without io_uring: a target's fd as the helper thread writes it. */
+struct devrt_irq_dup {
+	int cur;                        /* the helper's copy it writes; closed by it */
+	int next;                       /* a newer target fd's copy, not yet taken */
+	uint32_t seq;                   /* the seq next (or cur) was copied for */
+	bool copied;                    /* seq is valid */
+	bool pending;                   /* an interrupt to send */
+};
+
 struct devrt_irq {
 	struct io_uring ring;
 	bool ring_up;
@@ -179,12 +188,20 @@ struct devrt_irq {
 	int efd;                        /* signalled for io-wq completions; in the worker's epoll */
 	int wake_fd;                    /* the worker's ctl fd: its poll breaks a trapped write */
 	bool wake_armed;
+	/* No io_uring: a helper thread writes copies of the fds (runtime_irq.c) */
+	bool helper_up;
+	pthread_t helper;
+	pthread_mutex_t hlock;          /* dups, hstop; never held across a write */
+	pthread_cond_t hwake;
+	bool hstop;
+	struct devrt_irq_dup *dups;     /* per target */
 };
 
 int devrt_irq_open(struct devrt_irq *q, unsigned ntargets);
 void devrt_irq_close(struct devrt_irq *q);
 int devrt_irq_ring_up(struct devrt_irq *q, int wake_fd);
 void devrt_irq_ring_down(struct devrt_irq *q);
+int devrt_irq_helper_up(struct devrt_irq *q, const char *name);
 void devrt_irq_reap(struct devrt_irq *q);
 bool devrt_irq_wanted(struct devrt_irq *q, uint32_t t, uint32_t seq);
 void devrt_irq_add(struct devrt_irq *q, uint32_t t, uint32_t seq, int fd);
@@ -205,6 +222,7 @@ struct devrt {
 	bool worker_started;            /* from DRIVER_OK to reset: idle devices cost no thread */
 	bool stopped;                   /* dev_del: never start again */
 	char tname[16];                 /* worker thread name */
+	char irq_tname[16];             /* its call-fd writer's, without io_uring */
 	atomic_bool stop;
 	atomic_int ctl_waiting;         /* control ops queued on the mutex */
 	atomic_int kickers;             /* kick_vq calls using a kick eventfd */

@@ -37,8 +37,20 @@
  * waits for the worker (a control op at the fence, stop) signals that fd
  * first; the trapped write ends with -EINTR (the counter was full: the
  * driver has its interrupt) and the worker moves on.
+ *
+ * Without io_uring (seccomp, kernel.io_uring_disabled) a helper thread per
+ * worker writes the fds instead, each through a copy of its own (dup'd
+ * while the worker holds the device mutex, so the number is the driver's
+ * current fd, and closed only by the helper, after its last write to it).
+ * The worker just marks the targets and signals; a driver that makes a
+ * write sleep holds the helper, so that device's interrupts wait until the
+ * driver reads, and nothing else does: no control op waits for the helper,
+ * and stopping the worker cancels a write in progress (pthread_cancel
+ * interrupts the sleep; write is the only point where the helper can be
+ * cancelled).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,10 +145,109 @@ int devrt_irq_ring_up(struct devrt_irq *q, int wake_fd)
 	return 0;
 }
 
+/* Helper thread: writes the targets marked pending through its copies. */
+static void *irq_helper(void *arg)
+{
+	struct devrt_irq *q = arg;
+	unsigned t = 0, i;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_mutex_lock(&q->hlock);
+	while (!q->hstop) {
+		struct devrt_irq_dup *d;
+		int fd;
+
+		/* round robin: one slow target does not starve the others' turn */
+		for (i = 0; i < q->ntargets && !q->dups[t].pending; i++)
+			t = (t + 1) % q->ntargets;
+		if (i == q->ntargets) {
+			pthread_cond_wait(&q->hwake, &q->hlock);
+			continue;
+		}
+		d = &q->dups[t];
+		d->pending = false;
+		if (d->next >= 0) {
+			if (d->cur >= 0)
+				close(d->cur);
+			d->cur = d->next;
+			d->next = -1;
+		}
+		fd = d->cur;
+		t = (t + 1) % q->ntargets;
+		pthread_mutex_unlock(&q->hlock);
+		if (fd >= 0) {
+			ssize_t r;
+
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+			r = write(fd, &irq_one, sizeof(irq_one));   /* EAGAIN: counter full, enough */
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			(void)r;
+		}
+		pthread_mutex_lock(&q->hlock);
+	}
+	pthread_mutex_unlock(&q->hlock);
+	return NULL;
+}
+
+/* On the worker, when there is no io_uring: starts the helper thread.
+ * 0, or -errno (then fds are written with write() by the worker). */
+int devrt_irq_helper_up(struct devrt_irq *q, const char *name)
+{
+	unsigned i;
+	int r;
+
+	q->dups = calloc(q->ntargets, sizeof(*q->dups));
+	if (!q->dups)
+		return -ENOMEM;
+	for (i = 0; i < q->ntargets; i++)
+		q->dups[i].cur = q->dups[i].next = -1;
+	pthread_mutex_init(&q->hlock, NULL);
+	pthread_cond_init(&q->hwake, NULL);
+	q->hstop = false;
+	r = pthread_create(&q->helper, NULL, irq_helper, q);
+	if (r) {
+		pthread_cond_destroy(&q->hwake);
+		pthread_mutex_destroy(&q->hlock);
+		free(q->dups);
+		q->dups = NULL;
+		return -r;
+	}
+	pthread_setname_np(q->helper, name);
+	q->helper_up = true;
+	return 0;
+}
+
+/* Stops the helper, also out of a write a driver holds, and closes its copies. */
+static void helper_down(struct devrt_irq *q)
+{
+	unsigned i;
+
+	if (!q->helper_up)
+		return;
+	pthread_mutex_lock(&q->hlock);
+	q->hstop = true;
+	pthread_cond_signal(&q->hwake);
+	pthread_mutex_unlock(&q->hlock);
+	pthread_cancel(q->helper);   /* acts only inside its write */
+	pthread_join(q->helper, NULL);
+	for (i = 0; i < q->ntargets; i++) {
+		if (q->dups[i].cur >= 0)
+			close(q->dups[i].cur);
+		if (q->dups[i].next >= 0)
+			close(q->dups[i].next);
+	}
+	pthread_cond_destroy(&q->hwake);
+	pthread_mutex_destroy(&q->hlock);
+	free(q->dups);
+	q->dups = NULL;
+	q->helper_up = false;
+}
+
 /* On the worker, last thing. The kernel cancels what is still outstanding;
  * irq_one stays valid whatever it still reads. */
 void devrt_irq_ring_down(struct devrt_irq *q)
 {
+	helper_down(q);
 	if (q->ring_up)
 		io_uring_queue_exit(&q->ring);
 	if (q->efd >= 0)
@@ -211,8 +322,30 @@ bool devrt_irq_wanted(struct devrt_irq *q, uint32_t t, uint32_t seq)
 	return true;
 }
 
+/* Mutex held, helper up: the helper gets a copy of target t's fd for seq. */
+static void helper_copy(struct devrt_irq *q, uint32_t t, uint32_t seq, int fd)
+{
+	struct devrt_irq_dup *d = &q->dups[t];
+	int copy;
+
+	if (d->copied && d->seq == seq)
+		return;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (copy < 0)
+		return;   /* out of fds: the helper writes the copy it has, if any */
+	pthread_mutex_lock(&q->hlock);
+	if (d->next >= 0)
+		close(d->next);   /* never taken: ours to close */
+	d->next = copy;
+	d->seq = seq;
+	d->copied = true;
+	pthread_mutex_unlock(&q->hlock);
+}
+
 void devrt_irq_add(struct devrt_irq *q, uint32_t t, uint32_t seq, int fd)
 {
+	if (q->helper_up)
+		helper_copy(q, t, seq, fd);
 	q->batch[q->nbatch++] = (struct devrt_irq_req){ .t = t, .seq = seq, .fd = fd };
 	q->busy[t].queued = true;
 }
@@ -261,6 +394,17 @@ void devrt_irq_submit(struct devrt_irq *q)
 {
 	unsigned i;
 
+	if (q->helper_up) {
+		pthread_mutex_lock(&q->hlock);
+		for (i = 0; i < q->nbatch; i++) {
+			q->busy[q->batch[i].t].queued = false;
+			q->dups[q->batch[i].t].pending = true;
+		}
+		pthread_cond_signal(&q->hwake);
+		pthread_mutex_unlock(&q->hlock);
+		q->nbatch = 0;
+		return;
+	}
 	for (i = 0; i < q->nbatch; i++) {
 		q->busy[q->batch[i].t].queued = false;
 		if (q->direct)
