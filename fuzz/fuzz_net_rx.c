@@ -22,22 +22,10 @@
 #include <uvdpa/net.h>
 
 #include "driver/net_priv.h"
+#include "fuzz_prog.h"
 #include "virtio/vq.h"
 
 #define HELD_MAX 64
-
-struct prog {
-	const uint8_t *p;
-	size_t left;
-};
-
-static unsigned next(struct prog *g)
-{
-	if (!g->left)
-		return 0;
-	g->left--;
-	return *g->p++;
-}
 
 static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 

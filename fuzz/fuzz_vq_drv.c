@@ -15,22 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_prog.h"
 #include "virtio/vq.h"
 
 #define MAXQ 256
-
-struct prog {
-	const uint8_t *p;
-	size_t left;
-};
-
-static unsigned next(struct prog *g)
-{
-	if (!g->left)
-		return 0;
-	g->left--;
-	return *g->p++;
-}
 
 /* Token i + 1 for request i; out[i] says whether the driver holds it. */
 struct book {

@@ -14,17 +14,7 @@
 
 #include "tblk.h"
 
-#define SATURATED 0xfffffffffffffffeULL
 #define PROMPT_MS 1000.0
-
-static int saturated_fd(void)
-{
-	uint64_t v = SATURATED;
-	int fd = eventfd(0, EFD_CLOEXEC);   /* blocking, as the front end left it */
-
-	REQUIRE(fd >= 0 && write(fd, &v, 8) == 8, "saturated eventfd");
-	return fd;
-}
 
 static void start(struct tdev *t, int bad)
 {
@@ -48,7 +38,7 @@ int main(void)
 {
 	struct uvdpa_dev_set_config cfg = {
 		.mask = (1ULL << 21) | (1ULL << 25), .blk.capacity = 2048, .blk.num_queues = 2 };
-	int bad = saturated_fd();
+	int bad = tsaturated_eventfd();
 	struct pollfd p = { .fd = bad, .events = POLLIN };
 	uint8_t b[512];
 	uint64_t v, got;
@@ -84,7 +74,7 @@ int main(void)
 	 * one owed for the requests completed meanwhile (stick 2 and 3: one
 	 * write). Both must be in before the counter is saturated again, or
 	 * that write of ours would block on the owed one. */
-	REQUIRE(read(bad, &v, 8) == 8 && v == SATURATED, "drain the counter");
+	REQUIRE(read(bad, &v, 8) == 8 && v == TSATURATED, "drain the counter");
 	CHECK(poll(&p, 1, 2000) == 1 && read(bad, &v, 8) == 8 && v >= 1,
 	      "the held-back interrupt arrives once the counter has room (%llu)",
 	      (unsigned long long)v);
@@ -97,7 +87,7 @@ int main(void)
 	      (unsigned long long)got);
 
 	/* Stuck again, then reset: the worker stops at once. */
-	v = SATURATED;
+	v = TSATURATED;
 	REQUIRE(write(bad, &v, 8) == 8, "saturate again");
 	stick(&t, 4);
 	t0 = tnow_ms();

@@ -22,7 +22,6 @@
 
 #include "tblk.h"
 
-#define SATURATED 0xfffffffffffffffeULL
 #define PROMPT_MS 1000.0
 
 /* io_uring_setup fails with ENOSYS from now on, in every thread made after. */
@@ -66,15 +65,6 @@ static bool flush_served(struct tdev *t, struct virtio_blk_outhdr *h, uint8_t *s
 			return got == h && *st == VIRTIO_BLK_S_OK;
 	}
 	return false;
-}
-
-static int saturated_fd(void)
-{
-	uint64_t v = SATURATED;
-	int fd = eventfd(0, EFD_CLOEXEC);   /* blocking, as a driver may leave it */
-
-	REQUIRE(fd >= 0 && write(fd, &v, 8) == 8, "saturated eventfd");
-	return fd;
 }
 
 /* Sets the call fd; how long the op took. */
@@ -121,7 +111,7 @@ int main(void)
 	REQUIRE(helper, "the worker has a call-fd writer thread (no io_uring)");
 
 	/* A driver that never reads its saturated, blocking call fd. */
-	a = saturated_fd();
+	a = tsaturated_eventfd();
 	ms = set_call(&t, a);
 	CHECK(flush_served(&t, h, st), "first request served");
 	CHECK(helper_blocked(helper, 2000), "the writer sleeps in write() on the full counter");
@@ -142,7 +132,7 @@ int main(void)
 	CHECK(poll(&p, 1, 5000) == 1, "then the new fd gets its interrupt");
 
 	/* Held again; a reset stops the worker and cancels the writer's write. */
-	c = saturated_fd();
+	c = tsaturated_eventfd();
 	set_call(&t, c);
 	CHECK(flush_served(&t, h, st), "request with a third, saturated call fd");
 	CHECK(helper_blocked(helper, 2000), "the writer sleeps again");

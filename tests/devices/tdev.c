@@ -252,6 +252,15 @@ void tsleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+int tsaturated_eventfd(void)
+{
+	uint64_t v = TSATURATED;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	REQUIRE(fd >= 0 && write(fd, &v, 8) == 8, "saturated eventfd");
+	return fd;
+}
+
 void tfill(void *buf, size_t len, uint32_t seed)
 {
 	uint8_t *p = buf;

@@ -153,4 +153,9 @@ double tnow_ms(void);
 /* Deterministic pattern generator. */
 void tfill(void *buf, size_t len, uint32_t seed);
 
+/* A call eventfd as a hostile driver leaves it: blocking, its counter at
+ * the maximum (TSATURATED), so one more write sleeps until it is read. */
+#define TSATURATED 0xfffffffffffffffeULL
+int tsaturated_eventfd(void);
+
 #endif
