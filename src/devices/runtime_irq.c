@@ -41,7 +41,8 @@
  * Without io_uring (seccomp, kernel.io_uring_disabled) a helper thread per
  * worker writes the fds instead, each through a copy of its own (dup'd
  * while the worker holds the device mutex, so the number is the driver's
- * current fd, and closed only by the helper, after its last write to it).
+ * current fd; once the helper has taken a copy, only the helper closes
+ * it, after its last write to it).
  * The worker just marks the targets and signals; a driver that makes a
  * write sleep holds the helper, so that device's interrupts wait until the
  * driver reads, and nothing else does: no control op waits for the helper,
