@@ -77,18 +77,6 @@ static double set_call(struct tdev *t, int fd)
 	return tnow_ms() - t0;
 }
 
-static bool helper_blocked(int tid, int ms)
-{
-	double end = tnow_ms() + ms;
-
-	do {
-		if (tthread_in(tid, SYS_write, SYS_write, -1))
-			return true;
-		tsleep_ms(1);
-	} while (tnow_ms() < end);
-	return false;
-}
-
 int main(void)
 {
 	struct virtio_blk_outhdr *h;
@@ -114,7 +102,8 @@ int main(void)
 	a = tsaturated_eventfd();
 	ms = set_call(&t, a);
 	CHECK(flush_served(&t, h, st), "first request served");
-	CHECK(helper_blocked(helper, 2000), "the writer sleeps in write() on the full counter");
+	CHECK(tthread_wait_in(helper, SYS_write, SYS_write, -1, 2000),
+	      "the writer sleeps in write() on the full counter");
 	for (i = 0; i < 20; i++)
 		served += flush_served(&t, h, st);
 	CHECK(served == 20, "the worker serves on: %u of 20 requests", served);
@@ -135,7 +124,7 @@ int main(void)
 	c = tsaturated_eventfd();
 	set_call(&t, c);
 	CHECK(flush_served(&t, h, st), "request with a third, saturated call fd");
-	CHECK(helper_blocked(helper, 2000), "the writer sleeps again");
+	CHECK(tthread_wait_in(helper, SYS_write, SYS_write, -1, 2000), "the writer sleeps again");
 	ms = tnow_ms();
 	t.ops->set_status(t.d, 0);
 	ms = tnow_ms() - ms;

@@ -474,7 +474,7 @@ bool tthread_in(int tid, long nr1, long nr2, long arg4)
 	return in;
 }
 
-static bool wait_blocked(int tid, long nr1, long nr2, long arg4, int ms)
+bool tthread_wait_in(int tid, long nr1, long nr2, long arg4, int ms)
 {
 	double end = tnow_ms() + ms;
 
@@ -491,12 +491,12 @@ static bool wait_blocked(int tid, long nr1, long nr2, long arg4, int ms)
 bool tworker_asleep(const char *name, int ms)
 {
 	/* epoll_wait(2) or epoll_pwait(2) with no timeout (int -1) */
-	return wait_blocked(tworker_tid(name), SYS_epoll_wait, SYS_epoll_pwait, 0xffffffff, ms);
+	return tthread_wait_in(tworker_tid(name), SYS_epoll_wait, SYS_epoll_pwait, 0xffffffff, ms);
 }
 
 bool tthread_waits(const char *comm, int ms)
 {
-	return wait_blocked(tthread_tid(comm), SYS_futex, SYS_futex, -1, ms);
+	return tthread_wait_in(tthread_tid(comm), SYS_futex, SYS_futex, -1, ms);
 }
 
 uint64_t tthread_cpu_ns(int tid)

@@ -134,6 +134,8 @@ int tthread_tid(const char *comm);
 bool tthread_waits(const char *comm, int ms);
 /* Is thread tid in syscall nr1 or nr2, with 4th argument arg4 (any if -1)? */
 bool tthread_in(int tid, long nr1, long nr2, long arg4);
+/* Waits up to ms for tthread_in to hold; false if it never did (tid 0: none). */
+bool tthread_wait_in(int tid, long nr1, long nr2, long arg4, int ms);
 /* Waits up to ms for the device to set NEEDS_RESET (its worker does). */
 bool tdev_needs_reset(struct tdev *t, int ms);
 /* Waits up to ms for the worker of device name to sleep until an event
