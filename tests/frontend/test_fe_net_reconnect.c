@@ -184,7 +184,9 @@ int main(int argc, char **argv)
 		send_one(n, seq);
 		r = drain(n);
 		top = r > top ? r : top;
-		if (seq - (unsigned)(top + 1) >= WINDOW) {
+		/* Signed: with every frame back (top == seq) there is nothing
+		 * to wait for (unsigned, it wrapped and waited 200 ms). */
+		if ((int)seq - (top + 1) >= WINDOW) {
 			r = uvdpa_net_wait_rx(n, 0, 200);
 			if (r < 0)
 				error_seen("wait_rx", r);
