@@ -2,8 +2,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -115,27 +117,97 @@ static void track(struct fe_peer *p)
 		}
 }
 
+/*
+ * Every peer is forked by one thread that lives as long as the test, and
+ * asks to be killed when that thread ends (PR_SET_PDEATHSIG follows the
+ * forking thread, not the process, and the reconnect tests restart peers
+ * from threads that then exit): a test that is killed or aborts (ASan, a
+ * signal; atexit does not run) leaves no testpmd spinning on a CPU.
+ */
+struct spawn_req {
+	char *const *argv;
+	const char *log, *rundir;
+	pid_t pid;
+	int err;       /* fork's errno */
+	bool done;
+};
+
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spawn_cond = PTHREAD_COND_INITIALIZER;
+static struct spawn_req *spawn_pending;   /* one at a time, under spawn_lock */
+
+static void spawn_child(const struct spawn_req *r, pid_t parent)
+{
+	int fd;
+
+	/* The parent may have died between fork and prctl. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	fd = open(r->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	if (r->rundir)
+		setenv("UVDPA_RUNDIR", r->rundir, 1);
+	execvp(r->argv[0], r->argv);
+	fprintf(stderr, "exec %s: %s\n", r->argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void *spawner(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&spawn_lock);
+	for (;;) {
+		struct spawn_req *r;
+
+		while (!spawn_pending)
+			pthread_cond_wait(&spawn_cond, &spawn_lock);
+		pid_t self = getpid();
+
+		r = spawn_pending;
+		r->pid = fork();
+		if (r->pid == 0)
+			spawn_child(r, self);
+		r->err = errno;
+		r->done = true;
+		spawn_pending = NULL;
+		pthread_cond_broadcast(&spawn_cond);
+	}
+	return NULL;
+}
+
+static bool spawner_up;
+
+static void spawner_start(void)
+{
+	pthread_t t;
+
+	spawner_up = pthread_create(&t, NULL, spawner, NULL) == 0;
+	if (spawner_up)
+		pthread_detach(t);
+}
+
 static pid_t spawn(char *const argv[], const char *log, const char *rundir)
 {
-	pid_t pid = fork();
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct spawn_req r = { .argv = argv, .log = log, .rundir = rundir };
 
-	if (pid < 0)
-		REQUIRE(0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		if (rundir)
-			setenv("UVDPA_RUNDIR", rundir, 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
+	pthread_once(&once, spawner_start);
+	REQUIRE(spawner_up, "spawner thread");
+	pthread_mutex_lock(&spawn_lock);
+	while (spawn_pending)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
+	spawn_pending = &r;
+	pthread_cond_broadcast(&spawn_cond);
+	while (!r.done)
+		pthread_cond_wait(&spawn_cond, &spawn_lock);
+	pthread_mutex_unlock(&spawn_lock);
+	if (r.pid < 0)
+		REQUIRE(0, "fork: %s", strerror(r.err));
+	return r.pid;
 }
 
 static void make_dir(struct fe_peer *p, const char *what)
