@@ -2,7 +2,8 @@
 /*
  * vdpasim_blk reads and writes: verified at the start, middle and end of
  * the capacity, split and packed, over several queues; GET_ID, FLUSH; the
- * disk starts zeroed; capacity chosen at creation.
+ * disk starts zeroed; capacity chosen at creation. Whole written pages are
+ * read with plain or streaming stores as argv[1] (0 or 1) says.
  */
 #include <errno.h>
 
@@ -125,13 +126,17 @@ static void run(bool packed)
 	tdev_close(&t);
 }
 
-int main(void)
+/* argv[1], 0 or 1: reads of whole written pages with plain or streaming
+ * stores (UVDPA_BLK_READ_NT), instead of this CPU's default. */
+int main(int argc, char **argv)
 {
 	struct uvdpa_dev_set_config cfg = {
 		.mask = (1ULL << 21) | (1ULL << 25), .blk.capacity = 2048, .blk.num_queues = 3 };
 	struct tdev t;
 	uint16_t q;
 
+	if (argc > 1)
+		setenv("UVDPA_BLK_READ_NT", argv[1], 1);
 	run(false);
 	run(true);
 
