@@ -623,7 +623,7 @@ static unsigned pool_max_pages(void)
  * CPU (QD128 reads of a written disk over vhost-user, interleaved runs):
  * on an AMD EPYC (Zen 5) VM, whose two vCPUs were often on different core
  * complexes, streaming stores took it from 1.00 to 1.70 M IOPS; on an Intel
- * Xeon VM they made it 1.5-1.9x slower (0.63-0.81 against 1.03-1.25 M),
+ * Xeon VM they made it 1.5-1.9x slower (0.63-0.86 against 0.92-1.30 M),
  * as the buffer's lines went to memory and back instead of staying in a
  * cache both CPUs reach. UVDPA_BLK_READ_NT=0|1 overrides the choice.
  */
