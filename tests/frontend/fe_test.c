@@ -158,6 +158,8 @@ static void spawn_child(const struct spawn_req *r, pid_t parent)
 
 static void *spawner(void *arg)
 {
+	pid_t self = getpid();
+
 	(void)arg;
 	pthread_mutex_lock(&spawn_lock);
 	for (;;) {
@@ -165,8 +167,6 @@ static void *spawner(void *arg)
 
 		while (!spawn_pending)
 			pthread_cond_wait(&spawn_cond, &spawn_lock);
-		pid_t self = getpid();
-
 		r = spawn_pending;
 		r->pid = fork();
 		if (r->pid == 0)
@@ -179,14 +179,14 @@ static void *spawner(void *arg)
 	return NULL;
 }
 
-static bool spawner_up;
+static int spawner_err;   /* pthread_create's answer */
 
 static void spawner_start(void)
 {
 	pthread_t t;
 
-	spawner_up = pthread_create(&t, NULL, spawner, NULL) == 0;
-	if (spawner_up)
+	spawner_err = pthread_create(&t, NULL, spawner, NULL);
+	if (!spawner_err)
 		pthread_detach(t);
 }
 
@@ -196,7 +196,8 @@ static pid_t spawn(char *const argv[], const char *log, const char *rundir)
 	struct spawn_req r = { .argv = argv, .log = log, .rundir = rundir };
 
 	pthread_once(&once, spawner_start);
-	REQUIRE(spawner_up, "spawner thread");
+	if (spawner_err)
+		REQUIRE(0, "spawner thread: %s", strerror(spawner_err));
 	pthread_mutex_lock(&spawn_lock);
 	while (spawn_pending)
 		pthread_cond_wait(&spawn_cond, &spawn_lock);
