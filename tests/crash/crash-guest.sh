@@ -91,21 +91,10 @@ sock=$(dev_sock disk0)
 note "kernel $kernel, initramfs $initramfs, seed $seed, nonce $nonce, socket $sock"
 
 # --- the guest ---------------------------------------------------------------
-ser=$peers_tmp/serial
-mkfifo "$ser.in" "$ser.out"
-cat "$ser.out" >"$console" &
-cpid=$!
 qemu_timeout=$((200 * mult))
-timeout "$qemu_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -display none \
-	-no-reboot -monitor none -chardev "pipe,id=ser0,path=$ser" -serial chardev:ser0 \
-	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-	-kernel "$kernel" -initrd "$initramfs" \
-	-append "console=ttyS0 quiet panic=-1 uvdpa_nonce=$nonce uvdpa_batch=64 uvdpa_hostwait=$qemu_timeout" \
+guest_start "" "$qemu_timeout" 1 "uvdpa_nonce=$nonce uvdpa_batch=64 uvdpa_hostwait=$qemu_timeout" \
 	-chardev "socket,id=c0,path=$sock,reconnect=1" \
-	-device vhost-user-blk-pci,chardev=c0,num-queues=1 \
-	>"$peers_tmp/qemu.log" 2>&1 &
-qpid=$!
-peers_pids+=("$qpid")
+	-device vhost-user-blk-pci,chardev=c0,num-queues=1
 
 # last_done: the newest batch the guest saw complete (-1: none yet).
 last_done() {
@@ -179,8 +168,7 @@ kill -0 "$qpid" 2>/dev/null && timeout 10 sh -c 'echo stop >"$1"' sh "$ser.in" |
 wait_pid_gone "$qpid" $((300 * mult)) || { note "the guest did not power off: killing QEMU"; kill "$qpid" 2>/dev/null || true; }
 qrc=0
 wait "$qpid" || qrc=$?
-wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
-wait "$cpid" 2>/dev/null || true
+guest_console_end
 [ $qrc = 0 ] || note "qemu exited $qrc: $(tail -n 3 "$peers_tmp/qemu.log" | paste -sd'|')"
 
 if grep -aq '^GUEST done' "$console" && grep -aq '^END ' "$console"; then

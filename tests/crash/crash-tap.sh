@@ -111,22 +111,11 @@ peers_pids+=("$!")
 sock=$(dev_sock "$dev")
 note "kernel $kernel, initramfs $initramfs, namespace $ns, TAP $tap (ifindex $idx0), socket $sock"
 
-ser=$peers_tmp/serial
-mkfifo "$ser.in" "$ser.out"
-cat "$ser.out" >"$console" &
-cpid=$!
 qemu_timeout=$((600 * mult))
-timeout "$qemu_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 2 -nodefaults -display none \
-	-no-reboot -monitor none -chardev "pipe,id=ser0,path=$ser" -serial chardev:ser0 \
-	-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-	-kernel "$kernel" -initrd "$initramfs" \
-	-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_hostwait=$qemu_timeout" \
+guest_start "" "$qemu_timeout" 2 "ipv6.disable=1 uvdpa_hostwait=$qemu_timeout" \
 	-chardev "socket,id=c1,path=$sock,reconnect=1" \
 	-netdev vhost-user,id=n1,chardev=c1,queues=2 \
-	-device "virtio-net-pci,netdev=n1,mac=$mac,mq=on,vectors=0" \
-	>"$peers_tmp/qemu.log" 2>&1 &
-qpid=$!
-peers_pids+=("$qpid")
+	-device "virtio-net-pci,netdev=n1,mac=$mac,mq=on,vectors=0"
 # (vectors=0: QEMU 7.2 under TCG crashes starting vhost-user net with MSI-X,
 # docs/peers.md)
 
@@ -230,8 +219,7 @@ kill -0 "$qpid" 2>/dev/null && say stop || true
 wait_pid_gone "$qpid" $((300 * mult)) || { note "the guest did not power off: killing QEMU"; kill "$qpid" 2>/dev/null || true; }
 qrc=0
 wait "$qpid" || qrc=$?
-wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
-wait "$cpid" 2>/dev/null || true
+guest_console_end
 [ $qrc = 0 ] || note "qemu exited $qrc: $(tail -n 3 "$peers_tmp/qemu.log" | paste -sd'|')"
 if grep -aq '^GUEST done' "$console"; then pass guest-finished
 else fail guest-finished "last lines: $(tail -n 5 "$console" | tr -d '\r' | paste -sd'|')"; fi

@@ -97,6 +97,37 @@ wait_for() {
 	return 1
 }
 
+# --- QEMU guests ----------------------------------------------------------------
+# guest_start SUFFIX TIMEOUT SMP APPEND [QEMU ARGS...]: a TCG guest booting
+# $kernel and $initramfs with 512 MiB shared from a memfd (vhost-user back
+# ends map it), command line "console=ttyS0 quiet panic=-1 APPEND", QEMU
+# ARGS for its devices, killed after TIMEOUT seconds. Its console is the
+# FIFO pair $ser.in / $ser.out ($ser = $peers_tmp/serialSUFFIX), copied
+# into $console by the reader $cpid; QEMU ($qpid, in peers_pids) logs to
+# $peers_tmp/qemuSUFFIX.log. Callers in functions declare ser, qpid and
+# cpid local.
+guest_start() {
+	local sfx=$1 tmo=$2 smp=$3 append=$4
+	shift 4
+	ser=$peers_tmp/serial$sfx
+	mkfifo "$ser.in" "$ser.out"
+	cat "$ser.out" >"$console" &
+	cpid=$!
+	timeout "$tmo" qemu-system-x86_64 -accel tcg -m 512 -smp "$smp" -nodefaults -display none \
+		-no-reboot -monitor none -chardev "pipe,id=ser0,path=$ser" -serial chardev:ser0 \
+		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+		-kernel "$kernel" -initrd "$initramfs" \
+		-append "console=ttyS0 quiet panic=-1 $append" "$@" >"$peers_tmp/qemu$sfx.log" 2>&1 &
+	qpid=$!
+	peers_pids+=("$qpid")
+}
+
+# guest_console_end: once QEMU is gone, its console reader (20 s at most).
+guest_console_end() {
+	wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+}
+
 # --- interactive programs (testpmd) on a pseudo-terminal --------------------
 # testpmd block-buffers stdout on a pipe, so it runs under script(1): its
 # input is a FIFO we keep open, its output a log file we poll.

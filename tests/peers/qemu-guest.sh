@@ -131,25 +131,15 @@ run_guest() { # RING
 		return
 	fi
 	# The console is a pair of FIFOs: the host answers the guest's "WAIT host".
-	local ser=$peers_tmp/serial-$ring qpid cpid
-	mkfifo "$ser.in" "$ser.out"
-	cat "$ser.out" >"$console" &
-	cpid=$!
+	local ser qpid cpid
 	start=$(date +%s.%N)
-	timeout "$qemu_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -display none \
-		-no-reboot -monitor none -chardev "pipe,id=ser0,path=$ser" -serial chardev:ser0 \
-		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-		-kernel "$kernel" -initrd "$initramfs" \
-		-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=blk,net \
+	guest_start "-$ring" "$qemu_timeout" 1 "ipv6.disable=1 uvdpa_checks=blk,net \
 uvdpa_blk_sectors=$want_sectors uvdpa_mac=$mac uvdpa_ring=$ring uvdpa_blk_ring=$blk_ring_want \
 uvdpa_hostwait=60" \
 		-chardev "socket,id=c0,path=$blk_sock" \
 		-device "vhost-user-blk-pci,chardev=c0,num-queues=1$packed" \
 		-chardev "socket,id=c1,path=$net_sock" -netdev vhost-user,id=n1,chardev=c1 \
-		-device "virtio-net-pci,netdev=n1,mac=$mac,vectors=0$packed" \
-		>"$peers_tmp/qemu-$ring.log" 2>&1 &
-	qpid=$!
-	peers_pids+=("$qpid")
+		-device "virtio-net-pci,netdev=n1,mac=$mac,vectors=0$packed"
 	# The device's view of the traffic, read while the guest still runs.
 	local c= dtx= drx=
 	if wait_for $((qemu_timeout * 10)) guest_waits "$console" "$qpid"; then
@@ -161,8 +151,7 @@ uvdpa_hostwait=60" \
 	wait "$qpid" || qrc=$?
 	[ $qrc = 0 ] || note "qemu exited $qrc: $(tail -n 3 "$peers_tmp/qemu-$ring.log")"
 	# cat still blocks in open() if QEMU never started.
-	wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
-	wait "$cpid" 2>/dev/null || true
+	guest_console_end
 	end=$(date +%s.%N)
 	note "$t: guest run took $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s;" \
 		"$(grep -a '^GUEST' "$console" | tr -d '\r' | paste -sd' ')"

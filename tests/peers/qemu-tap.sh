@@ -77,21 +77,11 @@ run_guest() { # RING
 	peers_pids+=("$http_pid")
 	sock=$(dev_sock "$dev")
 	wait_for 50 test -S "$sock"
-	local ser=$peers_tmp/serial-$ring qpid cpid
-	mkfifo "$ser.in" "$ser.out"
-	cat "$ser.out" >"$console" &
-	cpid=$!
-	timeout "$qemu_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nodefaults -display none \
-		-no-reboot -monitor none -chardev "pipe,id=ser0,path=$ser" -serial chardev:ser0 \
-		-object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
-		-kernel "$kernel" -initrd "$initramfs" \
-		-append "console=ttyS0 quiet panic=-1 ipv6.disable=1 uvdpa_checks=tap \
+	local ser qpid cpid
+	guest_start "-$ring" "$qemu_timeout" 1 "ipv6.disable=1 uvdpa_checks=tap \
 uvdpa_ring=$ring uvdpa_hostwait=60 uvdpa_tap_md5=$blob_md5" \
 		-chardev "socket,id=c1,path=$sock" -netdev vhost-user,id=n1,chardev=c1 \
-		-device "virtio-net-pci,netdev=n1,mac=$mac,vectors=0$packed$offl" \
-		>"$peers_tmp/qemu-$ring.log" 2>&1 &
-	qpid=$!
-	peers_pids+=("$qpid")
+		-device "virtio-net-pci,netdev=n1,mac=$mac,vectors=0$packed$offl"
 	local dtx= drx=
 	if wait_for $((qemu_timeout * 10)) guest_waits "$console" "$qpid"; then
 		dtx=$(vstat "$dev" 1 "tx packets")
@@ -99,8 +89,7 @@ uvdpa_ring=$ring uvdpa_hostwait=60 uvdpa_tap_md5=$blob_md5" \
 		echo go >"$ser.in"
 	fi
 	wait "$qpid" || note "qemu exited $?: $(tail -n 3 "$peers_tmp/qemu-$ring.log")"
-	wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
-	wait "$cpid" 2>/dev/null || true
+	guest_console_end
 	note "$t: $(grep -a '^GUEST' "$console" | tr -d '\r' | paste -sd' ')"
 	local line
 	while IFS= read -r line; do
