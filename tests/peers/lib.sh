@@ -122,7 +122,7 @@ guest_start() {
 	peers_pids+=("$qpid")
 }
 
-# guest_console_end: once QEMU is gone, its console reader (20 s at most).
+# guest_console_end: once QEMU is gone, its console reader (2 s at most, then killed).
 guest_console_end() {
 	wait_pid_gone "$cpid" 20 || kill "$cpid" 2>/dev/null || true
 	wait "$cpid" 2>/dev/null || true
