@@ -118,6 +118,19 @@ static void refuse_extra(struct face_dev *fd)
 	}
 }
 
+/*
+ * poll() samples its fds one after another, so a front end that hangs up
+ * and reconnects between the samples of its socket and of the listener
+ * looks like a second front end. Its hang-up came before its knock: a new
+ * look at its socket, taken after the knock was seen, tells them apart.
+ */
+static bool hung_up_before_knock(struct face_dev *fd)
+{
+	struct pollfd p = { .fd = fd->conn, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
 /* Why the wake fd fired: true to stop serving (device removal). */
 static bool woken_to_stop(struct face_dev *fd)
 {
@@ -237,7 +250,7 @@ static enum conn_end serve_conn(struct face_dev *fd)
 			vhost_session_relay_kicks(fd->session);
 		/* The current front end first: if it has just hung up, the one
 		 * knocking is its successor, not an intruder. */
-		if (!p[0].revents) {
+		if (!p[0].revents && !(p[2].revents && hung_up_before_knock(fd))) {
 			if (p[2].revents)
 				refuse_extra(fd);
 			continue;
