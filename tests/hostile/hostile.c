@@ -21,10 +21,33 @@ unsigned hd_mult(void)
 
 /* A failing CHECK exits: the daemon must not outlive the test. */
 static pid_t started;
+static char started_log[320];
+
+#define LOG_TAIL 20
+
+/* A CI log shows only the test's output: bring the daemon's last words. */
+static void print_log_tail(const char *path)
+{
+	char ring[LOG_TAIL][256];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(ring[n % LOG_TAIL], sizeof(ring[0]), f))
+		n++;
+	fclose(f);
+	printf("# the end of uvdpad's log (%s):\n", path);
+	for (unsigned i = n > LOG_TAIL ? n - LOG_TAIL : 0; i < n; i++)
+		printf("#   %s%s", ring[i % LOG_TAIL], strchr(ring[i % LOG_TAIL], '\n') ? "" : "\n");
+}
 
 static void kill_daemon(void)
 {
 	if (started > 0 && waitpid(started, NULL, WNOHANG) == 0) {
+		/* still running: the test failed before it stopped the daemon */
+		print_log_tail(started_log);
+		fflush(stdout);
 		kill(started, SIGKILL);
 		waitpid(started, NULL, 0);
 	}
@@ -38,6 +61,7 @@ void hd_start(struct hd *d, const char *uvdpad)
 	REQUIRE(!hm_start(uvdpad, &d->pid, d->rundir, sizeof(d->rundir), d->log,
 			  sizeof(d->log), &d->mgmt, &d->fam), "uvdpad started");
 	started = d->pid;
+	snprintf(started_log, sizeof(started_log), "%s", d->log);
 }
 
 bool hd_alive(const struct hd *d)

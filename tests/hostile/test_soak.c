@@ -6,6 +6,7 @@
  * end uvdpad holds as many fds and threads as after the warm-up, its RSS is
  * flat, and the device still works.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,9 +37,12 @@ static void valid(struct fe *f)
 static void mid_handshake(struct fe *f)
 {
 	uint64_t v;
+	int r;
 
-	REQUIRE(!fe_send(f, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0), "SET_OWNER");
-	REQUIRE(!fe_get_u64(f, VHOST_USER_GET_FEATURES, &v), "GET_FEATURES");
+	r = fe_send(f, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0);
+	REQUIRE(!r, "SET_OWNER: %s", strerror(-r));
+	r = fe_get_u64(f, VHOST_USER_GET_FEATURES, &v);
+	REQUIRE(!r, "GET_FEATURES: %s", strerror(-r));
 }
 
 /* A header that announces more than follows (or half a header). */
@@ -50,7 +54,8 @@ static void mid_message(struct fe *f, unsigned i)
 	size_t len = i & 4 ? sizeof(h) / 2 : sizeof(buf);
 
 	memcpy(buf, &h, sizeof(h));
-	REQUIRE(send(f->sock, buf, len, MSG_NOSIGNAL) == (ssize_t)len, "partial message");
+	REQUIRE(send(f->sock, buf, len, MSG_NOSIGNAL) == (ssize_t)len, "partial message: %s",
+		strerror(errno));
 }
 
 /* Requests with fds and replies owed, and nobody reading. */
