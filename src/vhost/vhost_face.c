@@ -250,7 +250,9 @@ static enum conn_end serve_conn(struct face_dev *fd)
 			vhost_session_relay_kicks(fd->session);
 		/* The current front end first: if it has just hung up, the one
 		 * knocking is its successor, not an intruder. */
-		if (!p[0].revents && !(p[2].revents && hung_up_before_knock(fd))) {
+		if (!p[0].revents && p[2].revents && hung_up_before_knock(fd))
+			p[0].revents = POLLIN;
+		if (!p[0].revents) {
 			if (p[2].revents)
 				refuse_extra(fd);
 			continue;
